@@ -1,0 +1,63 @@
+# scr: build, test and demo. Every target but `deps` first makes sure the Debian
+# packages it needs are there.
+
+GO      ?= go
+BIN     ?= bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+
+# pcscd and vpcd for the PC/SC tests, libpcsclite-dev for cgo, OpenSC as an
+# independent PIV implementation to check our card against, tmux for end-to-end.
+DEB_PACKAGES := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools tmux
+
+# Fuzz targets run briefly in `make test`; run one longer with
+#   go test -run '^$$' -fuzz '^FuzzParseTLV$$' ./smartcard
+FUZZTIME ?= 5s
+FUZZ_TARGETS := ./smartcard:FuzzParseTLV ./smartcard:FuzzParseResponse \
+	./smartcard:FuzzParseCommand ./smartcard:FuzzCertObject ./smartcard/virtual:FuzzTransmit
+
+.PHONY: deps build test fuzz demo bench lint clean
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+		echo "deps: not a Debian system; install the equivalents of: $$missing" >&2; exit 0; fi; \
+	sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	echo "deps: installing $$missing"; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing
+
+build: deps
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+test: deps lint
+	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
+
+# The demo runs the virtual card in-process: no reader, no pcscd, no root.
+demo: deps
+	$(GO) run ./cmd/scr card --demo
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./smartcard/...
+
+lint:
+	@out=$$(gofmt -l .); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+clean:
+	rm -rf $(BIN)

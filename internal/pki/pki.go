@@ -1,0 +1,174 @@
+// Package pki issues the sandbox's smartcard certificates: a local certificate
+// authority and, under it, PIV Authentication certificates whose subject carries
+// the holder's display name (CN) and 12-digit NHS user ID (serialNumber), as NHS
+// smartcards do. Nothing it makes is trusted outside the sandbox.
+package pki
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// KeyType is the card key's algorithm.
+type KeyType int
+
+const (
+	ECDSAP256 KeyType = iota // the default: PIV algorithm 11
+	RSA2048                  // PIV algorithm 07
+)
+
+// NewKey makes a private key of the given type.
+func NewKey(kt KeyType) (crypto.Signer, error) {
+	switch kt {
+	case ECDSAP256:
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case RSA2048:
+		return rsa.GenerateKey(rand.Reader, 2048)
+	}
+	return nil, fmt.Errorf("pki: unknown key type %d", kt)
+}
+
+// CA is a certificate authority: its certificate and key.
+type CA struct {
+	Cert *x509.Certificate
+	Key  crypto.Signer
+}
+
+// NewCA makes a self-signed CA valid from notBefore to notAfter.
+func NewCA(name string, notBefore, notAfter time.Time) (*CA, error) {
+	key, err := NewKey(ECDSAP256)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          randomSerial(),
+		Subject:               pkix.Name{CommonName: name, Organization: []string{"scr sandbox"}},
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return &CA{Cert: cert, Key: key}, nil
+}
+
+// Holder is who a card belongs to.
+type Holder struct {
+	Name string // display name, the certificate's CN
+	UUID string // 12-digit NHS user ID, the certificate's serialNumber
+}
+
+// IssueCard signs a PIV Authentication certificate for key, valid from notBefore
+// to notAfter.
+func (ca *CA) IssueCard(h Holder, key crypto.PublicKey, notBefore, notAfter time.Time) (*x509.Certificate, error) {
+	tmpl := &x509.Certificate{
+		SerialNumber: randomSerial(),
+		Subject: pkix.Name{
+			CommonName:   h.Name,
+			SerialNumber: h.UUID,
+			Organization: []string{"scr sandbox"},
+		},
+		NotBefore:   notBefore,
+		NotAfter:    notAfter,
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key, ca.Key)
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(der)
+}
+
+func randomSerial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return n
+}
+
+// EncodeCert and EncodeKey return PEM blocks ("CERTIFICATE", PKCS#8 "PRIVATE KEY").
+func EncodeCert(c *x509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+}
+
+func EncodeKey(k crypto.Signer) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// ParseCert and ParseKey read what EncodeCert and EncodeKey wrote.
+func ParseCert(pemBytes []byte) (*x509.Certificate, error) {
+	b, _ := pem.Decode(pemBytes)
+	if b == nil || b.Type != "CERTIFICATE" {
+		return nil, errors.New("pki: no PEM CERTIFICATE block")
+	}
+	return x509.ParseCertificate(b.Bytes)
+}
+
+func ParseKey(pemBytes []byte) (crypto.Signer, error) {
+	b, _ := pem.Decode(pemBytes)
+	if b == nil || b.Type != "PRIVATE KEY" {
+		return nil, errors.New("pki: no PEM PRIVATE KEY block")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("pki: %T cannot sign", k)
+	}
+	return s, nil
+}
+
+// WriteCard writes a card identity as scr-vcard --identity reads it: key.pem,
+// cert.pem and pin, readable by the owner only.
+func WriteCard(dir string, key crypto.Signer, cert *x509.Certificate, pin string) error {
+	keyPEM, err := EncodeKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{"key.pem", keyPEM},
+		{"cert.pem", EncodeCert(cert)},
+		{"pin", []byte(pin + "\n")},
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package smartcard
+
+import (
+	"crypto/x509"
+	"errors"
+
+	"github.com/ebfe/scard"
+)
+
+// CardReport is what can be learnt about a card without its PIN: enough for a
+// support engineer to tell why a card does not get its holder in.
+type CardReport struct {
+	Reader      string
+	CardPresent bool
+	ATR         []byte
+	Certificate *x509.Certificate // nil when it could not be read
+	Holder      Holder
+	PIN         PINStatus
+	Err         error // the first thing that went wrong with this card, if any
+}
+
+// Survey reports every reader and, for each card present, its certificate, holder
+// and PIN state, asked without spending a PIN try. It fails only when the service
+// or every reader is missing; a problem with one card is kept in its report.
+func (c *Context) Survey() ([]CardReport, error) {
+	readers, err := c.Readers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CardReport, len(readers))
+	for i, r := range readers {
+		rep := CardReport{Reader: r.Name, CardPresent: r.CardPresent, ATR: r.ATR}
+		switch {
+		case r.Mute:
+			rep.Err = ErrCardUnreadable
+		case r.CardPresent:
+			rep.Err = c.inspect(&rep)
+		}
+		out[i] = rep
+	}
+	return out, nil
+}
+
+func (c *Context) inspect(rep *CardReport) error {
+	card, err := c.Connect(rep.Reader)
+	if err != nil {
+		return err
+	}
+	// Leave the card as found: a survey must not undo another program's login.
+	defer card.disconnect(scard.LeaveCard)
+	if len(card.ATR()) > 0 {
+		rep.ATR = card.ATR()
+	}
+	piv := NewPIV(card)
+	cert, err := piv.Certificate()
+	if err != nil {
+		return err
+	}
+	rep.Certificate = cert
+	var errs []error
+	if rep.Holder, err = HolderOf(cert); err != nil {
+		errs = append(errs, err)
+	}
+	if rep.PIN, err = piv.PINStatus(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
