@@ -51,7 +51,19 @@ func (c *Context) inspect(rep *CardReport) error {
 	if len(card.ATR()) > 0 {
 		rep.ATR = card.ATR()
 	}
-	piv := NewPIV(card)
+	return inspect(card, rep)
+}
+
+// Inspect reports what the card on conn says of itself without its PIN: the
+// in-process virtual card of the demo goes through here too.
+func Inspect(reader string, atr []byte, conn Conn) CardReport {
+	rep := CardReport{Reader: reader, CardPresent: true, ATR: atr}
+	rep.Err = inspect(conn, &rep)
+	return rep
+}
+
+func inspect(conn Conn, rep *CardReport) error {
+	piv := NewPIV(conn)
 	cert, err := piv.Certificate()
 	if err != nil {
 		return err

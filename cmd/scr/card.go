@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/scrterm/scr/smartcard"
+	"github.com/scrterm/scr/smartcard/virtual"
 	"github.com/scrterm/scr/ui"
 )
 
@@ -20,14 +21,21 @@ func runCard(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scr card", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON, for tickets and scripts")
+	demo := fs.Bool("demo", false, "read the built-in demo card in-process instead of a reader (sandbox only)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: scr card [--json]\n\nShows each card reader, the card in it, the holder named by its certificate,\nthe certificate's issuer and expiry, and the PIN tries left (asked without spending one).\n\n")
+		fmt.Fprint(stderr, "Usage: scr card [--json] [--demo]\n\nShows each card reader, the card in it, the holder named by its certificate,\nthe certificate's issuer and expiry, and the PIN tries left (asked without spending one).\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	reports, err := survey()
+	var reports []smartcard.CardReport
+	var err error
+	if *demo {
+		reports, err = demoSurvey()
+	} else {
+		reports, err = survey()
+	}
 	now := time.Now()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -49,6 +57,23 @@ func survey() ([]smartcard.CardReport, error) {
 	}
 	defer sc.Release()
 	return sc.Survey()
+}
+
+// demoReader names the in-process card in reports.
+const demoReader = "scr demo card (in-process, sandbox only)"
+
+// demoSurvey reads the built-in demo identity from a virtual card in this process:
+// the same PIV exchange as with a reader, without pcscd.
+func demoSurvey() ([]smartcard.CardReport, error) {
+	id, err := virtual.DemoIdentity()
+	if err != nil {
+		return nil, err
+	}
+	card, err := virtual.New(id, virtual.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return []smartcard.CardReport{smartcard.Inspect(demoReader, card.ATR(), card)}, nil
 }
 
 // dateLayout is the NHS Common User Interface date: 22-Oct-2010.

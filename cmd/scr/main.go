@@ -1,6 +1,6 @@
 // Command scr is a terminal viewer for the NHS Summary Care Record.
 //
-//	scr card [--json]     the readers, the card, its holder and PIN tries left
+//	scr card [--json] [--demo]   the readers, the card, its holder and PIN tries left
 //	scr --version
 package main
 
@@ -23,7 +23,9 @@ var (
 const usage = `scr: a terminal viewer for the NHS Summary Care Record
 
 Usage:
-  scr card [--json]   show the card readers, the card, its holder and PIN tries left
+  scr card [--json] [--demo]
+                      show the card readers, the card, its holder and PIN tries left;
+                      --demo reads the built-in demo card in-process (sandbox only)
   scr --version       print the version
 
 The record viewer itself is being built; see README.md.

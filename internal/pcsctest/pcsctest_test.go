@@ -59,57 +59,6 @@ func TestNeedStartsPcscd(t *testing.T) {
 	}
 }
 
-// TestStalePcscdFiles: a socket and PID file left by a killed pcscd, with
-// the PID since reused by a live process (which pcscd itself trips over),
-// do not stop Need from starting pcscd.
-func TestStalePcscdFiles(t *testing.T) {
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pcscdPath(); err != nil {
-		Need(t) // skips or fails as appropriate
-	}
-	// Fake the files under the start lock, so that no test process starts
-	// a pcscd meanwhile.
-	start, err := lockFile(startLockName, syscall.LOCK_EX)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if live := livePcscds(); len(live) > 0 {
-		start.Close()
-		t.Skipf("cannot fake a dead pcscd while pcscd %v runs (not ours to stop, or in use by other test processes)", live)
-	}
-	err = fakeStalePcscdFiles()
-	start.Close()
-	if err != nil {
-		t.Skipf("cannot fake a dead pcscd's files: %v", err)
-	}
-	t.Cleanup(func() {
-		if len(livePcscds()) == 0 {
-			removeStalePcscdFiles()
-		}
-	})
-	Need(t)
-	if _, owned := lockedOwnedPcscd(t); !owned {
-		t.Error("Need succeeded but no pcscd started by tests is recorded")
-	}
-}
-
-// fakeStalePcscdFiles leaves in /run/pcscd what a pcscd killed by SIGKILL
-// leaves, with the PID reused by a live process: ours.
-func fakeStalePcscdFiles() error {
-	if err := os.MkdirAll(filepath.Dir(pcscdSocket), 0o755); err != nil {
-		return err
-	}
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: pcscdSocket, Net: "unix"})
-	if err != nil {
-		return err
-	}
-	l.SetUnlinkOnClose(false)
-	l.Close()
-	return os.WriteFile(pcscdPIDFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
-}
-
 // lockedOwnedPcscd is ownedPcscd under the start lock, as it must be called.
 func lockedOwnedPcscd(t *testing.T) (proc, bool) {
 	start, err := lockFile(startLockName, syscall.LOCK_EX)
@@ -172,9 +121,6 @@ func TestStartVCardStandIn(t *testing.T) {
 
 // TestStartVCard runs the real scr-vcard.
 func TestStartVCard(t *testing.T) {
-	if gofiles, _ := filepath.Glob("../../cmd/scr-vcard/*.go"); len(gofiles) == 0 {
-		t.Skip("cmd/scr-vcard has no Go files yet")
-	}
 	s := TakeSlot(t)
 	v := StartVCard(t, s)
 	v.Remove()

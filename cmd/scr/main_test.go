@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scrterm/scr/internal/pcsctest"
+	"github.com/scrterm/scr/smartcard"
+)
+
+func TestMain(m *testing.M) { os.Exit(pcsctest.Main(m)) }
+
+// runScr runs the command in-process and returns its exit status and output.
+func runScr(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// readerBlock returns the lines `scr card` printed for one reader.
+func readerBlock(out, reader string) string {
+	for _, block := range strings.Split(out, "\n\n") {
+		if strings.HasPrefix(block, "Reader    "+reader+"\n") {
+			return block
+		}
+	}
+	return ""
+}
+
+func TestCardShowsTheVirtualCard(t *testing.T) {
+	pcsctest.Need(t)
+	slot := pcsctest.TakeSlot(t)
+	pcsctest.StartVCard(t, slot)
+
+	code, out, stderr := runScr(t, "card")
+	if code != 0 {
+		t.Fatalf("scr card exited %d: %s%s", code, out, stderr)
+	}
+	block := readerBlock(out, slot.Reader)
+	for _, want := range []string{
+		"Card      present, ATR 3B ",
+		"Holder    Priya SHARMA",
+		"User ID   555000000101",
+		"Issuer    scr sandbox smartcard CA (NOT FOR REAL USE)",
+		"Expires   01-Jan-2046 (in ",
+		"PIN       3 tries left",
+	} {
+		if !strings.Contains(block, want) {
+			t.Errorf("scr card output for %s lacks %q:\n%s", slot.Reader, want, out)
+		}
+	}
+	if strings.Contains(block, "Problem") {
+		t.Errorf("scr card reports a problem:\n%s", block)
+	}
+}
+
+func TestCardJSONAfterAWrongPIN(t *testing.T) {
+	pcsctest.Need(t)
+	slot := pcsctest.TakeSlot(t)
+	pcsctest.StartVCard(t, slot)
+	spendOneTry(t, slot.Reader)
+
+	code, out, _ := runScr(t, "card", "--json")
+	if code != 0 {
+		t.Fatalf("scr card --json exited %d: %s", code, out)
+	}
+	var got cardsOut
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("scr card --json printed invalid JSON: %v\n%s", err, out)
+	}
+	for _, r := range got.Readers {
+		if r.Reader != slot.Reader {
+			continue
+		}
+		if !r.CardPresent || r.Holder != "Priya SHARMA" || r.UserID != "555000000101" ||
+			r.NotAfter != "2046-01-01T00:00:00Z" || r.Expired || r.PINTries == nil || *r.PINTries != 2 {
+			t.Fatalf("scr card --json for %s = %+v", slot.Reader, r)
+		}
+		return
+	}
+	t.Fatalf("scr card --json does not list %s:\n%s", slot.Reader, out)
+}
+
+// spendOneTry presents a wrong PIN to the card in reader.
+func spendOneTry(t *testing.T, reader string) {
+	t.Helper()
+	sc, err := smartcard.Establish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Release()
+	card, err := sc.Connect(reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer card.Close()
+	var wrong *smartcard.WrongPINError
+	if err := smartcard.NewPIV(card).VerifyPIN([]byte("000000")); !errors.As(err, &wrong) {
+		t.Fatalf("wrong PIN: err = %v", err)
+	}
+}
+
+func TestCardEmptyReader(t *testing.T) {
+	pcsctest.Need(t)
+	slot := pcsctest.TakeSlot(t)
+	pcsctest.StartVCard(t, slot, "--removed")
+	code, out, _ := runScr(t, "card")
+	if code != 0 {
+		t.Fatalf("scr card exited %d", code)
+	}
+	if block := readerBlock(out, slot.Reader); block != "Reader    "+slot.Reader+"\nCard      none" {
+		t.Fatalf("empty reader shown as:\n%s", block)
+	}
+}
+
+func TestCardWithoutService(t *testing.T) {
+	pcsctest.Need(t) // for the build only: the command must not reach this pcscd
+	bin := pcsctest.Build(t, "github.com/scrterm/scr/cmd/scr")
+	cmd := exec.Command(bin, "card")
+	// pcsc-lite finds pcscd through this socket path; point it at nothing.
+	cmd.Env = append(os.Environ(), "PCSCLITE_CSOCK_NAME="+filepath.Join(t.TempDir(), "no-pcscd.comm"))
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("scr card without pcscd: %v, want exit status 1", err)
+	}
+	want := "The smart card service is not running. Start pcscd (Linux, macOS) or the Smart Card service (Windows), or ask IT.\n"
+	if string(out) != want {
+		t.Fatalf("scr card without pcscd printed %q, want %q", out, want)
+	}
+}
+
+func TestCardDemo(t *testing.T) {
+	code, out, _ := runScr(t, "card", "--demo")
+	if code != 0 {
+		t.Fatalf("scr card --demo exited %d", code)
+	}
+	want := "Reader    scr demo card (in-process, sandbox only)\n" +
+		"Card      present, ATR 3B 8D 81 31 FE 45 80 73 C0 01 C0 57 73 63 72 56 50 49 56 58\n" +
+		"Holder    Priya SHARMA\n" +
+		"User ID   555000000101\n" +
+		"Issuer    scr sandbox smartcard CA (NOT FOR REAL USE)\n"
+	if !strings.HasPrefix(out, want) || !strings.Contains(out, "PIN       3 tries left\n") {
+		t.Fatalf("scr card --demo printed:\n%s", out)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{nil, 2, ""},
+		{[]string{"frobnicate"}, 2, ""},
+		{[]string{"--version"}, 0, "scr dev (commit none, built unknown)\n"},
+		{[]string{"--help"}, 0, usage},
+		{[]string{"card", "--bogus"}, 2, ""},
+	} {
+		code, out, _ := runScr(t, tt.args...)
+		if code != tt.code || out != tt.out {
+			t.Errorf("scr %v = %d, %q; want %d, %q", tt.args, code, out, tt.code, tt.out)
+		}
+	}
+}
