@@ -20,7 +20,7 @@ import (
 const usageText = `usage: scr-vcard [flags]
 
 Serves one virtual PIV smartcard to vsmartcard's vpcd reader driver in pcscd:
-port 35963 is reader "Virtual PCD 00 00", 35964 is "Virtual PCD 01 00".
+port 35963 is reader "Virtual PCD 00 00", 35964 is "Virtual PCD 00 01".
 It waits for vpcd while pcscd is down and reconnects when pcscd restarts.
 
 Without --identity the card holds the built-in demo identity, PIN 123456. That
@@ -96,6 +96,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
+	// Catch SIGUSR1 and SIGUSR2 before anything slow: until then they are lost.
+	cmds, stop := userSignals()
+	defer stop()
 	logger := log.New(stderr, "scr-vcard: ", log.Ltime|log.Lmicroseconds)
 
 	var id virtual.Identity
@@ -124,8 +127,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	logger.Printf("card holds %s: %s", who, id.Cert.Subject.CommonName)
 
-	cmds, stop := userSignals()
-	defer stop()
 	r := &runner{addr: cfg.addr, card: card, log: logger, cmds: cmds, removeAfter: cfg.opts.RemoveAfter}
 	r.loop(ctx, !cfg.removed)
 	logger.Print("stopped")
@@ -174,7 +175,9 @@ func userSignals() (<-chan command, func()) {
 	}
 }
 
-// runner keeps the card in vpcd's reader while the user wants it there.
+// runner keeps the card in vpcd's reader while the user wants it there. The
+// card's presence (Card.Present) is that wish; only the loop's goroutine changes
+// it, but for --remove-after, where the card takes itself out.
 type runner struct {
 	addr        string
 	card        *virtual.Card
@@ -186,23 +189,23 @@ type runner struct {
 // loop runs until ctx ends. inserted is whether the card starts in the reader.
 func (r *runner) loop(ctx context.Context, inserted bool) {
 	if !inserted {
+		r.card.Remove()
 		r.log.Print("card removed; SIGUSR1 inserts it")
 	}
 	for ctx.Err() == nil {
-		if !inserted {
+		if !r.card.Present() {
 			select {
 			case <-ctx.Done():
 			case c := <-r.cmds:
-				inserted = c == insertCard
+				if c == insertCard {
+					r.card.Insert()
+				}
 			}
 			continue
 		}
-		conn, ok := r.dial(ctx)
-		if !ok {
-			inserted = false
-			continue
+		if conn, ok := r.dial(ctx); ok {
+			r.serve(ctx, conn)
 		}
-		inserted = r.serve(ctx, conn)
 	}
 }
 
@@ -235,6 +238,7 @@ func (r *runner) dial(ctx context.Context) (net.Conn, bool) {
 		case c := <-r.cmds:
 			t.Stop()
 			if c == removeCard {
+				r.card.Remove()
 				r.log.Print("removed")
 				return nil, false
 			}
@@ -244,9 +248,8 @@ func (r *runner) dial(ctx context.Context) (net.Conn, bool) {
 	}
 }
 
-// serve serves the card on conn until the connection ends, and reports whether
-// the card is still meant to be in the reader.
-func (r *runner) serve(ctx context.Context, conn net.Conn) bool {
+// serve serves the card on conn until the connection ends.
+func (r *runner) serve(ctx context.Context, conn net.Conn) {
 	r.log.Printf("inserted (connected to vpcd at %s)", r.addr)
 	done := make(chan error, 1)
 	go func() { done <- virtual.Serve(ctx, conn, r.card) }()
@@ -255,23 +258,23 @@ func (r *runner) serve(ctx context.Context, conn net.Conn) bool {
 		case err := <-done:
 			switch {
 			case ctx.Err() != nil:
-				return false
+				return
 			case errors.Is(err, smartcard.ErrCardRemoved):
 				r.log.Printf("removed on APDU %d (--remove-after); SIGUSR1 inserts it", r.removeAfter)
-				return false
+				return
 			case err == nil:
 				r.log.Print("vpcd closed the connection (pcscd stopped?); redialling")
 			default:
 				r.log.Printf("connection to vpcd failed: %v; redialling", err)
 			}
 			pause(ctx, minBackoff) // do not spin if vpcd keeps dropping us
-			return true
+			return
 		case c := <-r.cmds:
 			if c == removeCard {
-				r.card.Remove()
+				r.card.Remove() // Serve closes the connection
 				<-done
 				r.log.Print("removed")
-				return false
+				return
 			}
 		}
 	}

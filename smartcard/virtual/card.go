@@ -17,9 +17,10 @@ type Options struct {
 	// arrives, before it is answered: a fault drill for a removal in the middle of
 	// an operation. It fires once. Zero never pulls the card.
 	RemoveAfter int
-	// Trace, if set, is called after each command APDU the card answers. An
-	// Exchange carries lengths and the status word, never data, so that a log of
-	// it cannot leak a PIN or a signature input.
+	// Trace, if set, is called after each command APDU the card answers, from
+	// the goroutine that called Transmit. An Exchange carries lengths and the
+	// status word, never data, so that a log of it cannot leak a PIN or a
+	// signature input.
 	Trace func(Exchange)
 }
 
@@ -32,7 +33,9 @@ type Exchange struct {
 	Len      int                  // response data bytes answered
 }
 
-// Card is a PIV card in software. Its methods are safe for concurrent use.
+// Card is a PIV card in software. It starts inserted and powered, with no
+// application selected: a host must SELECT the PIV application first, as
+// SP 800-73-4 Part 2 3.1.1 has it. Its methods are safe for concurrent use.
 type Card struct {
 	opts Options
 	app  *application // immutable after New

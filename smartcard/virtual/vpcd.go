@@ -31,29 +31,33 @@ const (
 	maxFrame = 0xFFFF
 )
 
-// Serve answers vpcd on conn until ctx ends, conn fails or the peer closes. The
-// card is inserted while Serve runs and taken out when it returns; card.Remove
-// closes the connection. Serve closes conn.
+// Serve answers vpcd on conn until ctx ends, conn fails, the peer closes or the
+// card is taken out: card.Remove closes the connection, which vpcd reports to
+// pcscd as the card leaving the reader. The card must be in (see Insert) and
+// stays in when the connection ends for another reason, but loses power, as
+// when pcscd stops. Serve closes conn.
 //
 // It returns nil when vpcd closes the connection (pcscd stopped), ctx.Err() when
-// ctx ends, an error wrapping smartcard.ErrCardRemoved when the card was taken
-// out, and otherwise the I/O or protocol error.
+// ctx ends, an error wrapping smartcard.ErrCardRemoved when the card is out,
+// and otherwise the I/O or protocol error.
 func Serve(ctx context.Context, conn net.Conn, card *Card) error {
 	defer conn.Close()
+	gone := card.removed()
+	select {
+	case <-gone:
+		return errRemoved
+	default:
+	}
+	defer card.Reset()
 	if tc, ok := conn.(*net.TCPConn); ok {
 		// Our frames go out in one write each; never hold them back.
 		_ = tc.SetNoDelay(true)
 	}
-	card.Insert()
-	defer card.Remove()
-	gone := card.removed()
 
 	// Closing conn is what interrupts a blocked read.
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		select {
 		case <-ctx.Done():
 		case <-gone:
@@ -61,7 +65,7 @@ func Serve(ctx context.Context, conn net.Conn, card *Card) error {
 			return
 		}
 		conn.Close()
-	}()
+	})
 	defer wg.Wait()
 	defer close(stop)
 
@@ -86,13 +90,16 @@ func serve(conn net.Conn, card *Card) error {
 	buf := make([]byte, 0, 512)
 	for {
 		ack()
-		if _, err := io.ReadFull(conn, hdr[:]); err != nil {
-			return err // io.EOF only if the peer closed between frames
+		if _, err := io.ReadFull(conn, hdr[:]); err == io.EOF {
+			return err // the peer closed between frames
+		} else if err != nil {
+			return fmt.Errorf("virtual: reading vpcd frame: %w", err)
 		}
 		n := int(binary.BigEndian.Uint16(hdr[:]))
 		if n == 0 {
 			return errors.New("virtual: vpcd sent an empty frame")
 		}
+		// The 2-byte length caps a frame, and so this buffer, at 64 KiB.
 		buf = slices.Grow(buf[:0], n)[:n]
 		ack()
 		if _, err := io.ReadFull(conn, buf); err != nil {

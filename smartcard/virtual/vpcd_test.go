@@ -105,16 +105,12 @@ func swOf(resp []byte) smartcard.StatusWord {
 
 func TestServe(t *testing.T) {
 	card := newTestCard(t, p256, Options{})
-	card.Remove() // Serve puts it in the reader
 	f := startServe(t, context.Background(), card)
 
 	f.send([]byte{vpcdPowerOn})
 	f.send([]byte{vpcdGetATR})
 	if got, err := f.recv(); err != nil || !bytes.Equal(got, card.ATR()) {
 		t.Fatalf("ATR % X, %v", got, err)
-	}
-	if !card.Present() {
-		t.Error("card not present while served")
 	}
 	if sw := swOf(f.transmit(selectPIV)); sw != smartcard.SWSuccess {
 		t.Fatalf("SELECT: %s", sw)
@@ -135,8 +131,18 @@ func TestServe(t *testing.T) {
 	if err := f.result(); err != nil {
 		t.Fatalf("Serve after vpcd closed: %v, want nil", err)
 	}
-	if card.Present() {
-		t.Error("card present after the connection closed")
+	if !card.Present() {
+		t.Error("card out after vpcd closed the connection")
+	}
+}
+
+func TestServeRemovedCard(t *testing.T) {
+	card := newTestCard(t, p256, Options{})
+	card.Remove()
+	f := startServe(t, context.Background(), card)
+	f.closed()
+	if err := f.result(); !errors.Is(err, smartcard.ErrCardRemoved) {
+		t.Fatalf("Serve of a removed card: %v, want ErrCardRemoved", err)
 	}
 }
 
@@ -157,8 +163,9 @@ func TestServeEnds(t *testing.T) {
 		opts Options
 		big  bool
 		// act drives the connection; cancel ends Serve's context.
-		act  func(f *fakeVPCD, card *Card, cancel func())
-		want func(error) bool
+		act     func(f *fakeVPCD, card *Card, cancel func())
+		want    func(error) bool
+		present bool // the card is still in afterwards
 	}{
 		{
 			name: "card removed",
@@ -186,12 +193,14 @@ func TestServeEnds(t *testing.T) {
 				cancel()
 				f.closed()
 			},
-			want: func(err error) bool { return errors.Is(err, context.Canceled) },
+			want:    func(err error) bool { return errors.Is(err, context.Canceled) },
+			present: true,
 		},
 		{
-			name: "empty frame",
-			act:  func(f *fakeVPCD, _ *Card, _ func()) { f.send(nil); f.closed() },
-			want: func(err error) bool { return err != nil },
+			name:    "empty frame",
+			act:     func(f *fakeVPCD, _ *Card, _ func()) { f.send(nil); f.closed() },
+			want:    func(err error) bool { return err != nil },
+			present: true,
 		},
 		{
 			name: "frame cut short",
@@ -200,7 +209,8 @@ func TestServeEnds(t *testing.T) {
 				f.conn.(*net.TCPConn).CloseWrite()
 				f.closed()
 			},
-			want: func(err error) bool { return errors.Is(err, io.ErrUnexpectedEOF) },
+			want:    func(err error) bool { return errors.Is(err, io.ErrUnexpectedEOF) },
+			present: true,
 		},
 		{
 			name: "response over the frame size",
@@ -210,7 +220,8 @@ func TestServeEnds(t *testing.T) {
 				f.send(getCertExtended) // 65536 bytes and 61xx do not fit
 				f.closed()
 			},
-			want: func(err error) bool { return err != nil && !errors.Is(err, smartcard.ErrCardRemoved) },
+			want:    func(err error) bool { return err != nil && !errors.Is(err, smartcard.ErrCardRemoved) },
+			present: true,
 		},
 	}
 	for _, tt := range tests {
@@ -230,8 +241,12 @@ func TestServeEnds(t *testing.T) {
 			if err := f.result(); !tt.want(err) {
 				t.Fatalf("Serve returned %v", err)
 			}
-			if card.Present() {
-				t.Error("card present after Serve returned")
+			if card.Present() != tt.present {
+				t.Errorf("card present %t after Serve returned, want %t", card.Present(), tt.present)
+			}
+			if tt.present {
+				// Without power, the card has forgotten its selection.
+				mustSW(t, card, verifyStatus, smartcard.SWInsNotSupported)
 			}
 		})
 	}
