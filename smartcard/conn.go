@@ -92,7 +92,7 @@ func (ch *channel) transmit(cmd Command) ([]byte, StatusWord, error) {
 	}
 	ch.apdus++
 	resp, err := ch.conn.Transmit(raw)
-	wipe(raw) // it may hold a PIN
+	clear(raw) // it may hold a PIN
 	if err != nil {
 		return nil, 0, err
 	}
@@ -101,9 +101,4 @@ func (ch *channel) transmit(cmd Command) ([]byte, StatusWord, error) {
 		return nil, 0, errors.Join(ErrCardUnreadable, err)
 	}
 	return data, sw, nil
-}
-
-// wipe overwrites b with zeros: for PINs and APDUs that carried one.
-func wipe(b []byte) {
-	clear(b)
 }

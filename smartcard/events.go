@@ -210,8 +210,8 @@ func (w *watcher) update(name string, s scard.ReaderState) {
 		return // the reader is going away; the next listing reports it
 	}
 	present := s.EventState&scard.StatePresent != 0 && s.EventState&scard.StateMute == 0
-	swapped := old.present && present &&
-		(s.EventState>>16 != old.state>>16 && old.state != scard.StateUnaware || !bytes.Equal(old.atr, s.Atr))
+	countChanged := old.state != scard.StateUnaware && s.EventState>>16 != old.state>>16
+	swapped := old.present && present && (countChanged || !bytes.Equal(old.atr, s.Atr))
 	if old.present && (!present || swapped) {
 		w.send(Event{Kind: CardRemoved, Reader: name})
 	}

@@ -86,6 +86,22 @@ func nextEvent(t *testing.T, events <-chan smartcard.Event, kind smartcard.Event
 	}
 }
 
+// noEvent fails if reader has an event within the given time.
+func noEvent(t *testing.T, events <-chan smartcard.Event, reader string, within time.Duration) {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Reader == reader {
+				t.Fatalf("unexpected event %v", ev)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
 func TestPCSCWatchInsertAndRemove(t *testing.T) {
 	pcsctest.Need(t)
 	slot := pcsctest.TakeSlot(t)
@@ -106,6 +122,17 @@ func TestPCSCWatchInsertAndRemove(t *testing.T) {
 	if len(ev.ATR) == 0 {
 		t.Error("CardInserted carries no ATR")
 	}
+	// Using the card, and another program resetting it, are not removals.
+	sc := establish(t)
+	card := connect(t, sc, slot.Reader)
+	if err := smartcard.NewPIV(card).VerifyPIN(pin(testPIN)); err != nil {
+		t.Fatal(err)
+	}
+	if err := card.Close(); err != nil {
+		t.Fatal(err)
+	}
+	noEvent(t, events, slot.Reader, time.Second)
+
 	vcard.Remove()
 	nextEvent(t, events, smartcard.CardRemoved, slot.Reader, time.Second)
 
