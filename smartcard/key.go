@@ -13,9 +13,9 @@ import (
 
 // PIV algorithm identifiers (SP 800-78-4 Table 6-2).
 const (
-	algRSA2048 = 0x07
-	algECCP256 = 0x11
-	algECCP384 = 0x14
+	AlgRSA2048 = 0x07
+	AlgECCP256 = 0x11
+	AlgECCP384 = 0x14
 )
 
 // Key is the card's PIV Authentication key (slot 9A) as a crypto.Signer. The
@@ -37,9 +37,9 @@ func (p *PIV) AuthKey(cert *x509.Certificate) (*Key, error) {
 	case *ecdsa.PublicKey:
 		switch pub.Curve {
 		case elliptic.P256():
-			k.alg, k.size = algECCP256, 32
+			k.alg, k.size = AlgECCP256, 32
 		case elliptic.P384():
-			k.alg, k.size = algECCP384, 48
+			k.alg, k.size = AlgECCP384, 48
 		default:
 			return nil, fmt.Errorf("%w: curve %s", ErrUnsupportedKey, pub.Curve.Params().Name)
 		}
@@ -47,7 +47,7 @@ func (p *PIV) AuthKey(cert *x509.Certificate) (*Key, error) {
 		if pub.Size() != 256 {
 			return nil, fmt.Errorf("%w: RSA-%d", ErrUnsupportedKey, pub.N.BitLen())
 		}
-		k.alg, k.size = algRSA2048, 256
+		k.alg, k.size = AlgRSA2048, 256
 	default:
 		return nil, fmt.Errorf("%w: %T", ErrUnsupportedKey, cert.PublicKey)
 	}
@@ -69,7 +69,7 @@ func (k *Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, 
 // zeros before it returns.
 func (k *Key) SignWithPIN(pin, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	defer clear(pin)
-	if err := checkPIN(pin); err != nil {
+	if err := CheckPIN(pin); err != nil {
 		return nil, err
 	}
 	return k.sign(pin, digest, opts)
@@ -108,7 +108,7 @@ func (k *Key) signingInput(digest []byte, opts crypto.SignerOpts) ([]byte, error
 	if h != 0 && len(digest) != h.Size() {
 		return nil, fmt.Errorf("smartcard: digest of %d bytes for %v", len(digest), h)
 	}
-	if k.alg != algRSA2048 {
+	if k.alg != AlgRSA2048 {
 		in := make([]byte, k.size)
 		if len(digest) >= k.size {
 			copy(in, digest[:k.size])

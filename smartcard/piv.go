@@ -259,13 +259,15 @@ func (p *PIV) PINStatus() (PINStatus, error) {
 // left; a blocked one ErrPINBlocked.
 func (p *PIV) VerifyPIN(pin []byte) error {
 	defer clear(pin)
-	if err := checkPIN(pin); err != nil {
+	if err := CheckPIN(pin); err != nil {
 		return err
 	}
 	return p.transact(func() error { return p.verify(pin) })
 }
 
-func checkPIN(pin []byte) error {
+// CheckPIN checks the PIV PIN format, 6 to 8 ASCII digits (SP 800-73-4 Part 2
+// 2.4.3), without asking the card.
+func CheckPIN(pin []byte) error {
 	if len(pin) < pinMinLen || len(pin) > pinMaxLen {
 		return ErrPINFormat
 	}

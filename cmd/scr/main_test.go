@@ -27,7 +27,7 @@ func runScr(t *testing.T, args ...string) (int, string, string) {
 
 // readerBlock returns the lines `scr card` printed for one reader.
 func readerBlock(out, reader string) string {
-	for _, block := range strings.Split(out, "\n\n") {
+	for _, block := range strings.Split(strings.TrimRight(out, "\n"), "\n\n") {
 		if strings.HasPrefix(block, "Reader    "+reader+"\n") {
 			return block
 		}

@@ -122,29 +122,59 @@ func EncodeKey(k crypto.Signer) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
-// ParseCert and ParseKey read what EncodeCert and EncodeKey wrote.
-func ParseCert(pemBytes []byte) (*x509.Certificate, error) {
-	b, _ := pem.Decode(pemBytes)
-	if b == nil || b.Type != "CERTIFICATE" {
-		return nil, errors.New("pki: no PEM CERTIFICATE block")
+// ParseCert decodes the first certificate of a PEM file.
+func ParseCert(data []byte) (*x509.Certificate, error) {
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return nil, errors.New("pki: no CERTIFICATE PEM block")
+		}
+		if block.Type == "CERTIFICATE" {
+			return x509.ParseCertificate(block.Bytes)
+		}
 	}
-	return x509.ParseCertificate(b.Bytes)
 }
 
-func ParseKey(pemBytes []byte) (crypto.Signer, error) {
-	b, _ := pem.Decode(pemBytes)
-	if b == nil || b.Type != "PRIVATE KEY" {
-		return nil, errors.New("pki: no PEM PRIVATE KEY block")
+// ParseKey decodes the first private key of a PEM file: PKCS #8 as EncodeKey
+// writes it, or OpenSSL's "EC PRIVATE KEY" and "RSA PRIVATE KEY". The "EC
+// PARAMETERS" block that `openssl ecparam -genkey` writes first is skipped.
+func ParseKey(data []byte) (crypto.Signer, error) {
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return nil, errors.New("pki: no private key PEM block")
+		}
+		if _, encrypted := block.Headers["DEK-Info"]; encrypted || block.Type == "ENCRYPTED PRIVATE KEY" {
+			return nil, errors.New("pki: the private key is encrypted; store it unencrypted")
+		}
+		var (
+			key any
+			err error
+		)
+		switch block.Type {
+		case "EC PARAMETERS":
+			continue
+		case "PRIVATE KEY":
+			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		case "EC PRIVATE KEY":
+			key, err = x509.ParseECPrivateKey(block.Bytes)
+		case "RSA PRIVATE KEY":
+			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		default:
+			return nil, fmt.Errorf("pki: PEM block %q is not a private key", block.Type)
+		}
+		clear(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		signer, ok := key.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("pki: %T cannot sign", key)
+		}
+		return signer, nil
 	}
-	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := k.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("pki: %T cannot sign", k)
-	}
-	return s, nil
 }
 
 // WriteCard writes a card identity as scr-vcard --identity reads it: key.pem,

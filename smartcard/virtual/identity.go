@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,8 @@ import (
 	"path"
 
 	"github.com/scrterm/scr/assets"
+	"github.com/scrterm/scr/internal/pki"
+	"github.com/scrterm/scr/smartcard"
 )
 
 // Identity is what a card holds: its slot 9A key, certificate and PIN.
@@ -74,7 +75,7 @@ func loadIdentity(fsys fs.FS, dir string) (Identity, error) {
 	if err != nil {
 		return Identity{}, err
 	}
-	id.Key, err = parseKey(keyPEM)
+	id.Key, err = pki.ParseKey(keyPEM)
 	clear(keyPEM)
 	if err != nil {
 		return Identity{}, fmt.Errorf("virtual: %s: %w", name(keyFile), err)
@@ -83,7 +84,7 @@ func loadIdentity(fsys fs.FS, dir string) (Identity, error) {
 	if err != nil {
 		return Identity{}, err
 	}
-	if id.Cert, err = parseCert(certPEM); err != nil {
+	if id.Cert, err = pki.ParseCert(certPEM); err != nil {
 		return Identity{}, fmt.Errorf("virtual: %s: %w", name(certFile), err)
 	}
 	pin, err := read(pinFile)
@@ -92,7 +93,7 @@ func loadIdentity(fsys fs.FS, dir string) (Identity, error) {
 	}
 	id.PIN = bytes.Clone(bytes.TrimSpace(pin))
 	clear(pin)
-	if err := checkPIN(id.PIN); err != nil {
+	if err := smartcard.CheckPIN(id.PIN); err != nil {
 		return Identity{}, fmt.Errorf("virtual: %s: %w", name(pinFile), err)
 	}
 	if _, err := id.algorithm(); err != nil {
@@ -100,82 +101,6 @@ func loadIdentity(fsys fs.FS, dir string) (Identity, error) {
 	}
 	return id, nil
 }
-
-// parseKey decodes the first private key block of a PEM file. OpenSSL's
-// "EC PARAMETERS" block, which `openssl ecparam -genkey` writes before the key,
-// is skipped.
-func parseKey(data []byte) (crypto.Signer, error) {
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, errors.New("no private key PEM block")
-		}
-		if _, encrypted := block.Headers["DEK-Info"]; encrypted || block.Type == "ENCRYPTED PRIVATE KEY" {
-			return nil, errors.New("the private key is encrypted; store it unencrypted")
-		}
-		var (
-			key any
-			err error
-		)
-		switch block.Type {
-		case "EC PARAMETERS":
-			continue
-		case "PRIVATE KEY":
-			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-		case "EC PRIVATE KEY":
-			key, err = x509.ParseECPrivateKey(block.Bytes)
-		case "RSA PRIVATE KEY":
-			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-		default:
-			return nil, fmt.Errorf("PEM block %q is not a private key", block.Type)
-		}
-		clear(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		signer, ok := key.(crypto.Signer)
-		if !ok {
-			return nil, fmt.Errorf("unsupported key type %T", key)
-		}
-		return signer, nil
-	}
-}
-
-// parseCert decodes the first certificate of a PEM file.
-func parseCert(data []byte) (*x509.Certificate, error) {
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, errors.New("no CERTIFICATE PEM block")
-		}
-		if block.Type == "CERTIFICATE" {
-			return x509.ParseCertificate(block.Bytes)
-		}
-	}
-}
-
-// checkPIN enforces the PIV PIN format: 6 to 8 ASCII digits (SP 800-73-4 Part 2
-// 2.4.3). The error never quotes the PIN.
-func checkPIN(pin []byte) error {
-	if len(pin) < 6 || len(pin) > 8 {
-		return errors.New("the PIN must be 6 to 8 digits")
-	}
-	for _, c := range pin {
-		if c < '0' || c > '9' {
-			return errors.New("the PIN must be 6 to 8 digits")
-		}
-	}
-	return nil
-}
-
-// PIV algorithm identifiers (SP 800-78-4 Table 6-2, used in SP 800-73-4 Part 2).
-const (
-	algRSA2048 = 0x07
-	algECCP256 = 0x11
-	algECCP384 = 0x14
-)
 
 // algorithm checks that the identity is one the card can hold and returns the
 // PIV algorithm identifier of its key.
@@ -188,9 +113,9 @@ func (id Identity) algorithm() (byte, error) {
 	case *ecdsa.PrivateKey:
 		switch k.Curve {
 		case elliptic.P256():
-			alg = algECCP256
+			alg = smartcard.AlgECCP256
 		case elliptic.P384():
-			alg = algECCP384
+			alg = smartcard.AlgECCP384
 		default:
 			return 0, fmt.Errorf("unsupported curve %s (want P-256 or P-384)", k.Curve.Params().Name)
 		}
@@ -198,7 +123,7 @@ func (id Identity) algorithm() (byte, error) {
 		if k.N.BitLen() != 2048 {
 			return 0, fmt.Errorf("unsupported RSA key size %d (want 2048)", k.N.BitLen())
 		}
-		alg = algRSA2048
+		alg = smartcard.AlgRSA2048
 	default:
 		return 0, fmt.Errorf("unsupported key type %T (want ECDSA P-256/P-384 or RSA-2048)", id.Key)
 	}

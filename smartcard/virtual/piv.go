@@ -56,7 +56,7 @@ func newApplication(id Identity, opts Options) (*application, error) {
 	if err != nil {
 		return nil, fmt.Errorf("virtual: %w", err)
 	}
-	if err := checkPIN(id.PIN); err != nil {
+	if err := smartcard.CheckPIN(id.PIN); err != nil {
 		return nil, fmt.Errorf("virtual: %w", err)
 	}
 	app := &application{key: id.Key, alg: alg, apt: propertyTemplate(alg)}

@@ -48,7 +48,7 @@ func TestSelect(t *testing.T) {
 				}
 				return
 			}
-			checkPropertyTemplate(t, data, algECCP256)
+			checkPropertyTemplate(t, data, smartcard.AlgECCP256)
 		})
 	}
 }
@@ -78,7 +78,7 @@ func TestSelectAlgorithm(t *testing.T) {
 	for _, tt := range []struct {
 		kind string
 		alg  byte
-	}{{p256, algECCP256}, {p384, algECCP384}, {rsa2048, algRSA2048}} {
+	}{{p256, smartcard.AlgECCP256}, {p384, smartcard.AlgECCP384}, {rsa2048, smartcard.AlgRSA2048}} {
 		t.Run(tt.kind, func(t *testing.T) {
 			c := newTestCard(t, tt.kind, Options{})
 			checkPropertyTemplate(t, mustSW(t, c, selectPIV, smartcard.SWSuccess), tt.alg)
@@ -331,7 +331,7 @@ func TestVerifyPINLengths(t *testing.T) {
 
 // gaP256 is GENERAL AUTHENTICATE with slot 9A, ECC P-256, asking to sign digest.
 func gaP256(digest []byte) []byte {
-	raw, _ := smartcard.Command{INS: insGeneralAut, P1: algECCP256, P2: 0x9A, Data: authTemplate(digest), Ne: 256}.Encode(false)
+	raw, _ := smartcard.Command{INS: insGeneralAut, P1: smartcard.AlgECCP256, P2: 0x9A, Data: authTemplate(digest), Ne: 256}.Encode(false)
 	return raw
 }
 
@@ -363,10 +363,10 @@ func TestGeneralAuthenticateSigns(t *testing.T) {
 		alg     byte
 		chained bool
 	}{
-		{"ECDSA P-256", p256, algECCP256, false},
-		{"ECDSA P-384", p384, algECCP384, false},
-		{"RSA-2048 extended", rsa2048, algRSA2048, false},
-		{"RSA-2048 chained", rsa2048, algRSA2048, true},
+		{"ECDSA P-256", p256, smartcard.AlgECCP256, false},
+		{"ECDSA P-384", p384, smartcard.AlgECCP384, false},
+		{"RSA-2048 extended", rsa2048, smartcard.AlgRSA2048, false},
+		{"RSA-2048 chained", rsa2048, smartcard.AlgRSA2048, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -446,20 +446,20 @@ func TestGeneralAuthenticateErrors(t *testing.T) {
 		want     smartcard.StatusWord
 	}{
 		{"PIN not verified", p256, false, gaP256(digest), smartcard.SWSecurityNotSatisfied},
-		{"other key reference", p256, true, ga(algECCP256, 0x9C, authTemplate(digest)), smartcard.SWRefDataNotFound},
-		{"algorithm of another key", p256, true, ga(algECCP384, 0x9A, authTemplate(digest)), smartcard.SWIncorrectP1P2},
-		{"RSA algorithm for an EC key", p256, true, ga(algRSA2048, 0x9A, authTemplate(digest)), smartcard.SWIncorrectP1P2},
+		{"other key reference", p256, true, ga(smartcard.AlgECCP256, 0x9C, authTemplate(digest)), smartcard.SWRefDataNotFound},
+		{"algorithm of another key", p256, true, ga(smartcard.AlgECCP384, 0x9A, authTemplate(digest)), smartcard.SWIncorrectP1P2},
+		{"RSA algorithm for an EC key", p256, true, ga(smartcard.AlgRSA2048, 0x9A, authTemplate(digest)), smartcard.SWIncorrectP1P2},
 		{"digest too short", p256, true, gaP256(digest[:31]), smartcard.SWIncorrectData},
 		{"digest too long", p256, true, gaP256(make([]byte, 48)), smartcard.SWIncorrectData},
-		{"no data", p256, true, ga(algECCP256, 0x9A, nil), smartcard.SWIncorrectData},
-		{"no response asked", p256, true, ga(algECCP256, 0x9A, b("7C 22 81 20")), smartcard.SWIncorrectData},
-		{"not a template", p256, true, ga(algECCP256, 0x9A, b("7D 02 82 00")), smartcard.SWIncorrectData},
-		{"challenge missing", p256, true, ga(algECCP256, 0x9A, b("7C 02 82 00")), smartcard.SWIncorrectData},
-		{"response tag with data", p256, true, ga(algECCP256, 0x9A, append(b("7C 25 82 01 00 81 20"), digest...)), smartcard.SWIncorrectData},
-		{"key agreement asked", p256, true, ga(algECCP256, 0x9A, append(b("7C 24 82 00 85 20"), digest...)), smartcard.SWIncorrectData},
-		{"trailing object", p256, true, ga(algECCP256, 0x9A, append(authTemplate(digest), 0x01, 0x00)), smartcard.SWIncorrectData},
-		{"RSA block not below the modulus", rsa2048, true, command(t, smartcard.Command{INS: insGeneralAut, P1: algRSA2048, P2: 0x9A, Data: authTemplate(bytes.Repeat([]byte{0xFF}, 256)), Ne: 256}), smartcard.SWIncorrectData},
-		{"RSA block too short", rsa2048, true, ga(algRSA2048, 0x9A, authTemplate(make([]byte, 128))), smartcard.SWIncorrectData},
+		{"no data", p256, true, ga(smartcard.AlgECCP256, 0x9A, nil), smartcard.SWIncorrectData},
+		{"no response asked", p256, true, ga(smartcard.AlgECCP256, 0x9A, b("7C 22 81 20")), smartcard.SWIncorrectData},
+		{"not a template", p256, true, ga(smartcard.AlgECCP256, 0x9A, b("7D 02 82 00")), smartcard.SWIncorrectData},
+		{"challenge missing", p256, true, ga(smartcard.AlgECCP256, 0x9A, b("7C 02 82 00")), smartcard.SWIncorrectData},
+		{"response tag with data", p256, true, ga(smartcard.AlgECCP256, 0x9A, append(b("7C 25 82 01 00 81 20"), digest...)), smartcard.SWIncorrectData},
+		{"key agreement asked", p256, true, ga(smartcard.AlgECCP256, 0x9A, append(b("7C 24 82 00 85 20"), digest...)), smartcard.SWIncorrectData},
+		{"trailing object", p256, true, ga(smartcard.AlgECCP256, 0x9A, append(authTemplate(digest), 0x01, 0x00)), smartcard.SWIncorrectData},
+		{"RSA block not below the modulus", rsa2048, true, command(t, smartcard.Command{INS: insGeneralAut, P1: smartcard.AlgRSA2048, P2: 0x9A, Data: authTemplate(bytes.Repeat([]byte{0xFF}, 256)), Ne: 256}), smartcard.SWIncorrectData},
+		{"RSA block too short", rsa2048, true, ga(smartcard.AlgRSA2048, 0x9A, authTemplate(make([]byte, 128))), smartcard.SWIncorrectData},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
