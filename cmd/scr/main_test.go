@@ -138,6 +138,34 @@ func TestCardWithoutService(t *testing.T) {
 	}
 }
 
+// TestCardWithoutReader runs scr card against a pcscd of its own that has no
+// reader: in a private mount namespace, so that its socket and PID file in
+// /run/pcscd do not meet the shared pcscd's.
+func TestCardWithoutReader(t *testing.T) {
+	pcsctest.Need(t) // pcscd is installed
+	bin := pcsctest.Build(t, "github.com/scrterm/scr/cmd/scr")
+	noReaders := t.TempDir() // an empty reader.conf.d: no vpcd
+	script := `mkdir -p /run/pcscd && mount -t tmpfs tmpfs /run/pcscd || exit 97
+pcscd -f -c "$1" >/dev/null 2>&1 & pid=$!
+i=0; while [ ! -S /run/pcscd/pcscd.comm ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+"$2" card; code=$?
+kill $pid; wait $pid
+exit $code`
+	args := []string{"--mount"}
+	if os.Geteuid() != 0 {
+		args = append(args, "--map-root-user")
+	}
+	args = append(args, "sh", "-c", script, "sh", noReaders, bin)
+	out, err := exec.Command("unshare", args...).Output()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("scr card with no reader: %v, want exit status 1 (output %q)", err, out)
+	}
+	if want := "No card reader is connected. Plug in a reader, or check its cable.\n"; string(out) != want {
+		t.Fatalf("scr card with no reader printed %q, want %q", out, want)
+	}
+}
+
 func TestCardDemo(t *testing.T) {
 	code, out, _ := runScr(t, "card", "--demo")
 	if code != 0 {
