@@ -51,7 +51,7 @@ demo: deps
 	$(GO) run ./cmd/scr card --demo
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./smartcard/...
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./smartcard/... ./internal/sandbox/...
 
 lint:
 	@out=$$(gofmt -l .); \

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/scrterm/scr/assets"
+	"github.com/scrterm/scr/internal/sandbox/records"
+)
+
+// listPatients is `scr-sandbox patients`: the synthetic patients, for people
+// trying the demo.
+func listPatients(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scr-sandbox patients", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	patients, err := records.List(assets.Patients)
+	if err != nil {
+		fmt.Fprintln(stderr, "scr-sandbox patients:", err)
+		return 1
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NHS No.\tName\tBorn\tSummary Care Record")
+	for _, p := range patients {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", spacedNHS(p.NHSNumber), p.Name, born(p.BirthDate), notes(p))
+	}
+	tw.Flush()
+	fmt.Fprintln(stdout, "\nAll synthetic. Sign in with a sandbox card (see assets/sandbox/README.md).")
+	return 0
+}
+
+// spacedNHS writes an NHS number as 3-3-4 digits, as the NHS does.
+func spacedNHS(n string) string {
+	if len(n) != 10 {
+		return n
+	}
+	return n[:3] + " " + n[3:6] + " " + n[6:]
+}
+
+func born(date string) string {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return date
+	}
+	return t.Format("02-Jan-2006")
+}
+
+func notes(p records.Patient) string {
+	var n []string
+	switch p.Consent {
+	case "":
+		n = append(n, "no SCR")
+	case "No":
+		n = append(n, "opted out")
+	default:
+		n = append(n, "permission to view required")
+	}
+	if p.Sensitive {
+		n = append(n, "sensitive record")
+	}
+	if p.Deceased {
+		n = append(n, "deceased")
+	}
+	return strings.Join(n, "; ")
+}

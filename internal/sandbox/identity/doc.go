@@ -1,0 +1,18 @@
+// Package identity is the sandbox's smartcard sign-in: the /oauth2 endpoints of
+// API.md section 1 and the middleware that checks the role token on every PDS and
+// SCR request.
+//
+// A user proves possession of a smartcard by signing a server challenge with the
+// card's PIV Authentication key: the signed challenge is a JWT client assertion
+// (RFC 7523) carrying the card certificate in its x5c header (RFC 7515 section
+// 4.1.6). A valid assertion buys an opaque card token, which says who the user is
+// (GET /oauth2/userinfo answers with their CIS2 userinfo). The card token is then
+// exchanged (RFC 8693) for a role token bound to one of the user's National RBAC
+// roles; that token, with the role ID in NHSD-Session-URID, is what PDS and SCR
+// accept. Revoking (RFC 7009) a card token ends every role token exchanged from it.
+//
+// Tokens and challenges live in memory, bounded by their lifetimes. Every sign-in,
+// role exchange and sign-out, allowed or refused, is appended to the audit trail
+// before its effect reaches the client; if the trail cannot be written the request
+// fails instead.
+package identity

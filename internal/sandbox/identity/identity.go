@@ -1,0 +1,105 @@
+package identity
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/scrterm/scr/internal/sandbox/audit"
+)
+
+// The endpoints of API.md section 1.
+const (
+	PathChallenge = "/oauth2/challenge"
+	PathToken     = "/oauth2/token"
+	PathUserinfo  = "/oauth2/userinfo"
+	PathRevoke    = "/oauth2/revoke"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultTokenTTL     = 15 * time.Minute
+	DefaultChallengeTTL = 60 * time.Second
+)
+
+// Config is what the service trusts and whom it knows.
+type Config struct {
+	CA           *x509.Certificate // smartcard CA the card certificates must chain to
+	Revoked      map[string]bool   // revoked certificate serials in hex (ParseRevoked reads revoked.txt; New normalises case, colons and leading zeros)
+	Users        Directory         // from users.json, see LoadDirectory
+	TokenTTL     time.Duration     // lifetime of card and role tokens; 0 means DefaultTokenTTL
+	ChallengeTTL time.Duration     // lifetime of a challenge; 0 means DefaultChallengeTTL
+	// Issuer is the server's base URL (e.g. https://127.0.0.1:8443). An
+	// assertion's aud must be Issuer+PathToken or the token endpoint's URL as the
+	// request reached it (scheme and Host), so that a client that dialled
+	// localhost rather than 127.0.0.1 is not refused.
+	Issuer string
+	Audit  audit.Recorder   // every sign-in, role exchange and sign-out goes here
+	Now    func() time.Time // the clock; nil means time.Now
+}
+
+// Service is the smartcard sign-in. It is safe for concurrent use.
+type Service struct {
+	users      Directory
+	roots      *x509.CertPool
+	revoked    map[string]bool
+	tokenURL   string // Issuer + PathToken, or "" without an Issuer
+	audit      audit.Recorder
+	now        func() time.Time
+	challenges *challengeStore
+	tokens     *tokenStore
+}
+
+// New checks cfg and returns a service with no challenges or tokens yet.
+func New(cfg Config) (*Service, error) {
+	if cfg.CA == nil {
+		return nil, errors.New("identity: Config.CA is required")
+	}
+	if cfg.Audit == nil {
+		return nil, errors.New("identity: Config.Audit is required: nothing may happen unrecorded")
+	}
+	if len(cfg.Users.users) == 0 {
+		return nil, errors.New("identity: Config.Users has no users")
+	}
+	if cfg.TokenTTL < 0 || cfg.ChallengeTTL < 0 {
+		return nil, errors.New("identity: negative TokenTTL or ChallengeTTL")
+	}
+	s := &Service{
+		users:   cfg.Users,
+		roots:   x509.NewCertPool(),
+		revoked: make(map[string]bool, len(cfg.Revoked)),
+		audit:   cfg.Audit,
+		now:     cfg.Now,
+	}
+	s.roots.AddCert(cfg.CA)
+	for serial, revoked := range cfg.Revoked {
+		key, err := normaliseSerial(serial)
+		if err != nil {
+			return nil, err
+		}
+		s.revoked[key] = revoked
+	}
+	if cfg.Issuer != "" {
+		u, err := url.Parse(cfg.Issuer)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("identity: Config.Issuer %q is not an http(s) base URL", cfg.Issuer)
+		}
+		s.tokenURL = strings.TrimSuffix(cfg.Issuer, "/") + PathToken
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	tokenTTL, challengeTTL := cfg.TokenTTL, cfg.ChallengeTTL
+	if tokenTTL == 0 {
+		tokenTTL = DefaultTokenTTL
+	}
+	if challengeTTL == 0 {
+		challengeTTL = DefaultChallengeTTL
+	}
+	s.challenges = newChallengeStore(challengeTTL, maxChallenges)
+	s.tokens = newTokenStore(tokenTTL)
+	return s, nil
+}

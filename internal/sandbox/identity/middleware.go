@@ -1,0 +1,88 @@
+package identity
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/scrterm/scr/internal/sandbox/wire"
+)
+
+// HeaderSessionURID names the role a PDS or SCR request is made in (API.md
+// section 3; the NHS API specifications call it the URID).
+const HeaderSessionURID = "NHSD-Session-URID"
+
+// RequireRole admits a PDS or SCR request only with a live role token (Bearer,
+// RFC 6750 section 2.1) and, in NHSD-Session-URID, the person_roleid that token
+// is bound to; next then finds a wire.Session on the request's context. Errors
+// are OperationOutcomes with code forbidden, as the NHS APIs answer: 401 when the
+// token is missing, unknown, revoked or expired; 403 when it is a card token or
+// the URID is missing or not its role.
+func (s *Service) RequireRole(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := bearer(r)
+		if !ok {
+			unauthorized(w, "a Bearer role token is required")
+			return
+		}
+		sess, err := s.tokens.lookup(token, s.now())
+		if err != nil {
+			unauthorized(w, err.Error())
+			return
+		}
+		urid := r.Header.Get(HeaderSessionURID)
+		switch {
+		case sess.role == nil:
+			forbidden(w, "the token is a card token: exchange it for a role token first")
+			return
+		case urid == "":
+			forbidden(w, HeaderSessionURID+" is required")
+			return
+		case urid != sess.role.PersonRoleID:
+			forbidden(w, HeaderSessionURID+" is not the role the token was issued for")
+			return
+		}
+		ctx := wire.WithSession(r.Context(), wire.Session{
+			UserUUID:   sess.user.UUID,
+			UserName:   sess.user.Name,
+			RoleID:     sess.role.PersonRoleID,
+			RoleName:   sess.role.RoleName,
+			OrgCode:    sess.role.OrgCode,
+			OrgName:    s.users.OrgName(sess.role.OrgCode),
+			Activities: sess.role.ActivityCodes,
+			TokenID:    sess.id,
+		})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// TokenID returns a stable, non-secret ID of the request's bearer token (the
+// first 16 hex digits of its SHA-256), or "" if it has none, live or not: a key
+// for per-token rate limits and logs that cannot be used as the token.
+func (s *Service) TokenID(r *http.Request) string {
+	token, ok := bearer(r)
+	if !ok {
+		return ""
+	}
+	return keyOf(token).id()
+}
+
+// bearer returns the token of an "Authorization: Bearer" header (RFC 6750
+// section 2.1; the scheme is case-insensitive, RFC 9110 section 11.1). Tokens in
+// the query or a form are not accepted: they end up in logs.
+func bearer(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+func unauthorized(w http.ResponseWriter, text string) {
+	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`) // RFC 6750 section 3
+	wire.Outcome(w, http.StatusUnauthorized, "forbidden", wire.SpineAccessDenied, text)
+}
+
+func forbidden(w http.ResponseWriter, text string) {
+	wire.Outcome(w, http.StatusForbidden, "forbidden", wire.SpineAccessDenied, text)
+}

@@ -1,0 +1,58 @@
+package identity
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/scrterm/scr/internal/sandbox/audit"
+	"github.com/scrterm/scr/internal/sandbox/wire"
+)
+
+// challengeResponse is API.md's answer to POST /oauth2/challenge.
+type challengeResponse struct {
+	Challenge string `json:"challenge"`
+	ExpiresIn int64  `json:"expires_in"`
+}
+
+// handleChallenge issues a challenge for the card to sign, as the jti of its
+// assertion.
+func (s *Service) handleChallenge(w http.ResponseWriter, r *http.Request) {
+	c, err := s.challenges.issue(s.now())
+	if err != nil {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(s.challenges.ttl.Seconds()), 10))
+		wire.OAuthError(w, http.StatusServiceUnavailable, codeUnavailable, "too many sign-ins are under way; try again shortly")
+		return
+	}
+	wire.WriteJSON(w, http.StatusOK, wire.ContentJSON, challengeResponse{
+		Challenge: c,
+		ExpiresIn: int64(s.challenges.ttl.Seconds()),
+	})
+}
+
+// signIn is the JWT bearer grant (RFC 7523 section 2.1): a card assertion buys a
+// card token. The token reaches the client only once the sign-in is recorded.
+func (s *Service) signIn(w http.ResponseWriter, r *http.Request, form url.Values) {
+	now := s.now()
+	rec := audit.Record{Kind: audit.SignIn}
+	raw := form.Get("assertion")
+	if raw == "" {
+		s.refuse(w, r, rec, invalidRequest("assertion is required"))
+		return
+	}
+	user, holder, err := s.verifyAssertion(raw, s.audiences(r), now)
+	rec.UserUUID, rec.UserName = holder.UUID, holder.Name
+	if err != nil {
+		s.refuse(w, r, rec, err)
+		return
+	}
+	token, sess := s.tokens.issueCard(user, now)
+	rec.UserName = user.Name
+	rec.Outcome = audit.Allowed
+	if s.record(r, rec) != nil {
+		s.tokens.revoke(token)
+		auditUnavailable(w)
+		return
+	}
+	writeToken(w, token, sess, now, "")
+}
