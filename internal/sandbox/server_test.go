@@ -479,3 +479,30 @@ func TestErrorsAreNeverHTML(t *testing.T) {
 		t.Errorf("PDS without a token: %d %s", r.status, r.body)
 	}
 }
+
+// TestRateLimit: the platform's 5 requests per second per token.
+func TestRateLimit(t *testing.T) {
+	e := start(t, sandbox.Config{})
+	_, tok := e.session(t, pharmacist, roleOf[pharmacist])
+	h := scrHeaders(tok, roleOf[pharmacist])
+	// Ten requests as fast as they go: all ten pass only if they took over a
+	// second, which on loopback they do not.
+	var limited *response
+	start := time.Now()
+	for range 10 {
+		if r := e.do(t, "GET", pdsPath, h, nil); r.status != 200 && limited == nil {
+			limited = &r
+		}
+	}
+	if limited == nil {
+		t.Fatalf("ten requests in %v, none limited", time.Since(start))
+	}
+	if limited.status != 429 || limited.header.Get("Retry-After") == "" || limited.json(t)["resourceType"] != "OperationOutcome" {
+		t.Fatalf("limited request: %d, Retry-After %q: %s", limited.status, limited.header.Get("Retry-After"), limited.body)
+	}
+	// Another user's token is not held back by this one.
+	_, other := e.session(t, aeDoctor, roleOf[aeDoctor])
+	if r := e.do(t, "GET", pdsPath, scrHeaders(other, roleOf[aeDoctor]), nil); r.status != 200 {
+		t.Fatalf("another token: %d", r.status)
+	}
+}

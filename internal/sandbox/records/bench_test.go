@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/scrterm/scr/assets"
 	"github.com/scrterm/scr/internal/sandbox/audit"
@@ -76,7 +78,9 @@ func BenchmarkBundle(b *testing.B) {
 			client := srv.Client()
 			b.SetBytes(int64(len(sum.bundle)))
 			b.ReportAllocs()
+			var times []time.Duration
 			for b.Loop() {
+				start := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
 					b.Fatal(err)
@@ -86,9 +90,25 @@ func BenchmarkBundle(b *testing.B) {
 				if err != nil || resp.StatusCode != http.StatusOK || n != int64(len(sum.bundle)) {
 					b.Fatalf("status %d, %d bytes, %v", resp.StatusCode, n, err)
 				}
+				times = append(times, time.Since(start))
 			}
+			reportPercentiles(b, times)
 		})
 	}
+}
+
+// reportPercentiles adds the p50 and p99 of times, in milliseconds, to the
+// benchmark's line: the budget is about the slow requests, not the mean.
+func reportPercentiles(b *testing.B, times []time.Duration) {
+	if len(times) == 0 {
+		return
+	}
+	slices.Sort(times)
+	at := func(q float64) float64 {
+		return float64(times[min(len(times)-1, int(q*float64(len(times))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
 }
 
 // The record is encoded once, at startup: serving even the largest allocates
