@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"math/big"
 	"time"
 
@@ -62,7 +61,7 @@ func writeCard(uuid, name, dir, pin string, useRSA bool, days int, stdout io.Wri
 	if days < 1 {
 		return fmt.Errorf("--days must be at least 1")
 	}
-	ca, err := sandboxCA()
+	ca, err := pki.LoadCA(assets.SmartcardCA)
 	if err != nil {
 		return err
 	}
@@ -88,27 +87,6 @@ func writeCard(uuid, name, dir, pin string, useRSA bool, days int, stdout io.Wri
 	fmt.Fprintf(stdout, "card for %s (%s) written to %s; its PIN is in %s/pin\nserve it with: scr-vcard --identity %s\n",
 		holder.Name, holder.UUID, dir, dir, dir)
 	return nil
-}
-
-// sandboxCA loads the sandbox smartcard CA with its (public, sandbox-only) key.
-func sandboxCA() (*pki.CA, error) {
-	certPEM, err := fs.ReadFile(assets.SmartcardCA, "ca.pem")
-	if err != nil {
-		return nil, err
-	}
-	keyPEM, err := fs.ReadFile(assets.SmartcardCA, "ca-key.pem")
-	if err != nil {
-		return nil, err
-	}
-	cert, err := pki.ParseCert(certPEM)
-	if err != nil {
-		return nil, err
-	}
-	key, err := pki.ParseKey(keyPEM)
-	if err != nil {
-		return nil, err
-	}
-	return &pki.CA{Cert: cert, Key: key}, nil
 }
 
 func randomPIN() string {

@@ -15,6 +15,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/scrterm/scr/assets"
 	"github.com/scrterm/scr/internal/pki"
 	"github.com/scrterm/scr/internal/sandbox/audit"
 	"github.com/scrterm/scr/smartcard"
@@ -82,7 +83,7 @@ func TestIssueCard(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ca, err := sandboxCA()
+			ca, err := pki.LoadCA(assets.SmartcardCA)
 			if err != nil {
 				t.Fatal(err)
 			}

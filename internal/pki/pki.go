@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -69,6 +70,28 @@ func NewCA(name string, notBefore, notAfter time.Time) (*CA, error) {
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		return nil, err
+	}
+	return &CA{Cert: cert, Key: key}, nil
+}
+
+// LoadCA reads a CA from fsys: ca.pem and ca-key.pem, as assets.SmartcardCA
+// holds them.
+func LoadCA(fsys fs.FS) (*CA, error) {
+	certPEM, err := fs.ReadFile(fsys, "ca.pem")
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := fs.ReadFile(fsys, "ca-key.pem")
+	if err != nil {
+		return nil, err
+	}
+	cert, err := ParseCert(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("pki: ca.pem: %w", err)
+	}
+	key, err := ParseKey(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("pki: ca-key.pem: %w", err)
 	}
 	return &CA{Cert: cert, Key: key}, nil
 }

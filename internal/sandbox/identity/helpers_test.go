@@ -325,23 +325,11 @@ func loadCard(t *testing.T, uid string) card {
 // sandbox does not ship.
 func sandboxCA(t *testing.T) *pki.CA {
 	t.Helper()
-	certPEM, err := fs.ReadFile(assets.SmartcardCA, "ca.pem")
+	ca, err := pki.LoadCA(assets.SmartcardCA)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyPEM, err := fs.ReadFile(assets.SmartcardCA, "ca-key.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := pki.ParseCert(certPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := pki.ParseKey(keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &pki.CA{Cert: cert, Key: key}
+	return ca
 }
 
 // issueCard makes a P-256 card for uid under ca, valid around t0.
