@@ -135,3 +135,33 @@ func (rl *rateLimiter) wrap(next http.Handler) http.Handler {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// logRequests logs each request at debug level by its route pattern, never its
+// path or query: those carry NHS numbers.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern // set by the mux on this request
+		if route == "" {
+			route = r.Method + " (no route)"
+		}
+		log.Debug("request", "route", route, "status", sw.status,
+			"duration", time.Since(start).Round(time.Microsecond), "request_id", r.Header.Get("X-Request-ID"))
+	})
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (faults hijack it).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

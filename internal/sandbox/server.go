@@ -155,6 +155,7 @@ func build(cfg Config, baseURL string) (http.Handler, *audit.Store, error) {
 		h = injectFaults(h)
 	}
 	h = mirrorIDs(h)
+	h = logRequests(cfg.Log, h)
 	h = recoverPanics(cfg.Log, h)
 	return h, store, nil
 }

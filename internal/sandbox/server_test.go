@@ -506,3 +506,24 @@ func TestRateLimit(t *testing.T) {
 		t.Fatalf("another token: %d", r.status)
 	}
 }
+
+// TestFaultsThroughTheServer: the fault header works behind every middleware
+// (a reset needs the connection, through the response writers' Unwrap).
+func TestFaultsThroughTheServer(t *testing.T) {
+	e := start(t, sandbox.Config{EnableFaults: true})
+	req, _ := http.NewRequest("POST", e.srv.URL()+"/oauth2/challenge", nil)
+	req.Header.Set(sandbox.FaultHeader, "reset")
+	if resp, err := e.http.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("reset fault answered %d", resp.StatusCode)
+	}
+	r := e.do(t, "POST", "/oauth2/challenge", http.Header{sandbox.FaultHeader: {"status=503,retry-after=3"}}, nil)
+	if r.status != 503 || r.header.Get("Retry-After") != "3" || r.json(t)["error"] != "temporarily_unavailable" {
+		t.Fatalf("status fault: %d %v %s", r.status, r.header, r.body)
+	}
+	// Without --enable-faults the header means nothing.
+	plain := start(t, sandbox.Config{})
+	if r := plain.do(t, "POST", "/oauth2/challenge", http.Header{sandbox.FaultHeader: {"status=503"}}, nil); r.status != 200 {
+		t.Fatalf("fault honoured without --enable-faults: %d", r.status)
+	}
+}
