@@ -4,8 +4,10 @@ go 1.26.0
 
 require (
 	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25
+	github.com/go-resty/resty/v2 v2.17.2
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0
+	golang.org/x/net v0.62.0
 	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.62.0
 )

@@ -1,4 +1,11 @@
-// Package client is everything the viewer knows about a patient passes through:
-// smartcard sign-in, PDS and SCR over HTTP, and the record model the screens
-// trust. (Under construction: the sign-in assertion is here first.)
+// Package client is the only way patient data reaches the viewer. It signs in
+// with the card (an RFC 7523 assertion the card signs, then an RFC 8693 role
+// exchange), talks to PDS and SCR over one resty client per server, and turns
+// their FHIR into the viewer's own types: a Patient, a Consent and a Summary of
+// sections made of headings, paragraphs, highlighted statements and tables.
+//
+// Everything from the server is treated as hostile: every string is cleaned of
+// control characters, terminal escape sequences and bidi overrides before it
+// reaches the model, and every size is bounded. Each failure a user can act on
+// is its own error type, keeping the HTTP status and the server's code and text.
 package client

@@ -1,0 +1,418 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ConsentCode is the patient's SCR-ACSPermission.
+type ConsentCode string
+
+const (
+	// ConsentNo: the patient has opted out; the record must not be shown.
+	ConsentNo ConsentCode = "No"
+	// ConsentAsk: the pharmacist must have the patient's permission to view
+	// (or claim an emergency, which raises a privacy alert).
+	ConsentAsk ConsentCode = "Ask"
+	// ConsentYes is the legacy form of Ask and is treated like it.
+	ConsentYes ConsentCode = "Yes"
+)
+
+// Consent is what the DocumentReference search says about a patient's SCR.
+type Consent struct {
+	SCRID      string // masterIdentifier: the SCR's UUID, for GET /Bundle
+	Permission ConsentCode
+	Date       FHIRDate // when the SCR was made; zero if not sent
+}
+
+// ErrNoSCR is an empty DocumentReference search: the patient has no Summary
+// Care Record. Not a failure: the screen says so.
+var ErrNoSCR = errors.New("client: the patient has no Summary Care Record")
+
+const (
+	scrPermissionSystem = "https://fhir.nhs.uk/CodeSystem/SCR-ACSPermission"
+	odsSystem           = "https://fhir.nhs.uk/Id/ods-organization-code"
+	nhsNumberSystem     = "https://fhir.nhs.uk/Id/nhs-number"
+)
+
+// ParseConsent reads the DocumentReference searchset. A DocumentReference
+// without a permission label, or with one the viewer does not know, is an
+// error rather than a guess: which of "opted out" and "ask first" applies is
+// not the viewer's to decide.
+func ParseConsent(docRefBundle []byte) (Consent, error) {
+	var b struct {
+		ResourceType string `json:"resourceType"`
+		Entry        []struct {
+			Resource struct {
+				ResourceType     string `json:"resourceType"`
+				MasterIdentifier struct {
+					Value string `json:"value"`
+				} `json:"masterIdentifier"`
+				Date          string        `json:"date"`
+				SecurityLabel []fhirConcept `json:"securityLabel"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(docRefBundle, &b); err != nil {
+		return Consent{}, fmt.Errorf("client: SCR DocumentReference search: %w", err)
+	}
+	if b.ResourceType != "Bundle" {
+		return Consent{}, fmt.Errorf("client: SCR DocumentReference search answered a %q, not a Bundle", cleanText(b.ResourceType))
+	}
+	for _, e := range b.Entry {
+		r := e.Resource
+		if r.ResourceType != "DocumentReference" {
+			continue // the Patient beside it
+		}
+		c := Consent{SCRID: cleanText(r.MasterIdentifier.Value), Date: parseFHIRDate(r.Date)}
+		if c.SCRID == "" {
+			return Consent{}, errors.New("client: SCR DocumentReference has no masterIdentifier")
+		}
+		for _, l := range r.SecurityLabel {
+			for _, cd := range l.Coding {
+				if cd.System == scrPermissionSystem {
+					c.Permission = ConsentCode(cleanText(cd.Code))
+				}
+			}
+		}
+		switch c.Permission {
+		case ConsentNo, ConsentAsk, ConsentYes:
+			return c, nil
+		case "":
+			return Consent{}, errors.New("client: SCR DocumentReference has no SCR-ACSPermission")
+		default:
+			return Consent{}, fmt.Errorf("client: SCR DocumentReference has an unknown SCR-ACSPermission %q", c.Permission)
+		}
+	}
+	return Consent{}, ErrNoSCR
+}
+
+// Summary is a Summary Care Record. Every string has been through cleanText.
+type Summary struct {
+	ID        string    // the Composition's identifier
+	NHSNumber NHSNumber // of the Patient in the Bundle, to check against the one asked
+	Created   FHIRDate  // Composition.date
+	Author    string    // the practitioner's name
+	Practice  Organisation
+	Sections  []Section // in the record's order
+	// Withheld: some statement says entries were deliberately withheld.
+	Withheld bool
+	Entries  []ClinicalEntry
+}
+
+// Organisation is a practice or other organisation.
+type Organisation struct {
+	Name    string
+	ODSCode string
+}
+
+// Section is one Composition.section. Code is kept whatever it is
+// (AllergiesHeader, AcuteMedsHeader, … and codes not known today), so a new
+// section still reaches the screen under its own title.
+type Section struct {
+	Code     string
+	Title    string
+	Blocks   []Block
+	Withheld bool // a statement in this section says entries were withheld
+}
+
+// ClinicalEntry is one structured Condition, Observation or Procedure sent
+// beside the narrative.
+type ClinicalEntry struct {
+	Kind     string // "Condition", "Observation" or "Procedure"
+	Code     string // SNOMED CT concept id
+	Display  string
+	Category string // e.g. "Diagnoses", "Investigation Results"
+	Date     FHIRDate
+	Status   string // clinicalStatus for a Condition, status otherwise
+	Value    string // an Observation's value, with its unit
+}
+
+// maxSummaryEntries bounds the structured entries kept.
+const maxSummaryEntries = 5000
+
+// ParseSummary reads the SCR Bundle.
+func ParseSummary(bundle []byte) (*Summary, error) {
+	var b struct {
+		ResourceType string `json:"resourceType"`
+		Entry        []struct {
+			FullURL  string       `json:"fullUrl"`
+			Resource fhirResource `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(bundle, &b); err != nil {
+		return nil, fmt.Errorf("client: SCR bundle: %w", err)
+	}
+	if b.ResourceType != "Bundle" {
+		return nil, fmt.Errorf("client: SCR answered a %q, not a Bundle", cleanText(b.ResourceType))
+	}
+	byRef := make(map[string]*fhirResource, len(b.Entry))
+	var comp *fhirResource
+	for i := range b.Entry {
+		r := &b.Entry[i].Resource
+		byRef[r.ResourceType+"/"+r.ID] = r
+		if r.ResourceType == "Composition" && comp == nil {
+			comp = r
+		}
+	}
+	if comp == nil {
+		return nil, errors.New("client: SCR bundle has no Composition")
+	}
+
+	s := &Summary{
+		Created: parseFHIRDate(comp.Date),
+	}
+	if ids := comp.identifiers(); len(ids) > 0 {
+		s.ID = cleanText(ids[0].Value)
+	}
+	if s.ID == "" {
+		s.ID = cleanText(comp.ID)
+	}
+	for _, a := range comp.Author {
+		s.summaryAuthor(byRef, a.Reference, 0)
+	}
+	for i := range comp.Section {
+		sec := &comp.Section[i]
+		out := Section{Title: cleanText(sec.Title)}
+		for _, c := range sec.Code.Coding {
+			if out.Code = cleanText(c.Code); out.Code != "" {
+				break
+			}
+		}
+		if out.Title == "" {
+			out.Title = out.Code
+		}
+		out.Blocks, out.Withheld = parseNarrative(sec.Text.Div)
+		s.Withheld = s.Withheld || out.Withheld
+		s.Sections = append(s.Sections, out)
+	}
+
+	for i := range b.Entry {
+		r := &b.Entry[i].Resource
+		switch r.ResourceType {
+		case "Patient":
+			for _, id := range r.identifiers() {
+				if id.System == nhsNumberSystem && s.NHSNumber == "" {
+					// An invalid number stays empty: the caller's check
+					// against the number asked then fails, as it should.
+					s.NHSNumber, _ = ParseNHSNumber(id.Value)
+				}
+			}
+		case "Condition", "Observation", "Procedure":
+			if len(s.Entries) < maxSummaryEntries {
+				s.Entries = append(s.Entries, r.clinicalEntry())
+			}
+		}
+	}
+	return s, nil
+}
+
+// summaryAuthor fills Author and Practice from an author reference: a
+// PractitionerRole (the SCR's way), a Practitioner or an Organization. depth
+// stops a PractitionerRole that refers to itself.
+func (s *Summary) summaryAuthor(byRef map[string]*fhirResource, ref string, depth int) {
+	r := byRef[ref]
+	if r == nil || depth > 1 {
+		return
+	}
+	switch r.ResourceType {
+	case "PractitionerRole":
+		s.summaryAuthor(byRef, r.Practitioner.Reference, depth+1)
+		s.summaryAuthor(byRef, r.Organization.Reference, depth+1)
+	case "Practitioner":
+		if s.Author == "" {
+			s.Author = r.humanName()
+		}
+	case "Organization":
+		if s.Practice == (Organisation{}) {
+			var name string
+			_ = json.Unmarshal(r.Name, &name) // an Organization's name is a string
+			s.Practice.Name = cleanText(name)
+			for _, id := range r.identifiers() {
+				if id.System == odsSystem {
+					s.Practice.ODSCode = cleanText(id.Value)
+				}
+			}
+		}
+	}
+}
+
+// fhirResource holds the fields of every resource type the SCR bundle reader
+// looks at. Fields whose type differs between resource types stay raw.
+type fhirResource struct {
+	ResourceType string `json:"resourceType"`
+	ID           string `json:"id"`
+
+	// Composition
+	// identifier is an object on a Composition, a list elsewhere; kept raw,
+	// as most resources' identifiers are never read (see identifiers).
+	RawIdentifier json.RawMessage `json:"identifier"`
+	Date          string          `json:"date"`
+	Author        []fhirReference `json:"author"`
+	Section       []struct {
+		Title string      `json:"title"`
+		Code  fhirConcept `json:"code"`
+		Text  struct {
+			Div string `json:"div"`
+		} `json:"text"`
+	} `json:"section"`
+
+	// PractitionerRole
+	Practitioner fhirReference `json:"practitioner"`
+	Organization fhirReference `json:"organization"`
+
+	// Practitioner ([]HumanName) and Organization (string)
+	Name json.RawMessage `json:"name"`
+
+	// Condition, Observation, Procedure
+	Code              fhirConcepts `json:"code"` // a list on PractitionerRole
+	Category          fhirConcepts `json:"category"`
+	ClinicalStatus    fhirConcept  `json:"clinicalStatus"`
+	Status            string       `json:"status"`
+	OnsetDateTime     string       `json:"onsetDateTime"`
+	RecordedDate      string       `json:"recordedDate"`
+	EffectiveDateTime string       `json:"effectiveDateTime"`
+	EffectivePeriod   fhirPeriod   `json:"effectivePeriod"`
+	Issued            string       `json:"issued"`
+	PerformedDateTime string       `json:"performedDateTime"`
+	PerformedPeriod   fhirPeriod   `json:"performedPeriod"`
+	ValueQuantity     *struct {
+		Value json.Number `json:"value"`
+		Unit  string      `json:"unit"`
+	} `json:"valueQuantity"`
+	ValueString          string       `json:"valueString"`
+	ValueCodeableConcept *fhirConcept `json:"valueCodeableConcept"`
+}
+
+type fhirReference struct {
+	Reference string `json:"reference"`
+}
+
+type fhirIdentifier struct {
+	System string `json:"system"`
+	Value  string `json:"value"`
+}
+
+// identifiers decodes the resource's identifiers, one or a list.
+func (r *fhirResource) identifiers() []fhirIdentifier {
+	var ids []fhirIdentifier
+	_ = unmarshalOneOrMany(r.RawIdentifier, &ids)
+	return ids
+}
+
+// fhirConcepts is a CodeableConcept field sent as one (Condition.code) or a
+// list (PractitionerRole.code, category).
+type fhirConcepts []fhirConcept
+
+func (cs *fhirConcepts) UnmarshalJSON(b []byte) error {
+	return unmarshalOneOrMany(b, (*[]fhirConcept)(cs))
+}
+
+// first is the first concept, or none.
+func (cs fhirConcepts) first() fhirConcept {
+	if len(cs) == 0 {
+		return fhirConcept{}
+	}
+	return cs[0]
+}
+
+// unmarshalOneOrMany decodes a JSON object or array of objects into *list,
+// decoding the bytes once either way. A value of the wrong shape is left
+// unset rather than failing the record: these fields decorate it.
+func unmarshalOneOrMany[T any](b []byte, list *[]T) error {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 {
+		return nil
+	}
+	switch b[0] {
+	case '[':
+		if json.Unmarshal(b, list) != nil {
+			*list = nil
+		}
+	case '{':
+		var one T
+		if json.Unmarshal(b, &one) == nil {
+			*list = []T{one}
+		}
+	}
+	return nil
+}
+
+// humanName is a Practitioner's first name, as text or assembled.
+func (r *fhirResource) humanName() string {
+	var names []struct {
+		Text   string   `json:"text"`
+		Prefix []string `json:"prefix"`
+		Given  []string `json:"given"`
+		Family string   `json:"family"`
+	}
+	if json.Unmarshal(r.Name, &names) != nil || len(names) == 0 {
+		return ""
+	}
+	n := names[0]
+	if n.Text != "" {
+		return cleanText(n.Text)
+	}
+	return PersonName{Prefix: cleanTexts(n.Prefix), Given: cleanTexts(n.Given), Family: cleanText(n.Family)}.String()
+}
+
+func (r *fhirResource) clinicalEntry() ClinicalEntry {
+	e := ClinicalEntry{Kind: r.ResourceType}
+	e.Code, e.Display = conceptCodeDisplay(r.Code.first())
+	if len(r.Category) > 0 {
+		_, e.Category = conceptCodeDisplay(r.Category[0])
+	}
+	switch r.ResourceType {
+	case "Condition":
+		// The code ("active"), which every system sends; display is optional.
+		e.Status, _ = conceptCodeDisplay(r.ClinicalStatus)
+		e.Date = firstFHIRDate(r.OnsetDateTime, r.RecordedDate)
+	case "Observation":
+		e.Status = cleanText(r.Status)
+		e.Date = firstFHIRDate(r.EffectiveDateTime, r.EffectivePeriod.Start, r.Issued)
+		switch {
+		case r.ValueQuantity != nil:
+			e.Value = cleanText(strings.TrimSpace(r.ValueQuantity.Value.String() + " " + r.ValueQuantity.Unit))
+		case r.ValueString != "":
+			e.Value = cleanText(r.ValueString)
+		case r.ValueCodeableConcept != nil:
+			_, e.Value = conceptCodeDisplay(*r.ValueCodeableConcept)
+		}
+	case "Procedure":
+		e.Status = cleanText(r.Status)
+		e.Date = firstFHIRDate(r.PerformedDateTime, r.PerformedPeriod.Start)
+	}
+	return e
+}
+
+// conceptCodeDisplay is a concept's first code and the best text for it:
+// its text, else the first coding's display, else the code itself.
+func conceptCodeDisplay(c fhirConcept) (code, display string) {
+	for _, cd := range c.Coding {
+		if code == "" {
+			code = cleanText(cd.Code)
+		}
+		if display == "" {
+			display = cleanText(cd.Display)
+		}
+	}
+	if t := cleanText(c.Text); t != "" {
+		display = t
+	}
+	if display == "" {
+		display = code
+	}
+	return code, display
+}
+
+func firstFHIRDate(ss ...string) FHIRDate {
+	for _, s := range ss {
+		if d := parseFHIRDate(s); !d.IsZero() {
+			return d
+		}
+	}
+	return FHIRDate{}
+}
