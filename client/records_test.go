@@ -1,0 +1,265 @@
+package client
+
+// Tests of the record calls against the real sandbox, reusing the sbx helpers
+// of signin_test.go.
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scrterm/scr/internal/sandbox"
+	"github.com/scrterm/scr/internal/sandbox/audit"
+)
+
+const (
+	sbxPharmacistRole   = "555000000201"
+	sbxReceptionistRole = "555000000203"
+	sbxPatientSCRID     = "FA60BE64-1F34-11EB-A2A8-000C29A364EB" // 9000000009's SCR
+)
+
+// sbxRecords starts a sandbox and signs uuid in with role chosen.
+func sbxRecords(t *testing.T, uuid, role string) (*sandbox.Server, *sbxClient, *Session) {
+	t.Helper()
+	srv, ca := sbxServer(t)
+	c := newSBXClient(t, srv, ca, 0)
+	s := sbxSignIn(t, c.Client, uuid)
+	t.Cleanup(func() {
+		_ = s.SignOut(context.Background())
+		// Lookup's second request may open a connection that ends up unused;
+		// the server's Shutdown waits 5 s for a connection that never sent a
+		// request, so close it here, before the sandbox's cleanup.
+		if ci, ok := c.rec.next.(interface{ CloseIdleConnections() }); ok {
+			ci.CloseIdleConnections()
+		}
+	})
+	if _, err := s.ChooseRole(context.Background(), role); err != nil {
+		t.Fatal(err)
+	}
+	return srv, c, s
+}
+
+// sbxBarrier holds each request until n are in flight together, or a second
+// has passed, so that requests sent one after another are seen as such.
+type sbxBarrier struct {
+	next http.RoundTripper
+	n    int
+	met  chan struct{} // closed once n were in flight together
+
+	mu       sync.Mutex
+	inFlight int
+	closed   bool
+}
+
+func (b *sbxBarrier) RoundTrip(req *http.Request) (*http.Response, error) {
+	b.mu.Lock()
+	b.inFlight++
+	if b.inFlight == b.n && !b.closed {
+		close(b.met)
+		b.closed = true
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.met:
+	case <-time.After(time.Second):
+	}
+	resp, err := b.next.RoundTrip(req)
+	b.mu.Lock()
+	b.inFlight--
+	b.mu.Unlock()
+	return resp, err
+}
+
+func TestLookupThenSummary(t *testing.T) {
+	srv, c, s := sbxRecords(t, sbxPharmacist, sbxPharmacistRole)
+	ctx := context.Background()
+
+	c.rec.reset()
+	// The barrier proves that both requests were in flight at once.
+	b := &sbxBarrier{next: c.rec, n: 2, met: make(chan struct{})}
+	c.rc.SetTransport(b)
+	l, err := s.Lookup(ctx, sbxPatient)
+	c.rc.SetTransport(c.rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-b.met:
+	default:
+		t.Error("Lookup's PDS read and DocumentReference search were not in flight together")
+	}
+	if l.Patient.NHSNumber != sbxPatient || l.Patient.SupersededFrom != "" || l.Patient.Name.Family != "Smith" {
+		t.Fatalf("patient %+v", l.Patient)
+	}
+	if !l.HasSCR() || l.Consent.SCRID != sbxPatientSCRID || l.Consent.Permission != ConsentAsk {
+		t.Fatalf("consent %+v, %v", l.Consent, l.ConsentErr)
+	}
+	// One PDS read and one DocumentReference search, as the server saw them,
+	// and no more requests on the wire.
+	for kind, want := range map[audit.Kind]int{audit.PDSRead: 1, audit.SCRConsent: 1, audit.SCRRead: 0} {
+		recs, err := srv.Audit().Query(ctx, audit.Filter{Patient: sbxPatient, Kinds: []audit.Kind{kind}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != want {
+			t.Errorf("%d %s rows, want %d", len(recs), kind, want)
+		}
+	}
+	if sent, _ := c.rec.attempts(); len(sent) != 2 {
+		t.Errorf("Lookup sent %d requests, want 2", len(sent))
+	}
+
+	sum, err := s.Summary(ctx, sbxPatient, l.Consent.SCRID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.NHSNumber != sbxPatient {
+		t.Fatalf("summary of %q", sum.NHSNumber)
+	}
+	rows := onlyTable(t, sectionByCode(t, sum, "AllergiesHeader")).Rows
+	if !slices.ContainsFunc(rows, func(r []string) bool { return slices.Contains(r, "Toxic reaction to wasp sting") }) {
+		t.Fatalf("allergies %q", rows)
+	}
+
+	// An SCR ID that is not the patient's current one: an empty Bundle.
+	if _, err := s.Summary(ctx, "9000000017", sbxPatientSCRID); !errors.Is(err, ErrNoSCR) {
+		t.Fatalf("another patient's SCR ID: %v, want ErrNoSCR", err)
+	}
+}
+
+func TestOptedOut(t *testing.T) {
+	_, _, s := sbxRecords(t, sbxPharmacist, sbxPharmacistRole)
+	ctx := context.Background()
+	const nhs = "9000000041"
+	c, err := s.Consent(ctx, nhs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Permission != ConsentNo || c.SCRID == "" {
+		t.Fatalf("consent %+v", c)
+	}
+	var oe *OptedOutError
+	if _, err := s.Summary(ctx, nhs, c.SCRID); !errors.As(err, &oe) || oe.Status != http.StatusForbidden {
+		t.Fatalf("Summary: %v, want *OptedOutError", err)
+	}
+}
+
+func TestNoSCR(t *testing.T) {
+	_, _, s := sbxRecords(t, sbxPharmacist, sbxPharmacistRole)
+	ctx := context.Background()
+	const nhs = "9000000033"
+	if _, err := s.Consent(ctx, nhs); err != ErrNoSCR {
+		t.Fatalf("Consent: %v, want ErrNoSCR", err)
+	}
+	l, err := s.Lookup(ctx, nhs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Patient.NHSNumber != nhs || l.HasSCR() || !errors.Is(l.ConsentErr, ErrNoSCR) {
+		t.Fatalf("lookup %+v", l)
+	}
+}
+
+func TestSuperseded(t *testing.T) {
+	_, _, s := sbxRecords(t, sbxPharmacist, sbxPharmacistRole)
+	ctx := context.Background()
+	l, err := s.Lookup(ctx, "9000000106")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Patient.NHSNumber != "9000000114" || l.Patient.SupersededFrom != "9000000106" {
+		t.Fatalf("patient %s, superseded from %q", l.Patient.NHSNumber, l.Patient.SupersededFrom)
+	}
+	// The SCR is kept under the current number; legacy consent Yes.
+	if !l.HasSCR() || l.Consent.Permission != ConsentYes {
+		t.Fatalf("consent %+v, %v", l.Consent, l.ConsentErr)
+	}
+	sum, err := s.Summary(ctx, l.Patient.NHSNumber, l.Consent.SCRID)
+	if err != nil || sum.NHSNumber != "9000000114" {
+		t.Fatalf("Summary: %v", err)
+	}
+
+	// Invalidated without a successor: no patient, so no lookup.
+	var nf *NotFoundError
+	if _, err := s.Lookup(ctx, "9000000122"); !errors.As(err, &nf) || nf.SpineCode != "INVALIDATED_RESOURCE" {
+		t.Fatalf("invalidated: %v, want *NotFoundError INVALIDATED_RESOURCE", err)
+	}
+}
+
+func TestReceptionistForbidden(t *testing.T) {
+	_, _, s := sbxRecords(t, sbxReceptionist, sbxReceptionistRole)
+	ctx := context.Background()
+	var fe *ForbiddenError
+	if _, err := s.Consent(ctx, sbxPatient); !errors.As(err, &fe) {
+		t.Fatalf("Consent: %v, want *ForbiddenError", err)
+	}
+	// Refused for the role, which is not the patient's opt-out.
+	if _, err := s.Summary(ctx, sbxPatient, sbxPatientSCRID); !errors.As(err, &fe) {
+		t.Fatalf("Summary: %v, want *ForbiddenError", err)
+	}
+	// PDS is open to every role: the banner is still shown.
+	l, err := s.Lookup(ctx, sbxPatient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Patient.NHSNumber != sbxPatient || l.HasSCR() || !errors.As(l.ConsentErr, &fe) {
+		t.Fatalf("lookup %+v", l)
+	}
+}
+
+func TestSearchPatients(t *testing.T) {
+	_, _, s := sbxRecords(t, sbxPharmacist, sbxPharmacistRole)
+	ctx := context.Background()
+	ms, err := s.SearchPatients(ctx, PatientQuery{
+		Family: "Hargreaves", Gender: "male", BirthDate: time.Date(1958, 3, 14, 0, 0, 0, 0, time.UTC), Postcode: "LS6 3QT",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].Patient.NHSNumber != "9000000017" {
+		t.Fatalf("matches %+v", ms)
+	}
+	// The twins: two matches, one asked for.
+	_, err = s.SearchPatients(ctx, PatientQuery{
+		Family: "Taylor", BirthDate: time.Date(2015, 3, 14, 0, 0, 0, 0, time.UTC), MaxResults: 1,
+	})
+	if err != ErrTooManyMatches {
+		t.Fatalf("twins: %v, want ErrTooManyMatches", err)
+	}
+	if _, err := s.SearchPatients(ctx, PatientQuery{}); err == nil {
+		t.Fatal("an empty search was sent")
+	}
+}
+
+// TestSummaryOfWrongPatient serves another patient's SCR for the one asked
+// for. The sandbox never does, so a stand-in server does; the point is that
+// the client refuses it.
+func TestSummaryOfWrongPatient(t *testing.T) {
+	bundle, err := os.ReadFile("../assets/sandbox/patients/9000000009/bundle.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		_, _ = w.Write(bundle)
+	}))
+	defer ts.Close()
+	c, err := New(Config{Server: ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Session{client: c, roleToken: "role-token", role: &Role{ID: sbxPharmacistRole}}
+	var ie *InvalidResponseError
+	if _, err := s.Summary(context.Background(), "9000000017", sbxPatientSCRID); !errors.As(err, &ie) {
+		t.Fatalf("another patient's SCR: %v, want *InvalidResponseError", err)
+	}
+	if sum, err := s.Summary(context.Background(), sbxPatient, sbxPatientSCRID); err != nil || sum.NHSNumber != sbxPatient {
+		t.Fatalf("the patient's own SCR: %v", err)
+	}
+}
