@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -20,10 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scrterm/scr/assets"
 	"github.com/scrterm/scr/internal/sandbox"
+	"github.com/scrterm/scr/internal/sandbox/sandboxtest"
 	"github.com/scrterm/scr/smartcard"
-	"github.com/scrterm/scr/smartcard/virtual"
 )
 
 // Sandbox users (assets/sandbox/users.json).
@@ -134,31 +132,11 @@ func (r *sbxRecorder) attempts() (sent, mirrored []string) {
 // sbxCard loads a sandbox user's card into a virtual card, PIN verified.
 func sbxCard(t *testing.T, uuid string) (*smartcard.Key, *x509.Certificate) {
 	t.Helper()
-	fsys := assets.DemoCard
-	if uuid != sbxPharmacist {
-		sub, err := fs.Sub(assets.Cards, uuid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys = sub
-	}
-	id, err := virtual.LoadIdentityFS(fsys)
+	key, cert, err := sandboxtest.UnlockedCard(uuid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vc, err := virtual.New(id, virtual.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := smartcard.NewPIV(vc)
-	if err := p.VerifyPIN(bytes.Clone(id.PIN)); err != nil {
-		t.Fatal(err)
-	}
-	key, err := p.AuthKey(id.Cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, id.Cert
+	return key, cert
 }
 
 func sbxSignIn(t *testing.T, c *Client, uuid string) *Session {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,12 +23,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scrterm/scr/assets"
 	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/sandbox"
 	"github.com/scrterm/scr/internal/sandbox/audit"
+	"github.com/scrterm/scr/internal/sandbox/sandboxtest"
 	"github.com/scrterm/scr/smartcard"
-	"github.com/scrterm/scr/smartcard/virtual"
 )
 
 // Sandbox users (assets/sandbox/users.json) and the role each test uses.
@@ -151,31 +149,11 @@ func (e *env) form(t tb, path string, v url.Values) response {
 // card loads a sandbox user's card into a virtual card with its PIN verified.
 func card(t tb, uuid string) (*smartcard.Key, *x509.Certificate) {
 	t.Helper()
-	fsys := assets.DemoCard
-	if uuid != pharmacist {
-		sub, err := fs.Sub(assets.Cards, uuid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys = sub
-	}
-	id, err := virtual.LoadIdentityFS(fsys)
+	key, cert, err := sandboxtest.UnlockedCard(uuid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vc, err := virtual.New(id, virtual.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := smartcard.NewPIV(vc)
-	if err := p.VerifyPIN(bytes.Clone(id.PIN)); err != nil {
-		t.Fatal(err)
-	}
-	key, err := p.AuthKey(id.Cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, id.Cert
+	return key, cert
 }
 
 // signIn runs challenge → card-signed assertion → token, returning the answer.
