@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/google/uuid"
 )
 
@@ -207,10 +207,11 @@ func (s *Session) SendPrivacyAlert(ctx context.Context, a PrivacyAlert) error {
 	return nil
 }
 
-// Access is one entry of a Subject Access Request: who touched the patient's
-// records, when, in which role and organisation, and why.
+// Access is one entry of an audit report: who touched a patient's records,
+// when, in which role and organisation, why, and whether it was allowed.
 type Access struct {
 	When     time.Time
+	Patient  NHSNumber // whose record; empty when the server did not say
 	UserName string
 	UserUUID string
 	RoleName string
@@ -218,16 +219,37 @@ type Access struct {
 	OrgName  string
 	// Kind is what was done: for a privacy alert its type and reason
 	// ("Access Alert: Access made in an emergency"), else the server's words
-	// ("SCR viewed", "Demographics read", …), followed by " (refused)" or
-	// " (failed)" for an attempt that did not succeed (R4 AuditEvent.outcome
-	// 4, or 8 and above).
+	// ("SCR viewed", "Demographics read", …).
 	Kind string
+	// Outcome says whether it happened: the trail keeps refused attempts too,
+	// and a refused emergency alert must not read as an emergency access.
+	Outcome AccessOutcome
 	// WithPermission is true only when the server says the access had the
 	// patient's permission; an access it says nothing about is reported
 	// without, the side a privacy officer should look at.
 	WithPermission bool
 	// Reason is the user's own words, or failing those the coded reason.
 	Reason string
+}
+
+// AccessOutcome is an AuditEvent's outcome (FHIR R4 AuditEvent.outcome).
+type AccessOutcome int
+
+const (
+	AccessSucceeded AccessOutcome = iota // 0
+	AccessRefused                        // 4: the server refused it
+	AccessFailed                         // 8 and above: an error stopped it
+)
+
+func (o AccessOutcome) String() string {
+	switch o {
+	case AccessSucceeded:
+		return "succeeded"
+	case AccessRefused:
+		return "refused"
+	default:
+		return "failed"
+	}
 }
 
 // AccessReport is the Subject Access Request (API.md section 3, item 4):
@@ -239,6 +261,34 @@ func (s *Session) AccessReport(ctx context.Context, nhs NHSNumber, from, to time
 		return nil, fmt.Errorf("client: access report: %w", err)
 	}
 	q := url.Values{"patient": {nhsIdentifier(nhs)}}
+	return s.auditSearch(ctx, q, from, to)
+}
+
+// AlertType selects privacy alerts of one type in AlertReport.
+type AlertType string
+
+const (
+	AlertTypeLegitimateRelationship AlertType = "1" // Create LR (Self Claimed)
+	AlertTypeAccess                 AlertType = "2" // Access Alert: without permission
+)
+
+// AlertReport is the privacy officer's report (API.md section 3, item 4,
+// without a patient): the privacy alerts raised in the officer's own
+// organisation between from and to, inclusive, of the given types (all when
+// none is given), for every patient. Only a privacy officer's role may ask.
+func (s *Session) AlertReport(ctx context.Context, from, to time.Time, types ...AlertType) ([]Access, error) {
+	q := url.Values{}
+	if len(types) > 0 {
+		codes := make([]string, len(types))
+		for i, t := range types {
+			codes[i] = string(t)
+		}
+		q.Set("type", strings.Join(codes, ","))
+	}
+	return s.auditSearch(ctx, q, from, to)
+}
+
+func (s *Session) auditSearch(ctx context.Context, q url.Values, from, to time.Time) ([]Access, error) {
 	// dateTimes to the second, in UTC: a bare date would be read as a whole
 	// UTC day, not the local one the caller meant.
 	if !from.IsZero() {
@@ -266,7 +316,7 @@ func parseAccessReport(body []byte) ([]Access, error) {
 			Resource fhirAuditEvent `json:"resource"`
 		} `json:"entry"`
 	}
-	if err := json.Unmarshal(body, &b); err != nil {
+	if err := decodeJSON(body, &b); err != nil {
 		return nil, err
 	}
 	if b.ResourceType != "Bundle" {
@@ -284,7 +334,7 @@ func parseAccessReport(body []byte) ([]Access, error) {
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: recorded %q: %w", i, ev.Recorded, err)
 		}
-		a := Access{When: when, Kind: cleanText(eventKind(ev)), Reason: cleanText(eventReason(ev))}
+		a := Access{When: when, Kind: cleanText(eventAction(ev)), Outcome: eventOutcome(ev), Reason: cleanText(eventReason(ev))}
 		for _, ag := range ev.Agent {
 			if ag.Who.Identifier == nil {
 				continue
@@ -292,6 +342,9 @@ func parseAccessReport(body []byte) ([]Access, error) {
 			switch ag.Who.Identifier.System {
 			case odsCodeSystem:
 				a.OrgCode, a.OrgName = cleanText(ag.Who.Identifier.Value), cleanText(ag.Who.Display)
+			case nhsNumberSystem:
+				// An invalid number stays empty rather than naming someone else.
+				a.Patient, _ = ParseNHSNumber(ag.Who.Identifier.Value)
 			case sdsUserSystem:
 				a.UserUUID, a.UserName = cleanText(ag.Who.Identifier.Value), cleanText(ag.Who.Display)
 				if len(ag.Role) > 0 {
@@ -309,21 +362,20 @@ func parseAccessReport(body []byte) ([]Access, error) {
 	return out, nil
 }
 
-// eventKind names what an AuditEvent records: a privacy alert by its type and
-// reason, anything else by its subtype's display (the sandbox's kind), with
-// the outcome when it was not a success. The trail keeps refused attempts
-// too, and a refused emergency alert must not read as an emergency access.
-func eventKind(ev fhirAuditEvent) string {
+// eventOutcome reads AuditEvent.outcome; none sent is a success, as R4 has it.
+func eventOutcome(ev fhirAuditEvent) AccessOutcome {
 	switch ev.Outcome {
 	case "", "0":
-		return eventAction(ev)
+		return AccessSucceeded
 	case "4":
-		return eventAction(ev) + " (refused)"
+		return AccessRefused
 	default:
-		return eventAction(ev) + " (failed)"
+		return AccessFailed
 	}
 }
 
+// eventAction names what an AuditEvent records: a privacy alert by its type
+// and reason, anything else by its subtype's display (the sandbox's kind).
 func eventAction(ev fhirAuditEvent) string {
 	var sub string
 	if len(ev.Subtype) > 0 {

@@ -67,7 +67,8 @@ func TestPrivacyAlertAndAccessReport(t *testing.T) {
 		t.Fatalf("no emergency alert by the doctor in %+v", report)
 	}
 	a := report[i]
-	if a.Reason != note || a.WithPermission || a.OrgCode != "R9A" || a.RoleName == "" || a.UserName == "" {
+	if a.Reason != note || a.WithPermission || a.OrgCode != "R9A" || a.RoleName == "" || a.UserName == "" ||
+		a.Outcome != AccessSucceeded || a.Patient != sbxPatient {
 		t.Errorf("the doctor's alert reads %+v", a)
 	}
 	if a.When.Before(start) || a.When.After(time.Now().Add(time.Minute)) {
@@ -76,7 +77,7 @@ func TestPrivacyAlertAndAccessReport(t *testing.T) {
 	// The pharmacist's refused alert is in the trail too, and must say it
 	// was refused rather than read as an emergency access.
 	if !slices.ContainsFunc(report, func(a Access) bool {
-		return a.UserUUID == sbxPharmacist && a.Kind == "Access Alert: Access made in an emergency (refused)"
+		return a.UserUUID == sbxPharmacist && a.Kind == "Access Alert: Access made in an emergency" && a.Outcome == AccessRefused
 	}) {
 		t.Errorf("no refused alert by the pharmacist in %+v", report)
 	}
@@ -88,6 +89,26 @@ func TestPrivacyAlertAndAccessReport(t *testing.T) {
 	}
 	if slices.ContainsFunc(early, func(a Access) bool { return a.UserUUID == sbxAEDoctor }) {
 		t.Errorf("an earlier window holds the doctor's alert: %+v", early)
+	}
+
+	// The organisation's report: the officer's own organisation (R9A) only,
+	// so the doctor's alert is there and the pharmacist's (FA123) is not.
+	alerts, err := officer.AlertReport(ctx, start, time.Now().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 || alerts[0].UserUUID != sbxAEDoctor || alerts[0].Patient != sbxPatient || alerts[0].Reason != note {
+		t.Errorf("organisation's alerts: %+v, want the doctor's one", alerts)
+	}
+	lr, err := officer.AlertReport(ctx, start, time.Now().Add(time.Minute), AlertTypeLegitimateRelationship)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lr) != 0 {
+		t.Errorf("type 1 alerts: %+v, want none", lr)
+	}
+	if _, err := pharmacist.AlertReport(ctx, start, time.Time{}); !errors.As(err, &fe) {
+		t.Errorf("pharmacist's alert report: %v, want *ForbiddenError", err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -98,7 +97,7 @@ var ErrTooManyMatches = errors.New("client: too many patients match; add more de
 // pass local time.
 func ParsePatient(data []byte, asked NHSNumber, now time.Time) (*Patient, error) {
 	var r fhirPatient
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err := decodeJSON(data, &r); err != nil {
 		return nil, fmt.Errorf("client: PDS patient: %w", err)
 	}
 	if r.ResourceType != "Patient" {
@@ -127,7 +126,7 @@ func ParsePatientSearch(data []byte, now time.Time) ([]PatientMatch, error) {
 		} `json:"entry"`
 		Issue []fhirIssue `json:"issue"`
 	}
-	if err := json.Unmarshal(data, &b); err != nil {
+	if err := decodeJSON(data, &b); err != nil {
 		return nil, fmt.Errorf("client: PDS search: %w", err)
 	}
 	switch b.ResourceType {

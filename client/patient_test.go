@@ -117,10 +117,24 @@ func TestParsePatientRejects(t *testing.T) {
 		`{"resourceType":"Patient","id":"9000000008"}`,
 		`{"resourceType":"Patient"}`,
 		`[`,
+		// A name given twice could be read two ways by two programs.
+		`{"resourceType":"Patient","id":"9000000009","id":"9000000017"}`,
 	} {
 		if p, err := ParsePatient([]byte(in), "", testNow); err == nil {
 			t.Errorf("ParsePatient(%s) = %+v, want an error", in, p)
 		}
+	}
+}
+
+// Invalid UTF-8 in a name costs that character, not the patient.
+func TestParsePatientInvalidUTF8(t *testing.T) {
+	in := "{\"resourceType\":\"Patient\",\"id\":\"9000000009\",\"name\":[{\"use\":\"usual\",\"family\":\"Sm\xffith\",\"given\":[\"Jane\"]}]}"
+	p, err := ParsePatient([]byte(in), "", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Name.String(); got != "Jane Sm\uFFFDith" {
+		t.Errorf("name %q", got)
 	}
 }
 

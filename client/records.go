@@ -2,9 +2,9 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/go-json-experiment/json/jsontext"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -150,10 +150,10 @@ func (s *Session) Summary(ctx context.Context, nhs NHSNumber, scrID string) (*Su
 		return nil, err
 	}
 	var head struct {
-		ResourceType string            `json:"resourceType"`
-		Entry        []json.RawMessage `json:"entry"`
+		ResourceType string           `json:"resourceType"`
+		Entry        []jsontext.Value `json:"entry"`
 	}
-	if err := json.Unmarshal(res.body, &head); err != nil {
+	if err := decodeJSON(res.body, &head); err != nil {
 		return nil, invalid(res, "malformed JSON", err)
 	}
 	if head.ResourceType == "Bundle" && len(head.Entry) == 0 {

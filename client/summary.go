@@ -2,9 +2,9 @@ package client
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/go-json-experiment/json/jsontext"
 	"strings"
 )
 
@@ -56,7 +56,7 @@ func ParseConsent(docRefBundle []byte) (Consent, error) {
 			} `json:"resource"`
 		} `json:"entry"`
 	}
-	if err := json.Unmarshal(docRefBundle, &b); err != nil {
+	if err := decodeJSON(docRefBundle, &b); err != nil {
 		return Consent{}, fmt.Errorf("client: SCR DocumentReference search: %w", err)
 	}
 	if b.ResourceType != "Bundle" {
@@ -143,7 +143,7 @@ func ParseSummary(bundle []byte) (*Summary, error) {
 			Resource fhirResource `json:"resource"`
 		} `json:"entry"`
 	}
-	if err := json.Unmarshal(bundle, &b); err != nil {
+	if err := decodeJSON(bundle, &b); err != nil {
 		return nil, fmt.Errorf("client: SCR bundle: %w", err)
 	}
 	if b.ResourceType != "Bundle" {
@@ -229,7 +229,7 @@ func (s *Summary) summaryAuthor(byRef map[string]*fhirResource, ref string, dept
 	case "Organization":
 		if s.Practice == (Organisation{}) {
 			var name string
-			_ = json.Unmarshal(r.Name, &name) // an Organization's name is a string
+			_ = decodeJSON(r.Name, &name) // an Organization's name is a string
 			s.Practice.Name = cleanText(name)
 			for _, id := range r.identifiers() {
 				if id.System == odsSystem {
@@ -249,7 +249,7 @@ type fhirResource struct {
 	// Composition
 	// identifier is an object on a Composition, a list elsewhere; kept raw,
 	// as most resources' identifiers are never read (see identifiers).
-	RawIdentifier json.RawMessage `json:"identifier"`
+	RawIdentifier jsontext.Value  `json:"identifier"`
 	Date          string          `json:"date"`
 	Author        []fhirReference `json:"author"`
 	Section       []struct {
@@ -265,7 +265,7 @@ type fhirResource struct {
 	Organization fhirReference `json:"organization"`
 
 	// Practitioner ([]HumanName) and Organization (string)
-	Name json.RawMessage `json:"name"`
+	Name jsontext.Value `json:"name"`
 
 	// Condition, Observation, Procedure
 	Code              fhirConcepts `json:"code"` // a list on PractitionerRole
@@ -280,8 +280,8 @@ type fhirResource struct {
 	PerformedDateTime string       `json:"performedDateTime"`
 	PerformedPeriod   fhirPeriod   `json:"performedPeriod"`
 	ValueQuantity     *struct {
-		Value json.Number `json:"value"`
-		Unit  string      `json:"unit"`
+		Value jsontext.Value `json:"value"`
+		Unit  string         `json:"unit"`
 	} `json:"valueQuantity"`
 	ValueString          string       `json:"valueString"`
 	ValueCodeableConcept *fhirConcept `json:"valueCodeableConcept"`
@@ -307,8 +307,14 @@ func (r *fhirResource) identifiers() []fhirIdentifier {
 // list (PractitionerRole.code, category).
 type fhirConcepts []fhirConcept
 
-func (cs *fhirConcepts) UnmarshalJSON(b []byte) error {
-	return unmarshalOneOrMany(b, (*[]fhirConcept)(cs))
+// UnmarshalJSONFrom reads the field from the document's own decoder, which
+// has already checked it, instead of copying it out and checking it again.
+func (cs *fhirConcepts) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return unmarshalOneOrMany(v, (*[]fhirConcept)(cs))
 }
 
 // first is the first concept, or none.
@@ -329,12 +335,12 @@ func unmarshalOneOrMany[T any](b []byte, list *[]T) error {
 	}
 	switch b[0] {
 	case '[':
-		if json.Unmarshal(b, list) != nil {
+		if decodeJSON(b, list) != nil {
 			*list = nil
 		}
 	case '{':
 		var one T
-		if json.Unmarshal(b, &one) == nil {
+		if decodeJSON(b, &one) == nil {
 			*list = []T{one}
 		}
 	}
@@ -349,7 +355,7 @@ func (r *fhirResource) humanName() string {
 		Given  []string `json:"given"`
 		Family string   `json:"family"`
 	}
-	if json.Unmarshal(r.Name, &names) != nil || len(names) == 0 {
+	if decodeJSON(r.Name, &names) != nil || len(names) == 0 {
 		return ""
 	}
 	n := names[0]

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -192,7 +191,7 @@ type apiResponse struct {
 // decode unmarshals the body into v; a body that is not JSON is an invalid
 // response.
 func (r *apiResponse) decode(v any) error {
-	if err := json.Unmarshal(r.body, v); err != nil {
+	if err := decodeJSON(r.body, v); err != nil {
 		return &InvalidResponseError{Status: r.status, RequestID: r.requestID, Problem: "malformed JSON", Err: err}
 	}
 	return nil
@@ -466,7 +465,7 @@ func errorForStatus(req apiRequest, a httpAttempt, requestID string) error {
 	rep := ServerReply{Status: a.status, RequestID: requestID}
 	var eb wireErrorBody
 	var detailsText string
-	if isJSONContentType(a.header.Get("Content-Type")) && json.Unmarshal(a.body, &eb) == nil {
+	if isJSONContentType(a.header.Get("Content-Type")) && decodeJSON(a.body, &eb) == nil {
 		rep.Code, rep.Text = eb.Error, eb.Description
 		if len(eb.Issue) > 0 {
 			is := eb.Issue[0]

@@ -3,7 +3,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"errors"
 	"io"
 	"log/slog"
@@ -107,24 +106,6 @@ func TestClassifyOptOutAndRole(t *testing.T) {
 		if tc.opt && !errors.As(err, &oo) || !tc.opt && !errors.As(err, &fe) {
 			t.Errorf("%s %q: %T", tc.req.path, tc.diag, err)
 		}
-	}
-}
-
-func TestTLSFailureReasons(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want string
-	}{
-		{x509.UnknownAuthorityError{}, TLSUnknownAuthority},
-		{x509.HostnameError{Certificate: &x509.Certificate{}, Host: "h"}, TLSWrongName},
-		{x509.CertificateInvalidError{Reason: x509.Expired}, TLSExpired},
-	} {
-		if te := tlsFailureOf(tc.err); te == nil || te.Reason != tc.want {
-			t.Errorf("%T: %v, want %q", tc.err, te, tc.want)
-		}
-	}
-	if te := tlsFailureOf(io.EOF); te != nil {
-		t.Errorf("io.EOF is a TLS failure: %v", te)
 	}
 }
 
