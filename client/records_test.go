@@ -232,6 +232,16 @@ func TestSearchPatients(t *testing.T) {
 	if err != ErrTooManyMatches {
 		t.Fatalf("twins: %v, want ErrTooManyMatches", err)
 	}
+	// A fuzzy search finds Zoë Brontë typed without her diacritics.
+	ms, err = s.SearchPatients(ctx, PatientQuery{
+		Family: "Bronte", Given: []string{"Zoe"}, BirthDate: time.Date(1948, 9, 23, 0, 0, 0, 0, time.UTC), Fuzzy: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].Patient.NHSNumber != "9000000076" {
+		t.Fatalf("fuzzy matches %+v", ms)
+	}
 	if _, err := s.SearchPatients(ctx, PatientQuery{}); err == nil {
 		t.Fatal("an empty search was sent")
 	}
