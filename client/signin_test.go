@@ -414,6 +414,17 @@ func TestTLSAndScheme(t *testing.T) {
 			t.Errorf("%s: %v, want *TLSError %q", name, err, TLSUnknownAuthority)
 		}
 	}
+	// The same CA given in memory, as scr --demo does, is trusted.
+	c, err := New(Config{Server: srv.URL(), CAPEM: srv.CACertPEM()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.send(context.Background(), apiRequest{method: http.MethodPost, path: oauth2Challenge}); err != nil {
+		t.Errorf("with the CA in memory: %v", err)
+	}
+	if _, err := New(Config{Server: srv.URL(), CAPEM: []byte("not PEM")}); err == nil {
+		t.Error("New accepted a CAPEM without a certificate")
+	}
 	for _, server := range []string{"http://example.org", "http://10.0.0.1:8080", "ftp://127.0.0.1", "https://", "https://h/?q=1"} {
 		if _, err := New(Config{Server: server}); err == nil {
 			t.Errorf("New accepted %q", server)

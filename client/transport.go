@@ -29,6 +29,7 @@ import (
 type Config struct {
 	Server         string        // e.g. https://int.api.service.nhs.uk; http:// only for loopback
 	CAFile         string        // optional PEM file of CAs trusted besides the system roots
+	CAPEM          []byte        // optional PEM CAs trusted besides the system roots (scr --demo's in-memory sandbox CA)
 	ConnectTimeout time.Duration // TCP connect and TLS handshake; 0 = 10 s
 	RequestTimeout time.Duration // each attempt, headers and body; 0 = 30 s
 	Logger         *slog.Logger  // optional; debug records carry no tokens, bodies, names or NHS numbers
@@ -104,6 +105,9 @@ func New(cfg Config) (*Client, error) {
 		if !roots.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("client: CA file %s holds no PEM certificate", cfg.CAFile)
 		}
+	}
+	if len(cfg.CAPEM) > 0 && !roots.AppendCertsFromPEM(cfg.CAPEM) {
+		return nil, errors.New("client: CAPEM holds no PEM certificate")
 	}
 	connect := durationOr(cfg.ConnectTimeout, defaultConnectTimeout)
 	// HTTP/1.1 only (no ForceAttemptHTTP2): a viewer makes few requests, and
