@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math"
 
+	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/smartcard"
 )
 
@@ -42,5 +45,84 @@ func Explain(err error) string {
 	case errors.Is(err, smartcard.ErrCardUnreadable):
 		return "The card cannot be read. Take it out, check it is the right way up, and insert it again."
 	}
-	return "The card could not be used: " + err.Error()
+	if msg, ok := explainServer(err); ok {
+		return msg
+	}
+	var card *smartcard.PCSCError
+	if errors.As(err, &card) {
+		return "The card could not be used: " + err.Error()
+	}
+	// Anything else may carry the server's words or a record's: say what
+	// to do without repeating it.
+	return "Something went wrong. Try again; if it happens again, note the time and tell IT."
+}
+
+// explainServer says the client's typed errors in words. Each sentence names
+// what happened and what the user can do; none repeats a token, a record's
+// text or a full NHS number.
+func explainServer(err error) (string, bool) {
+	var (
+		signedOut *client.SignedOutError
+		forbidden *client.ForbiddenError
+		optedOut  *client.OptedOutError
+		notFound  *client.NotFoundError
+		badReq    *client.BadRequestError
+		limited   *client.RateLimitedError
+		down      *client.UnavailableError
+		timeout   *client.TimeoutError
+		tlsErr    *client.TLSError
+		invalid   *client.InvalidResponseError
+		signIn    *client.SignInError
+		nhs       *client.InvalidNHSNumberError
+	)
+	switch {
+	case errors.As(err, &nhs):
+		return "That is not a valid NHS number: " + nhs.Reason.String() + ".", true
+	case errors.As(err, &signedOut):
+		return "Your session has ended. Enter your passcode to sign in again.", true
+	case errors.As(err, &signIn):
+		return "The sign-in service refused your card: its certificate may have expired or been revoked. Contact your Registration Authority.", true
+	case errors.As(err, &forbidden):
+		return "Your role does not allow this. Switch to a role that does (ctrl+r), or ask your Registration Authority.", true
+	case errors.As(err, &optedOut):
+		return "This patient has opted out of the Summary Care Record. Nothing can be shown.", true
+	case errors.As(err, &notFound):
+		return "No patient has that NHS number. Check the number with the patient.", true
+	case errors.Is(err, client.ErrTooManyMatches):
+		return "Too many patients match. Add the date of birth, gender or postcode.", true
+	case errors.Is(err, client.ErrNoSCR):
+		return "This patient has no Summary Care Record.", true
+	case errors.As(err, &badReq):
+		return "The service could not read the request. Check what you typed and try again.", true
+	case errors.As(err, &limited):
+		if limited.RetryAfter > 0 {
+			return fmt.Sprintf("The service is busy. Try again in %d seconds.", int(math.Ceil(limited.RetryAfter.Seconds()))), true
+		}
+		return "The service is busy. Try again in a few seconds.", true
+	case errors.As(err, &down):
+		return "The Summary Care Record service is unavailable. Try again in a minute; if it persists, tell IT.", true
+	case errors.As(err, &timeout), errors.Is(err, context.DeadlineExceeded):
+		return "The service took too long to answer. Check the network and try again.", true
+	case errors.As(err, &tlsErr):
+		return tlsSentence(tlsErr.Reason), true
+	case errors.As(err, &invalid), errors.Is(err, client.ErrResponseTooLarge):
+		return "The service sent a record that cannot be read safely, so nothing is shown. Try again; if it happens again, tell IT.", true
+	case errors.Is(err, client.ErrUnsupportedKey):
+		return "This card's key type is not supported. Contact your Registration Authority.", true
+	}
+	return "", false
+}
+
+func tlsSentence(reason string) string {
+	switch reason {
+	case client.TLSUnknownAuthority:
+		return "The server's identity could not be verified (unknown certificate authority), so nothing was sent. Check --ca, or tell IT."
+	case client.TLSWrongName:
+		return "The server's certificate is for another name, so nothing was sent. Check --server, or tell IT."
+	case client.TLSExpired:
+		return "The server's certificate has expired or is not yet valid, so nothing was sent. Check this computer's clock, or tell IT."
+	case client.TLSNotTLS:
+		return "The server did not answer securely, so nothing was sent. Check --server."
+	}
+	return "A secure connection to the server could not be made, so nothing was sent. Tell IT."
 }

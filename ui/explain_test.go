@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/smartcard"
 )
 
@@ -25,6 +27,18 @@ func TestExplain(t *testing.T) {
 		{"no reader", smartcard.ErrNoReaders, "No card reader is connected. Plug in a reader, or check its cable."},
 		{"removed", pcscErr(smartcard.ErrCardRemoved), "The card was removed."},
 		{"unreadable", pcscErr(smartcard.ErrCardUnreadable), "The card cannot be read. Take it out, check it is the right way up, and insert it again."},
+		{"signed out", &client.SignedOutError{}, "Your session has ended. Enter your passcode to sign in again."},
+		{"role", fmt.Errorf("lookup: %w", &client.ForbiddenError{}), "Your role does not allow this. Switch to a role that does (ctrl+r), or ask your Registration Authority."},
+		{"opted out", &client.OptedOutError{}, "This patient has opted out of the Summary Care Record. Nothing can be shown."},
+		{"no SCR", client.ErrNoSCR, "This patient has no Summary Care Record."},
+		{"not found", &client.NotFoundError{}, "No patient has that NHS number. Check the number with the patient."},
+		{"rate limited", &client.RateLimitedError{RetryAfter: 1500 * time.Millisecond}, "The service is busy. Try again in 2 seconds."},
+		{"unavailable", &client.UnavailableError{}, "The Summary Care Record service is unavailable. Try again in a minute; if it persists, tell IT."},
+		{"timeout", &client.TimeoutError{}, "The service took too long to answer. Check the network and try again."},
+		{"tls name", &client.TLSError{Reason: client.TLSWrongName}, "The server's certificate is for another name, so nothing was sent. Check --server, or tell IT."},
+		{"invalid", &client.InvalidResponseError{Problem: "x"}, "The service sent a record that cannot be read safely, so nothing is shown. Try again; if it happens again, tell IT."},
+		{"too many", client.ErrTooManyMatches, "Too many patients match. Add the date of birth, gender or postcode."},
+		{"nhs number", &client.InvalidNHSNumberError{Reason: client.NHSNumberCheckDigit}, "That is not a valid NHS number: the check digit does not match: a digit is probably mistyped."},
 		{"not PIV", smartcard.ErrNotPIV, "This card is not an NHS smartcard, or it holds no sign-in certificate. Check you inserted the right card, or contact your Registration Authority."},
 	}
 	for _, tt := range tests {
@@ -34,7 +48,8 @@ func TestExplain(t *testing.T) {
 			}
 		})
 	}
-	if got := Explain(fmt.Errorf("something new")); !strings.HasPrefix(got, "The card could not be used: ") {
+	// An error nobody named is not repeated: it may hold a record's text.
+	if got := Explain(fmt.Errorf("SMITH 9000000009")); strings.Contains(got, "SMITH") || strings.Contains(got, "9000000009") || got == "" {
 		t.Errorf("unknown error explained as %q", got)
 	}
 }

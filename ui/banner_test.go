@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/scrterm/scr/client"
+)
+
+// bannerTestAll is every sandbox patient with a PDS record.
+func bannerTestAll(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(summaryTestPatients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(summaryTestPatients, e.Name(), "patient.json")); err == nil {
+			out = append(out, e.Name())
+		}
+	}
+	if len(out) < 10 {
+		t.Fatalf("only %d sandbox patients found", len(out))
+	}
+	return out
+}
+
+func bannerLinesFit(t *testing.T, out string, w int) {
+	t.Helper()
+	if strings.HasSuffix(out, "\n") {
+		t.Errorf("banner ends in a newline")
+	}
+	for i, l := range strings.Split(out, "\n") {
+		if got := ansi.StringWidth(l); got > w {
+			t.Errorf("line %d is %d wide, more than %d: %q", i, got, w, ansi.Strip(l))
+		}
+	}
+}
+
+func TestBannerPublishedExample(t *testing.T) {
+	p := summaryTestPatient(t, "9000000009", "")
+	for _, w := range []int{60, 80, 120} {
+		out := ansi.Strip(renderBanner(summaryTestCommon(w, 24), p))
+		if !strings.HasPrefix(strings.TrimSpace(out), "SMITH, Jane (Mrs)") {
+			t.Errorf("width %d: banner does not start with the name:\n%s", w, out)
+		}
+		for _, want := range []string{
+			"Born 22-Oct-2010 (16y)",
+			"Gender Female",
+			"NHS No. 900 000 0009",
+			// deceasedDateTime 2010-10-22T00:00:00+00:00 in the published example
+			"DECEASED 22-Oct-2010",
+			// the name's period ended 2025-12-31
+			"no name is in force today",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("width %d: banner lacks %q:\n%s", w, want, out)
+			}
+		}
+		if strings.Contains(out, "Born:") || strings.Contains(out, "Gender:") || strings.Contains(out, "NHS No.:") {
+			t.Errorf("labels have colons:\n%s", out)
+		}
+		if strings.Contains(out, "SENSITIVE") {
+			t.Errorf("not a sensitive patient:\n%s", out)
+		}
+	}
+}
+
+func TestBannerSensitive(t *testing.T) {
+	p := summaryTestPatient(t, "9000000025", "")
+	out := ansi.Strip(renderBanner(summaryTestCommon(120, 24), p))
+	if !strings.Contains(out, "SENSITIVE — address withheld") {
+		t.Errorf("no SENSITIVE badge:\n%s", out)
+	}
+	if strings.Contains(out, "Address") {
+		t.Errorf("a sensitive patient's banner has an address line:\n%s", out)
+	}
+	// Even if an address reached the model, the banner must not show it.
+	p.Address = client.Address{Lines: []string{"1 Secret Row", "Leeds"}, PostalCode: "LS1 4AP"}
+	p.GP = client.GP{ODSCode: "Y99999", Name: "Secret Surgery"}
+	for _, w := range []int{60, 80, 120} {
+		out := ansi.Strip(renderBanner(summaryTestCommon(w, 24), p))
+		for _, leak := range []string{"LS1 4AP", "Secret Row", "Y99999", "Secret Surgery"} {
+			if strings.Contains(out, leak) {
+				t.Errorf("width %d: sensitive banner shows %q:\n%s", w, leak, out)
+			}
+		}
+	}
+}
+
+func TestBannerSuperseded(t *testing.T) {
+	p := summaryTestPatient(t, "9000000114", "9000000106")
+	out := ansi.Strip(renderBanner(summaryTestCommon(120, 24), p))
+	if !strings.Contains(out, "NHS number superseded: 900 000 0106 → 900 000 0114") {
+		t.Errorf("no superseded badge:\n%s", out)
+	}
+	if !strings.Contains(out, "NHS No. 900 000 0114") {
+		t.Errorf("the banner must show the record's own number:\n%s", out)
+	}
+	// Asked by the current number: no badge.
+	out = ansi.Strip(renderBanner(summaryTestCommon(120, 24), summaryTestPatient(t, "9000000114", "9000000114")))
+	if strings.Contains(out, "superseded") {
+		t.Errorf("badge without a superseded number:\n%s", out)
+	}
+}
+
+func TestBannerDeceasedWithoutDate(t *testing.T) {
+	p := summaryTestPatient(t, "9000000017", "")
+	p.Deceased, p.DeceasedDate = true, client.FHIRDate{}
+	out := ansi.Strip(renderBanner(summaryTestCommon(80, 24), p))
+	if !strings.Contains(out, "DECEASED") || strings.Contains(out, "DECEASED Not") {
+		t.Errorf("want a bare DECEASED badge:\n%s", out)
+	}
+}
+
+func TestBannerMissingValues(t *testing.T) {
+	p := &client.Patient{NameInForce: true}
+	out := ansi.Strip(renderBanner(summaryTestCommon(80, 24), p))
+	for _, want := range []string{"Born Not Known", "Gender Not Known", "NHS No. Not Known", "Address Not Known", "GP Not Known"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.HasPrefix(out, "Not Known") {
+		t.Errorf("a missing name must read Not Known first:\n%s", out)
+	}
+	// nil and zero width: no panic.
+	_ = renderBanner(summaryTestCommon(80, 24), nil)
+	if got := renderBanner(summaryTestCommon(0, 0), p); got != "" {
+		t.Errorf("zero width: %q", got)
+	}
+}
+
+func TestBannerAddressTruncated(t *testing.T) {
+	p := summaryTestPatient(t, "9000000130", "")
+	p.Address.Lines = append(p.Address.Lines, strings.Repeat("Very Long Street Name ", 10))
+	for _, w := range []int{60, 80, 120} {
+		raw := renderBanner(summaryTestCommon(w, 24), p)
+		bannerLinesFit(t, raw, w)
+		out := ansi.Strip(raw)
+		if !strings.Contains(out, "Address Room 12, Ivy House Care Home") || !strings.Contains(out, "…") {
+			t.Errorf("width %d: want the address cut with an ellipsis:\n%s", w, out)
+		}
+		if !strings.Contains(out, "GP Y90130") {
+			t.Errorf("width %d: GP lost:\n%s", w, out)
+		}
+	}
+}
+
+func TestBannerFits(t *testing.T) {
+	for _, nhs := range bannerTestAll(t) {
+		p := summaryTestPatient(t, nhs, "")
+		for _, w := range []int{10, 30, 60, 80, 120, 200} {
+			raw := renderBanner(summaryTestCommon(w, 24), p)
+			bannerLinesFit(t, raw, w)
+			// No value is cut mid-way at the supported widths: each item
+			// is whole on one line.
+			if w >= minWidth {
+				out := ansi.Strip(raw)
+				for _, item := range []string{
+					formatName(p.Name),
+					"NHS No. " + formatNHSNumber(p.NHSNumber),
+					"Born " + formatDate(p.BirthDate),
+				} {
+					if !strings.Contains(out, item) {
+						t.Errorf("%s width %d: %q not whole:\n%s", nhs, w, item, out)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestBannerGolden(t *testing.T) {
+	for _, nhs := range []string{"9000000009", "9000000017", "9000000025", "9000000076", "9000000084"} {
+		p := summaryTestPatient(t, nhs, "")
+		for _, w := range []int{80, 120} {
+			out := ansi.Strip(renderBanner(summaryTestCommon(w, 24), p))
+			summaryGolden(t, "banner/"+nhs+"_"+strconv.Itoa(w), out)
+		}
+	}
+	p := summaryTestPatient(t, "9000000114", "9000000106")
+	summaryGolden(t, "banner/9000000114_via_9000000106_80", ansi.Strip(renderBanner(summaryTestCommon(80, 24), p)))
+	// One with the styling kept.
+	summaryGolden(t, "banner/9000000009_80_ansi", renderBanner(summaryTestCommon(80, 24), summaryTestPatient(t, "9000000009", "")))
+}

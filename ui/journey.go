@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"errors"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/scrterm/scr/client"
+)
+
+// The patient part of the journey: find, permission, summary.
+
+func (m Model) findKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.c.keys
+	var cmd tea.Cmd
+	switch m.find.mode {
+	case findByNumber:
+		switch {
+		case key.Matches(msg, k.Submit):
+			nhs, hint, ok := m.find.numberState()
+			if !ok {
+				m.find.err = hint
+				return m, nil
+			}
+			return m.startLookup(nhs)
+		case key.Matches(msg, k.SearchForm):
+			m.find, cmd = m.find.showForm()
+			return m, cmd
+		}
+	case findByDetails:
+		switch {
+		case key.Matches(msg, k.Submit):
+			q, problem := m.find.query()
+			if problem != "" {
+				m.find.err = problem
+				return m, nil
+			}
+			return m.startSearch(q)
+		case key.Matches(msg, k.Back), key.Matches(msg, k.SearchForm):
+			m.find = m.find.showNumber()
+			return m, nil
+		case msg.String() == "tab" || msg.String() == "down":
+			m.find, cmd = m.find.focusField(m.find.focus + 1)
+			return m, cmd
+		case msg.String() == "shift+tab" || msg.String() == "up":
+			m.find, cmd = m.find.focusField(m.find.focus - 1)
+			return m, cmd
+		}
+	case findResults:
+		switch {
+		case key.Matches(msg, k.Submit):
+			if p := m.find.matches[m.find.pick].Patient; p != nil {
+				return m.startLookup(p.NHSNumber)
+			}
+			return m, nil
+		case key.Matches(msg, k.Back):
+			m.find, cmd = m.find.showForm()
+			return m, cmd
+		}
+	}
+	m.find, cmd = m.find.update(msg)
+	return m, cmd
+}
+
+func (m Model) startLookup(nhs client.NHSNumber) (Model, tea.Cmd) {
+	m.req++
+	m.busy = "Looking up NHS No. " + formatNHSNumber(nhs) + "…"
+	m.find.err, m.find.notice = "", ""
+	s, gen, req, ctx := m.session, m.gen, m.req, m.ctx
+	return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
+		l, err := s.Lookup(ctx, nhs)
+		return lookupMsg{gen: gen, req: req, lookup: l, err: err}
+	}))
+}
+
+func (m Model) startSearch(q client.PatientQuery) (Model, tea.Cmd) {
+	m.req++
+	m.busy = "Searching…"
+	m.find.err = ""
+	s, gen, req, ctx := m.session, m.gen, m.req, m.ctx
+	return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
+		ms, err := s.SearchPatients(ctx, q)
+		return searchMsg{gen: gen, req: req, matches: ms, err: err}
+	}))
+}
+
+// looked decides what the lookup allows: nothing for an opted-out patient,
+// the banner and a sentence for no SCR, otherwise the permission question
+// (legacy consent Yes is asked like Ask, as API.md has it).
+func (m Model) looked(msg lookupMsg) (Model, tea.Cmd) {
+	if msg.gen != m.gen || msg.req != m.req || m.state != stateFind {
+		return m, nil
+	}
+	m.busy = ""
+	if msg.err != nil {
+		if m.isSignedOut(msg.err) {
+			return m.sessionEnded(), nil
+		}
+		m.find.err = Explain(msg.err)
+		return m, nil
+	}
+	l := msg.lookup
+	var optedOut *client.OptedOutError
+	switch {
+	case errors.As(l.ConsentErr, &optedOut), l.ConsentErr == nil && l.Consent.Permission == client.ConsentNo:
+		// Opted out: say so and show nothing of the record.
+		m.find = newFindModel(m.c, "")
+		m.find.err = Explain(&client.OptedOutError{})
+		return m, nil
+	case errors.Is(l.ConsentErr, client.ErrNoSCR):
+		m.lookup = l
+		m.permission = newPermissionModel(m.c, l, m.role, permNoSCR)
+		m.state = statePermission
+		return m, nil
+	case l.ConsentErr != nil:
+		if m.isSignedOut(l.ConsentErr) {
+			return m.sessionEnded(), nil
+		}
+		m.find.err = Explain(l.ConsentErr)
+		return m, nil
+	}
+	m.lookup = l
+	m.permission = newPermissionModel(m.c, l, m.role, permAsk)
+	m.state = statePermission
+	return m, nil
+}
+
+func (m Model) permissionKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	p := &m.permission
+	k := m.c.keys
+	switch p.step {
+	case permNoSCR:
+		if key.Matches(msg, k.Back) || key.Matches(msg, k.NewPatient) || key.Matches(msg, k.Submit) {
+			return m.newPatient(), nil
+		}
+		return m, nil
+	case permAsk:
+		switch msg.String() {
+		case "p":
+			return m.fetchSummary()
+		case "e":
+			if len(p.reasons) == 0 {
+				p.err = "Your role cannot use emergency access (it needs activity B0168). Ask the patient, or switch role."
+				return m, nil
+			}
+			p.step, p.err = permReason, ""
+			return m, nil
+		case "d", "esc":
+			m = m.newPatient()
+			m.find.notice = "Nothing was shown: the patient did not give permission."
+			return m, nil
+		}
+		return m, nil
+	case permReason:
+		switch {
+		case key.Matches(msg, k.Back):
+			p.step = permAsk
+		case key.Matches(msg, k.Up) && p.reasonIdx > 0:
+			p.reasonIdx--
+		case key.Matches(msg, k.Down) && p.reasonIdx < len(p.reasons)-1:
+			p.reasonIdx++
+		case key.Matches(msg, k.Submit):
+			p.step = permNote
+			return m, p.note.Focus()
+		}
+		return m, nil
+	case permNote:
+		switch {
+		case key.Matches(msg, k.Back):
+			p.note.Blur()
+			p.step = permReason
+			return m, nil
+		case key.Matches(msg, k.Submit):
+			return m.sendAlert()
+		}
+	case permSending:
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.permission, cmd = m.permission.update(msg)
+	return m, cmd
+}
+
+// sendAlert raises the privacy alert; the record is fetched only once the
+// server has acknowledged it.
+func (m Model) sendAlert() (Model, tea.Cmd) {
+	p := &m.permission
+	p.step, p.err = permSending, ""
+	m.req++
+	m.busy = "Sending the privacy alert…"
+	alert := client.PrivacyAlert{
+		NHS:    m.lookup.Patient.NHSNumber,
+		SCRID:  m.lookup.Consent.SCRID,
+		Reason: p.reasons[p.reasonIdx],
+		Note:   p.note.Value(),
+	}
+	s, gen, req, ctx := m.session, m.gen, m.req, m.ctx
+	return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
+		return alertSentMsg{gen: gen, req: req, err: s.SendPrivacyAlert(ctx, alert)}
+	}))
+}
+
+func (m Model) alertSent(msg alertSentMsg) (Model, tea.Cmd) {
+	if msg.gen != m.gen || msg.req != m.req || m.state != statePermission {
+		return m, nil
+	}
+	m.busy = ""
+	if msg.err != nil {
+		if m.isSignedOut(msg.err) {
+			return m.sessionEnded(), nil
+		}
+		m.permission.step = permReason
+		m.permission.err = "The privacy alert was not accepted, so the record is not shown. " + Explain(msg.err)
+		return m, nil
+	}
+	return m.fetchSummary()
+}
+
+func (m Model) fetchSummary() (Model, tea.Cmd) {
+	m.req++
+	m.permission.step = permSending
+	m.busy = "Opening the Summary Care Record…"
+	nhs, scrID := m.lookup.Patient.NHSNumber, m.lookup.Consent.SCRID
+	s, gen, req, ctx := m.session, m.gen, m.req, m.ctx
+	return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
+		sum, err := s.Summary(ctx, nhs, scrID)
+		return summaryMsg{gen: gen, req: req, summary: sum, err: err}
+	}))
+}
+
+func (m Model) summaryArrived(msg summaryMsg) (Model, tea.Cmd) {
+	if msg.gen != m.gen || msg.req != m.req || m.state != statePermission || m.lookup == nil {
+		return m, nil
+	}
+	m.busy = ""
+	if msg.err != nil {
+		if m.isSignedOut(msg.err) {
+			return m.sessionEnded(), nil
+		}
+		var optedOut *client.OptedOutError
+		if errors.As(msg.err, &optedOut) {
+			m = m.newPatient()
+			m.find.err = Explain(msg.err)
+			return m, nil
+		}
+		m.permission.step = permAsk
+		m.permission.err = Explain(msg.err)
+		return m, nil
+	}
+	m.summary = newSummaryModel(m.c, m.lookup.Patient, msg.summary, m.footer())
+	m.state = stateSummary
+	return m, nil
+}
+
+// footer is the summary's last line: who is looking, and that it is recorded.
+func (m Model) footer() string {
+	return "Viewed as " + roleName(m.role) + " at " + m.role.OrgCode + " · access recorded"
+}
+
+// newPatient forgets the patient and goes back to the search.
+func (m Model) newPatient() Model {
+	m = m.clearPatient()
+	m.state = stateFind
+	return m
+}

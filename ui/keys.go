@@ -1,0 +1,62 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// keyMap is every key the viewer binds, in one place, so that the help and
+// the handling cannot drift apart. Keys are ones Windows Terminal and conhost
+// deliver as well as Unix terminals: no alt chords, no ctrl+shift.
+type keyMap struct {
+	Quit     key.Binding
+	Help     key.Binding
+	Back     key.Binding
+	Submit   key.Binding
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+
+	NextSection key.Binding
+	PrevSection key.Binding
+	Allergies   key.Binding
+	Medication  key.Binding
+
+	NewPatient key.Binding
+	SearchForm key.Binding
+	NextField  key.Binding
+	PrevField  key.Binding
+	SwitchRole key.Binding
+	Lock       key.Binding
+	SignOut    key.Binding
+	ToggleDemo key.Binding
+}
+
+func newKeyMap() keyMap {
+	return keyMap{
+		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Submit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose")),
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "space", "f"), key.WithHelp("pgdn/space", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end", "bottom")),
+
+		NextSection: key.NewBinding(key.WithKeys("tab", "]"), key.WithHelp("tab", "next section")),
+		PrevSection: key.NewBinding(key.WithKeys("shift+tab", "["), key.WithHelp("shift+tab", "previous section")),
+		Allergies:   key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "allergies")),
+		Medication:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "medication")),
+
+		NewPatient: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new patient")),
+		SearchForm: key.NewBinding(key.WithKeys("ctrl+f"), key.WithHelp("ctrl+f", "search by details")),
+		NextField:  key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab", "next field")),
+		PrevField:  key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab", "previous field")),
+		SwitchRole: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "switch role")),
+		Lock:       key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "lock")),
+		SignOut:    key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "sign out")),
+		ToggleDemo: key.NewBinding(key.WithKeys("f2"), key.WithHelp("f2", "pull/insert the demo card"), key.WithDisabled()),
+	}
+}

@@ -1,0 +1,69 @@
+package ui
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/sandbox"
+)
+
+// TestWrongPatientRefused puts a proxy between the viewer and the sandbox
+// that answers the SCR of 9000000009 with another patient's record. The
+// viewer must refuse it with a sentence, and show nothing of either record.
+func TestWrongPatientRefused(t *testing.T) {
+	srv, _ := startSandbox(t, sandbox.Config{})
+	other, err := os.ReadFile("../assets/sandbox/patients/9000000017/bundle.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream, _ := url.Parse(srv.URL())
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(srv.CACertPEM())
+	proxy := httputil.NewSingleHostReverseProxy(upstream)
+	proxy.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+	proxy.ModifyResponse = func(res *http.Response) error {
+		if strings.HasSuffix(res.Request.URL.Path, "/Bundle") && res.StatusCode == http.StatusOK {
+			_ = res.Body.Close()
+			res.Body = io.NopCloser(bytes.NewReader(other))
+			res.ContentLength = int64(len(other))
+			res.Header.Set("Content-Length", strconv.Itoa(len(other)))
+		}
+		return nil
+	}
+	// HTTPS in front too, with the Host kept, so that the assertion's aud
+	// (the token URL as the viewer reaches it) is one the sandbox accepts.
+	front := httptest.NewTLSServer(proxy)
+	t.Cleanup(front.Close)
+	frontCA := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: front.Certificate().Raw})
+	cl, err := client.New(client.Config{Server: front.URL, CAPEM: frontCA, RequestTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s := newScreen(t, Options{Client: cl, Cards: newTestCards(t, userPharmacist)}, 80, 24)
+	signIn(t, s, userPharmacist)
+	s.waitFor("Find a patient")
+	s.typeText("9000000009")
+	s.press("enter")
+	s.waitFor("Permission to view is required")
+	s.typeText("p")
+	txt := s.waitFor("cannot be read safely, so nothing is shown")
+	for _, leak := range []string{"wasp", "Co-codamol", "HARGREAVES", "Hargreaves", "Allergies"} {
+		if strings.Contains(txt, leak) {
+			t.Errorf("%q on screen after a wrong record:\n%s", leak, txt)
+		}
+	}
+}

@@ -1,0 +1,946 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/scrterm/scr/client"
+)
+
+// SCR section codes the summary screen puts first, in this order.
+const (
+	sectionAllergies    = "AllergiesHeader"
+	sectionAcuteMeds    = "AcuteMedsHeader"
+	sectionRepeatMeds   = "RepeatMedsHeader"
+	sectionDiscontinued = "DiscRepeatMedsHeader"
+)
+
+// The allergy status line: exactly one of the CUI's four phrases.
+const (
+	allergiesKnown       = "Known allergies"
+	allergiesNoneKnown   = "No known allergies"
+	allergiesNotRecorded = "Allergies not recorded"
+	allergiesUnavailable = "Allergies unavailable"
+)
+
+// Words and markers of the summary body. The words carry the meaning; the
+// styles only repeat it.
+const (
+	summaryWithheldMarker = "▲ "
+	summaryWithheldLine   = "Some entries were deliberately withheld from this record."
+	summaryUnavailable    = "The Summary Care Record could not be shown."
+	summaryAllergyMarker  = "! " // before the allergies heading
+	summaryAllergyBar     = "┃ " // before every other line of the allergies section
+	summaryColumnGap      = "  "
+	// summaryMinColumn is the narrowest a table column is made; a table
+	// whose columns cannot all have it is shown row by row as
+	// "Header: value" lines instead.
+	summaryMinColumn = 8
+)
+
+// summaryModel is the Summary Care Record screen: the patient banner, fixed
+// on top; the record, scrolling; and one footer line saying how the record
+// was accessed and how far down it the view is.
+//
+// The body is laid out once per width into lines (see summaryLayout) and
+// scrolling only picks which of them to show.
+type summaryModel struct {
+	c      *common
+	p      *client.Patient
+	s      *client.Summary
+	footer string
+
+	cache *summaryCache
+	// offset is the body line at the top of the screen, counted in the
+	// lines of at, the layout it was set against. When the width changes,
+	// it is carried over to the new layout by section (see summaryCarry).
+	offset int
+	at     *summaryLayout
+}
+
+// summaryCache is shared by every copy of a summaryModel, so that view,
+// which has a value receiver, can keep what it laid out.
+type summaryCache struct{ cur *summaryLayout }
+
+// summaryLayout is the screen laid out for one width. It is never changed
+// once built, so a model can keep pointing at an old one.
+type summaryLayout struct {
+	width  int
+	banner []string
+	footer string // the footer text, cut to leave room for the position
+	lines  []string
+	// sections holds the line of each section heading, in screen order.
+	sections   []int
+	allergies  int // line of the allergies heading, or -1
+	medication int // line of the first medication heading, or -1
+}
+
+// newSummaryModel makes the screen for patient p and summary s (nil when the
+// record could not be read: the screen says so). footer is the access line,
+// e.g. "Viewed as Pharmacist at FA123 · access recorded".
+func newSummaryModel(c *common, p *client.Patient, s *client.Summary, footer string) summaryModel {
+	return summaryModel{c: c, p: p, s: s, footer: footer, cache: &summaryCache{}}
+}
+
+// layout is the layout for the current width, built on first use.
+func (m summaryModel) layout() *summaryLayout {
+	w := max(m.c.width, 0)
+	if m.cache != nil && m.cache.cur != nil && m.cache.cur.width == w {
+		return m.cache.cur
+	}
+	lay := buildSummaryLayout(m.c, m.p, m.s, m.footer, w)
+	if m.cache != nil {
+		m.cache.cur = lay
+	}
+	return lay
+}
+
+// bodyHeight is the number of body lines on screen with lay, at least 1.
+func (m summaryModel) bodyHeight(lay *summaryLayout) int {
+	return max(m.c.height-1-len(lay.banner)-1, 1)
+}
+
+// maxOffset is the last top line: the end of the record at the bottom.
+func (m summaryModel) maxOffset(lay *summaryLayout) int {
+	return max(len(lay.lines)-m.bodyHeight(lay), 0)
+}
+
+// top is the offset in lay's lines, clamped.
+func (m summaryModel) top(lay *summaryLayout) int {
+	off := m.offset
+	if m.at != nil && m.at != lay {
+		off = summaryCarry(m.at, off, lay)
+	}
+	return min(max(off, 0), m.maxOffset(lay))
+}
+
+// summaryCarry maps line off of layout from to the same place in layout to:
+// the same section, as far into it in proportion.
+func summaryCarry(from *summaryLayout, off int, to *summaryLayout) int {
+	if off <= 0 || len(from.lines) == 0 {
+		return 0
+	}
+	i := -1
+	for j, s := range from.sections {
+		if s <= off {
+			i = j
+		}
+	}
+	span := func(l *summaryLayout, i int) (start, end int) {
+		if i < 0 {
+			start = 0
+		} else {
+			start = l.sections[i]
+		}
+		if i+1 < len(l.sections) {
+			end = l.sections[i+1]
+		} else {
+			end = len(l.lines)
+		}
+		return start, end
+	}
+	if len(from.sections) != len(to.sections) {
+		return off * len(to.lines) / len(from.lines) // not the same record
+	}
+	fs, fe := span(from, i)
+	ts, te := span(to, i)
+	if fe <= fs {
+		return ts
+	}
+	return ts + (off-fs)*(te-ts)/(fe-fs)
+}
+
+// update handles scrolling keys and window changes. The root model has
+// already set c.width and c.height when a tea.WindowSizeMsg arrives.
+func (m summaryModel) update(msg tea.Msg) (summaryModel, tea.Cmd) {
+	if m.c == nil {
+		return m, nil
+	}
+	if _, ok := msg.(tea.BackgroundColorMsg); ok && m.cache != nil {
+		// The root may have changed c.styles: lay out again in the new
+		// colours, at the same place.
+		m.cache.cur = nil
+	}
+	lay := m.layout()
+	off := m.top(lay)
+	m.at = lay
+	m.offset = off
+
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return m, nil
+	}
+	keys := m.c.keys
+	page := max(m.bodyHeight(lay)-1, 1)
+	switch {
+	case key.Matches(km, keys.Up):
+		off--
+	case key.Matches(km, keys.Down):
+		off++
+	case key.Matches(km, keys.PageUp):
+		off -= page
+	case key.Matches(km, keys.PageDown):
+		off += page
+	case key.Matches(km, keys.Top):
+		off = 0
+	case key.Matches(km, keys.Bottom):
+		off = m.maxOffset(lay)
+	case key.Matches(km, keys.NextSection):
+		for _, s := range lay.sections {
+			if s > off {
+				off = s
+				break
+			}
+		}
+	case key.Matches(km, keys.PrevSection):
+		prev := 0
+		for _, s := range lay.sections {
+			if s < off {
+				prev = s
+			}
+		}
+		off = prev
+	case key.Matches(km, keys.Allergies):
+		if lay.allergies >= 0 {
+			off = lay.allergies
+		}
+	case key.Matches(km, keys.Medication):
+		if lay.medication >= 0 {
+			off = lay.medication
+		}
+	default:
+		return m, nil
+	}
+	m.offset = min(max(off, 0), m.maxOffset(lay))
+	return m, nil
+}
+
+// view is the screen: exactly c.height-1 lines (the root model keeps the
+// last for its key help), none wider than c.width. It only slices the lines
+// laid out for the width.
+func (m summaryModel) view() string {
+	if m.c == nil {
+		return ""
+	}
+	h := m.c.height - 1
+	if h <= 0 {
+		return ""
+	}
+	if m.c.width <= 0 {
+		return strings.Repeat("\n", h-1)
+	}
+	lay := m.layout()
+	off := m.top(lay)
+	bodyH := m.c.height - 1 - len(lay.banner) - 1
+
+	out := make([]string, 0, h)
+	for _, l := range lay.banner {
+		if len(out) == h {
+			break
+		}
+		out = append(out, l)
+	}
+	for i := 0; i < bodyH && len(out) < h; i++ {
+		if off+i < len(lay.lines) {
+			out = append(out, lay.lines[off+i])
+		} else {
+			out = append(out, "")
+		}
+	}
+	if len(out) < h {
+		out = append(out, m.footerLine(lay, off))
+	}
+	for len(out) < h {
+		out = append(out, "")
+	}
+	return strings.Join(out, "\n")
+}
+
+// footerLine is the access footer with the scroll position on its right.
+func (m summaryModel) footerLine(lay *summaryLayout, off int) string {
+	pct := 100
+	if mo := m.maxOffset(lay); mo > 0 {
+		pct = off * 100 / mo
+	}
+	pos := strconv.Itoa(pct) + "%"
+	w := lay.width
+	if len(pos) > w {
+		return ""
+	}
+	text := lay.footer
+	pad := w - ansi.StringWidth(text) - len(pos)
+	if pad < 1 {
+		text, pad = "", w-len(pos)
+	}
+	return m.c.styles.Footer.Render(text + strings.Repeat(" ", pad) + pos)
+}
+
+// buildSummaryLayout lays out the banner, footer text and body for width w.
+func buildSummaryLayout(c *common, p *client.Patient, s *client.Summary, footer string, w int) *summaryLayout {
+	lay := &summaryLayout{width: w, allergies: -1, medication: -1}
+	if w <= 0 {
+		return lay
+	}
+	lay.banner = strings.Split(renderBanner(c, p), "\n")
+	// Room for at least " 100%" beside the footer text.
+	if room := w - len(" 100%"); room > 0 && ansi.StringWidth(footer) > room {
+		footer = ansi.Truncate(footer, room, "…")
+	}
+	lay.footer = footer
+
+	b := summaryBody{st: c.styles, width: w}
+	status := summaryAllergyStatus(s)
+	style := c.styles.Text
+	if status == allergiesKnown {
+		style = c.styles.Emphasis
+	}
+	b.wrapped(status, style)
+	if s == nil {
+		b.blank()
+		b.wrapped(summaryUnavailable, c.styles.Text)
+		lay.lines = b.lines
+		return lay
+	}
+	if s.Withheld {
+		b.marked(summaryWithheldMarker, summaryWithheldLine, c.styles.Withheld)
+	}
+	for _, sec := range summaryOrder(s) {
+		b.blank()
+		start := len(b.lines)
+		lay.sections = append(lay.sections, start)
+		switch sec.Code {
+		case sectionAllergies:
+			if lay.allergies < 0 {
+				lay.allergies = start
+			}
+		case sectionAcuteMeds, sectionRepeatMeds, sectionDiscontinued:
+			if lay.medication < 0 {
+				lay.medication = start
+			}
+		}
+		b.section(sec)
+	}
+	b.blank()
+	b.wrapped(summaryCreatedLine(s), c.styles.Faint)
+	lay.lines = b.lines
+	return lay
+}
+
+// summaryCreatedLine is "Record created 17-Nov-2020 by Dr Steve Jones,
+// Headingley Lane Surgery (Y90017)"; a missing part is "Not Known".
+func summaryCreatedLine(s *client.Summary) string {
+	author := s.Author
+	if author == "" {
+		author = notKnown
+	}
+	var practice string
+	switch pr := s.Practice; {
+	case pr.Name != "" && pr.ODSCode != "":
+		practice = pr.Name + " (" + pr.ODSCode + ")"
+	case pr.Name != "":
+		practice = pr.Name
+	case pr.ODSCode != "":
+		practice = "practice " + pr.ODSCode
+	default:
+		practice = "practice " + notKnown
+	}
+	return "Record created " + formatDate(s.Created) + " by " + author + ", " + practice
+}
+
+// summaryOrder is the order the sections are shown in: allergies first, then
+// acute, repeat and discontinued repeat medication, then every other section
+// in the record's order.
+func summaryOrder(s *client.Summary) []*client.Section {
+	out := make([]*client.Section, 0, len(s.Sections))
+	for _, code := range [...]string{sectionAllergies, sectionAcuteMeds, sectionRepeatMeds, sectionDiscontinued} {
+		for i := range s.Sections {
+			if s.Sections[i].Code == code {
+				out = append(out, &s.Sections[i])
+			}
+		}
+	}
+	for i := range s.Sections {
+		switch s.Sections[i].Code {
+		case sectionAllergies, sectionAcuteMeds, sectionRepeatMeds, sectionDiscontinued:
+		default:
+			out = append(out, &s.Sections[i])
+		}
+	}
+	return out
+}
+
+// summaryAllergyStatus is the CUI allergy status of a summary:
+//
+//   - "Allergies unavailable": there is no summary (s is nil).
+//   - "Known allergies": the allergies section has a table row, or text,
+//     that is not a "No relevant information…" or "No known allergies"
+//     statement. (Text outside a table counts too: a free-text allergy must
+//     not read as "not recorded".)
+//   - "No known allergies": the section says so ("No known allergies",
+//     "No known drug allergies", any case) and has nothing else.
+//   - "Allergies not recorded": no allergies section, or one with only
+//     "No relevant information available" rows, or empty.
+func summaryAllergyStatus(s *client.Summary) string {
+	if s == nil {
+		return allergiesUnavailable
+	}
+	known, none := false, false
+	note := func(text string) {
+		switch summaryAllergyText(text) {
+		case allergyReal:
+			known = true
+		case allergyNoneKnown:
+			none = true
+		}
+	}
+	for i := range s.Sections {
+		sec := &s.Sections[i]
+		if sec.Code != sectionAllergies {
+			continue
+		}
+		for _, b := range sec.Blocks {
+			switch b := b.(type) {
+			case *client.Table:
+				for _, row := range b.Rows {
+					note(strings.Join(row, " "))
+				}
+			case client.Paragraph:
+				note(b.Text)
+			case client.Highlight:
+				if !b.Withheld {
+					note(b.Text)
+				}
+			case *client.Highlight:
+				if b != nil && !b.Withheld {
+					note(b.Text)
+				}
+			}
+		}
+	}
+	switch {
+	case known:
+		return allergiesKnown
+	case none:
+		return allergiesNoneKnown
+	}
+	return allergiesNotRecorded
+}
+
+// What one allergy row or text says.
+const (
+	allergyEmpty = iota
+	allergyNoInformation
+	allergyNoneKnown
+	allergyReal
+)
+
+func summaryAllergyText(text string) int {
+	t := strings.ToLower(strings.TrimSpace(text))
+	switch {
+	case t == "":
+		return allergyEmpty
+	case strings.Contains(t, "no known allerg"), strings.Contains(t, "no known drug allerg"):
+		return allergyNoneKnown
+	case strings.Contains(t, "no relevant information"):
+		return allergyNoInformation
+	}
+	return allergyReal
+}
+
+// summaryBody gathers the body's lines for one width.
+type summaryBody struct {
+	st    styles
+	width int
+	lines []string
+	// In the allergies section every line starts with the bar.
+	prefix, blankPrefix string
+	prefixW             int
+}
+
+// inner is the width left for content after the prefix, at least 1.
+func (b *summaryBody) inner() int { return max(b.width-b.prefixW, 1) }
+
+func (b *summaryBody) add(line string) {
+	if line == "" {
+		b.lines = append(b.lines, b.blankPrefix)
+		return
+	}
+	b.lines = append(b.lines, b.prefix+line)
+}
+
+func (b *summaryBody) blank() { b.lines = append(b.lines, "") }
+
+// wrapped adds text word-wrapped to the width, each line in style.
+func (b *summaryBody) wrapped(text string, style lipgloss.Style) {
+	for _, l := range summaryWrap(text, b.inner()) {
+		b.add(summaryStyle(style, l))
+	}
+}
+
+// marked adds text after marker, later lines indented under the text.
+func (b *summaryBody) marked(marker, text string, style lipgloss.Style) {
+	mw := ansi.StringWidth(marker)
+	if b.inner()-mw < 4 {
+		b.wrapped(marker+text, style)
+		return
+	}
+	indent := strings.Repeat(" ", mw)
+	for i, l := range summaryWrap(text, b.inner()-mw) {
+		if i == 0 {
+			b.add(summaryStyle(style, marker+l))
+		} else {
+			b.add(indent + summaryStyle(style, l))
+		}
+	}
+}
+
+// section adds a section's heading and blocks.
+func (b *summaryBody) section(sec *client.Section) {
+	title := sec.Title
+	if title == "" {
+		title = sec.Code
+	}
+	if sec.Code == sectionAllergies {
+		// Set apart in characters as well as colour: a "!" before the
+		// heading and a bar down the left of the whole section.
+		b.wrapped(summaryAllergyMarker+title, b.st.AllergySection)
+		if b.width > 2*ansi.StringWidth(summaryAllergyBar)+summaryMinColumn {
+			b.prefix = b.st.AllergySection.Render(summaryAllergyBar)
+			b.blankPrefix = b.st.AllergySection.Render(strings.TrimRight(summaryAllergyBar, " "))
+			b.prefixW = ansi.StringWidth(summaryAllergyBar)
+			defer func() { b.prefix, b.blankPrefix, b.prefixW = "", "", 0 }()
+		}
+	} else {
+		b.wrapped(title, b.st.Section)
+	}
+	bold := b.st.Text.Bold(true)
+	for _, blk := range sec.Blocks {
+		switch blk := blk.(type) {
+		case client.Heading:
+			b.wrapped(blk.Text, bold)
+		case client.Paragraph:
+			b.wrapped(blk.Text, b.st.Text)
+		case client.Highlight:
+			b.highlight(blk)
+		case *client.Highlight:
+			if blk != nil {
+				b.highlight(*blk)
+			}
+		case *client.Table:
+			if blk != nil {
+				b.table(blk)
+			}
+		}
+	}
+}
+
+func (b *summaryBody) highlight(h client.Highlight) {
+	if h.Withheld {
+		b.marked(summaryWithheldMarker, h.Text, b.st.Withheld)
+		return
+	}
+	b.wrapped(h.Text, b.st.Highlight)
+}
+
+// table adds a narrative table fitted to the width: columns share it by
+// their content, cells wrap (a word too long for its column is broken, never
+// cut), and rows are a blank line apart when any row takes more than one
+// (except a row with an empty first cell, which stays with the row above). A
+// row shorter than the headers has a last cell spanning the rest. With more
+// columns than fit at summaryMinColumn, each row is "Header: value" lines.
+func (b *summaryBody) table(t *client.Table) {
+	if t.Caption != "" {
+		b.wrapped(t.Caption, b.st.Text.Bold(true))
+	}
+	n := len(t.Headers)
+	for _, r := range t.Rows {
+		n = max(n, len(r))
+	}
+	w := b.inner()
+	switch {
+	case n == 0:
+	case n*summaryMinColumn+(n-1)*len(summaryColumnGap) > w,
+		summaryTableWords(t, n)+(n-1)*len(summaryColumnGap) > w:
+		b.tableAsList(t)
+	default:
+		b.tableAsGrid(t, n, w)
+	}
+	if t.Omitted > 0 {
+		b.wrapped("… "+strconv.Itoa(t.Omitted)+" more rows not shown (the record is too long)", b.st.Faint)
+	}
+}
+
+func (b *summaryBody) tableAsGrid(t *client.Table, n, w int) {
+	gap := len(summaryColumnGap)
+	nat := make([]int, n)  // widest cell
+	word := make([]int, n) // longest word
+	measure := func(i int, s string) {
+		nat[i] = max(nat[i], summaryWidth(s))
+		for f := range strings.FieldsSeq(s) {
+			word[i] = max(word[i], summaryWidth(f))
+		}
+	}
+	for i, h := range t.Headers {
+		measure(i, h)
+	}
+	for _, r := range t.Rows {
+		for i, cell := range r {
+			if i == len(r)-1 && len(r) < n {
+				break // spans the rest: measured against them together
+			}
+			measure(i, cell)
+		}
+	}
+	avail := w - (n-1)*gap
+	widths := summaryColumns(nat, word, avail)
+	// A spanning cell wider than the columns it spans takes the width the
+	// columns left over, on the last column, rather than wrap needlessly.
+	spare := avail
+	for _, cw := range widths {
+		spare -= cw
+	}
+	for _, r := range t.Rows {
+		if k := len(r); k > 0 && k < n && spare > 0 {
+			span := (n - k) * gap
+			for j := k - 1; j < n; j++ {
+				span += widths[j]
+			}
+			if need := summaryWidth(r[k-1]) - span; need > 0 {
+				g := min(need, spare)
+				widths[n-1] += g
+				spare -= g
+			}
+		}
+	}
+
+	// cellWidth is the width of a cell starting at column i, spanning the
+	// rest when last is set.
+	cellWidth := func(i int, last bool) int {
+		if !last {
+			return widths[i]
+		}
+		cw := 0
+		for j := i; j < n; j++ {
+			cw += widths[j]
+		}
+		return cw + (n-1-i)*gap
+	}
+	var rows [][]string
+	var continues []bool // the row goes with the one above: its first cell is empty
+	multi := false
+	renderRow := func(cells []string, style *lipgloss.Style) {
+		continues = append(continues, style == nil && strings.TrimSpace(cells[0]) == "")
+		k := len(cells)
+		wrapped := make([][]string, k)
+		cws := make([]int, k)
+		height := 0
+		for i, cell := range cells {
+			cws[i] = cellWidth(i, i == k-1 && k < n)
+			wrapped[i] = summaryWrap(cell, cws[i])
+			height = max(height, len(wrapped[i]))
+		}
+		lines := make([]string, height)
+		var sb strings.Builder
+		for li := range height {
+			sb.Reset()
+			pending := 0 // spaces owed before the next text
+			for i := range k {
+				var text string
+				if li < len(wrapped[i]) {
+					text = wrapped[i][li]
+				}
+				if text != "" {
+					sb.WriteString(strings.Repeat(" ", pending))
+					pending = 0
+					if style != nil {
+						sb.WriteString(style.Render(text))
+					} else {
+						sb.WriteString(text)
+					}
+				}
+				pending += cws[i] - summaryWidth(text) + gap
+			}
+			lines[li] = sb.String()
+		}
+		if height > 1 {
+			multi = true
+		}
+		rows = append(rows, lines)
+	}
+	if len(t.Headers) > 0 {
+		hs := b.st.TableHeader
+		renderRow(t.Headers, &hs)
+	}
+	for _, r := range t.Rows {
+		if len(r) > 0 {
+			renderRow(r, nil)
+		}
+	}
+	for i, lines := range rows {
+		// A spacer between rows, but not under the headers, nor above a row
+		// that goes with the one above it (the SCR's "Date Discontinued"
+		// line under its medication).
+		if multi && i > 0 && !(i == 1 && len(t.Headers) > 0) && !continues[i] {
+			b.add("")
+		}
+		for _, l := range lines {
+			b.add(l)
+		}
+	}
+}
+
+// tableAsList shows each row as "Header: value" lines, a blank line apart:
+// for a table with more columns than the width can hold side by side.
+func (b *summaryBody) tableAsList(t *client.Table) {
+	first := true
+	for _, r := range t.Rows {
+		if len(r) == 0 {
+			continue
+		}
+		if !first {
+			b.add("")
+		}
+		first = false
+		for i, cell := range r {
+			if strings.TrimSpace(cell) == "" {
+				continue
+			}
+			label := ""
+			spans := i == len(r)-1 && len(r) < len(t.Headers)
+			if i < len(t.Headers) && !spans {
+				label = t.Headers[i]
+			}
+			if label == "" {
+				b.wrapped(cell, b.st.Text)
+				continue
+			}
+			// Later lines of a value are indented under its label.
+			indent := min(2, b.inner()-1)
+			for j, l := range summaryWrap(label+": "+cell, b.inner()-indent) {
+				switch {
+				case j > 0:
+					l = strings.Repeat(" ", indent) + l
+				case strings.HasPrefix(l, label+":"):
+					l = b.st.TableHeader.Render(label) + l[len(label):]
+				}
+				b.add(l)
+			}
+		}
+	}
+}
+
+// summaryLongWord caps the width a word may ask of a column: a longer one
+// is broken across lines, whatever the width.
+const summaryLongWord = 24
+
+// summaryTableWords is the width the table's columns need side by side for
+// no word (up to summaryLongWord cells) to be broken: a drug name broken
+// mid-word ("Clarithromyc / in") is too easily misread, so a table that
+// cannot have it is shown as "Header: value" lines instead.
+func summaryTableWords(t *client.Table, n int) int {
+	word := make([]int, n)
+	measure := func(i int, s string) {
+		for f := range strings.FieldsSeq(s) {
+			word[i] = max(word[i], min(summaryWidth(f), summaryLongWord))
+		}
+	}
+	for i, h := range t.Headers {
+		measure(i, h)
+	}
+	for _, r := range t.Rows {
+		for i, cell := range r {
+			if i == len(r)-1 && len(r) < n {
+				break
+			}
+			measure(i, cell)
+		}
+	}
+	total := 0
+	for _, w := range word {
+		total += max(w, 1)
+	}
+	return total
+}
+
+// summaryColumns shares avail cells between columns whose widest cells are
+// nat and longest words word: every column gets up to summaryMinColumn
+// first, then up to its longest word (so words are not broken), then up to
+// its widest cell, each round in proportion to what the columns still want.
+func summaryColumns(nat, word []int, avail int) []int {
+	n := len(nat)
+	ws := make([]int, n)
+	total := 0
+	for i := range nat {
+		nat[i] = max(nat[i], 1)
+		total += nat[i]
+	}
+	if total <= avail {
+		copy(ws, nat)
+		return ws
+	}
+	rest := avail
+	for i := range ws {
+		ws[i] = min(nat[i], summaryMinColumn)
+		rest -= ws[i]
+	}
+	raise := func(target []int) {
+		want := 0
+		for i := range ws {
+			want += max(target[i]-ws[i], 0)
+		}
+		if want == 0 || rest <= 0 {
+			return
+		}
+		if want <= rest {
+			for i := range ws {
+				ws[i] = max(ws[i], target[i])
+			}
+			rest -= want
+			return
+		}
+		given := 0
+		for i := range ws {
+			if d := target[i] - ws[i]; d > 0 {
+				g := rest * d / want
+				ws[i] += g
+				given += g
+			}
+		}
+		rest -= given
+		for i := 0; rest > 0; i = (i + 1) % n {
+			if ws[i] < target[i] {
+				ws[i]++
+				rest--
+			}
+		}
+	}
+	words := make([]int, n)
+	for i := range words {
+		words[i] = min(max(word[i], ws[i]), nat[i])
+	}
+	raise(words)
+	raise(nat)
+	return ws
+}
+
+// summaryWrap word-wraps plain text to w cells, breaking a word longer than
+// a line; explicit "\n" are kept. Lines have no trailing spaces. A hyphen
+// next to a digit does not break a line, so "12-May-2020" stays whole
+// unless it is longer than the line; other hyphens do ("modified-release").
+func summaryWrap(text string, w int) []string {
+	w = max(w, 1)
+	if summaryWidth(text) <= w && !strings.Contains(text, "\n") {
+		return []string{text}
+	}
+	if summaryASCII(text) {
+		return summaryWrapASCII(text, w)
+	}
+	protected := false
+	if strings.Contains(text, "-") && !strings.ContainsRune(text, summaryNoBreakHyphen) {
+		text, protected = summaryProtectHyphens(text)
+	}
+	var lines []string
+	for l := range strings.SplitSeq(ansi.Wrap(text, w, ""), "\n") {
+		l = strings.TrimRight(l, " ")
+		if protected {
+			l = strings.ReplaceAll(l, string(summaryNoBreakHyphen), "-")
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// summaryASCII reports whether text is printable ASCII and newlines.
+func summaryASCII(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; (c < 0x20 && c != '\n') || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// summaryWrapASCII is summaryWrap for printable ASCII, where a byte is a
+// cell: the same rules, without the cost of grapheme segmentation, which
+// laying out a record of hundreds of rows would otherwise spend most of its
+// time on.
+func summaryWrapASCII(text string, w int) []string {
+	var lines []string
+	for para := range strings.SplitSeq(text, "\n") {
+		if para == "" {
+			lines = append(lines, "")
+			continue
+		}
+		for para != "" {
+			if len(para) <= w {
+				lines = append(lines, strings.TrimRight(para, " "))
+				break
+			}
+			cut, next := w, w // no break found: a word longer than the line
+			for i := w; i > 0; i-- {
+				if para[i] == ' ' {
+					cut, next = i, i+1
+					break
+				}
+				if h := i - 1; h > 0 && para[h] == '-' && !summaryDigitAt(para, h-1) && !summaryDigitAt(para, h+1) {
+					cut, next = i, i
+					break
+				}
+			}
+			if line := strings.TrimRight(para[:cut], " "); line != "" {
+				lines = append(lines, line)
+			}
+			para = strings.TrimLeft(para[next:], " ")
+		}
+	}
+	return lines
+}
+
+func summaryDigitAt(s string, i int) bool { return i >= 0 && i < len(s) && '0' <= s[i] && s[i] <= '9' }
+
+// summaryNoBreakHyphen stands in for a hyphen while wrapping; one cell wide.
+const summaryNoBreakHyphen = '\u2011'
+
+// summaryProtectHyphens swaps each hyphen next to a digit for
+// summaryNoBreakHyphen, reporting whether it swapped any.
+func summaryProtectHyphens(text string) (string, bool) {
+	b := []byte(text)
+	var out strings.Builder
+	swapped := false
+	isDigit := func(i int) bool { return i >= 0 && i < len(b) && '0' <= b[i] && b[i] <= '9' }
+	for i := range b {
+		if b[i] == '-' && (isDigit(i-1) || isDigit(i+1)) {
+			out.WriteRune(summaryNoBreakHyphen)
+			swapped = true
+			continue
+		}
+		out.WriteByte(b[i])
+	}
+	if !swapped {
+		return text, false
+	}
+	return out.String(), true
+}
+
+// summaryWidth is ansi.StringWidth with a fast path for printable ASCII,
+// which most of a record is: one cell a byte.
+func summaryWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// summaryStyle renders a non-empty line in style; empty stays empty.
+func summaryStyle(style lipgloss.Style, line string) string {
+	if line == "" {
+		return ""
+	}
+	return style.Render(line)
+}

@@ -1,0 +1,319 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/smartcard"
+)
+
+// View draws the screen. It is always in the alternate screen, which the
+// terminal discards on exit, and it is empty once quitting, so nothing of a
+// record is left in the terminal or its scrollback.
+func (m Model) View() (v tea.View) {
+	defer func() {
+		if recover() != nil {
+			v = tea.NewView("scr hit an internal error and cleared the screen. Press q to quit.")
+			v.AltScreen = true
+		}
+	}()
+	v.AltScreen = true
+	v.WindowTitle = "scr"
+	if m.quitting {
+		return v
+	}
+	v.SetContent(m.render())
+	return v
+}
+
+func (m Model) render() string {
+	w, h := m.c.width, m.c.height
+	if w < minWidth || h < minHeight {
+		// Not the record in pieces: a banner cut in half misleads.
+		msg := fmt.Sprintf("Make the window larger: scr needs at least %d×%d (this one is %d×%d). q quits.", minWidth, minHeight, w, h)
+		return fitScreen(ansi.Wrap(msg, max(w, 1), " "), w, h)
+	}
+	if m.showHelp {
+		return fitScreen(m.helpView(), w, h)
+	}
+	var body string
+	busy := ""
+	if m.busy != "" {
+		busy = m.spin.View() + " " + m.busy
+	}
+	switch m.state {
+	case stateCard:
+		body = m.cardView()
+	case statePasscode:
+		body = m.passcodeView()
+	case stateSigningIn:
+		body = m.header() + "\n" + busy
+	case stateRole:
+		body = m.header() + m.roleView(busy)
+	case stateFind:
+		body = m.header() + m.find.view(busy)
+	case statePermission:
+		body = m.permission.view(busy)
+	case stateSummary:
+		return fitScreen(m.summary.view(), w, h-1) + "\n" + m.helpLine()
+	case stateAudit:
+		body = m.header() + m.audit.view(busy, h-2)
+	case stateLocked:
+		body = m.lockedView(busy)
+	}
+	return fitScreen(body, w, h-1) + "\n" + m.helpLine()
+}
+
+// header is the line over the screens after sign-in: who, as what.
+func (m Model) header() string {
+	if m.session == nil {
+		return ""
+	}
+	s := m.c.styles
+	line := m.session.UserName
+	if m.hasRole {
+		line += " · " + roleName(m.role) + " · " + m.role.OrgCode
+	}
+	return s.Faint.Render(ansiTruncate(line, m.c.width)) + "\n\n"
+}
+
+func (m Model) cardView() string {
+	s := m.c.styles
+	wrap := lipgloss.NewStyle().Width(m.c.width - 2)
+	var b strings.Builder
+	b.WriteString(s.Title.Render("scr · Summary Care Record") + "\n\n")
+	switch {
+	case m.watchErr != nil:
+		b.WriteString(wrap.Render(s.Error.Render(Explain(m.watchErr))) + "\n")
+	case !m.watching:
+		b.WriteString("Looking for card readers…\n")
+	case len(m.readers) == 0:
+		b.WriteString(wrap.Render(s.Error.Render("No card reader is connected. Plug in a reader, or check its cable.")) + "\n")
+	default:
+		b.WriteString(s.Highlight.Render("Insert your smartcard.") + "\n\n")
+		names := make([]string, 0, len(m.readers))
+		for r := range m.readers {
+			names = append(names, r)
+		}
+		sort.Strings(names)
+		for _, r := range names {
+			state := "empty"
+			if m.readers[r] {
+				state = "card inserted"
+				if m.opening == r {
+					state = "reading the card…"
+				}
+			}
+			if m.opts.Reader != "" && r != m.opts.Reader {
+				state += " (not used: --reader names another)"
+			}
+			b.WriteString(ansiTruncate("  "+r+": "+state, m.c.width) + "\n")
+		}
+	}
+	if m.cardErr != nil {
+		b.WriteString("\n" + wrap.Render(s.Error.Render(Explain(m.cardErr))) + "\n")
+	}
+	if m.passNotice != "" {
+		b.WriteString("\n" + wrap.Render(s.Notice.Render(m.passNotice)) + "\n")
+	}
+	b.WriteString(m.demoView())
+	return b.String()
+}
+
+// demoView tells a demo user what to type.
+func (m Model) demoView() string {
+	d := m.opts.Demo
+	if d == nil {
+		return ""
+	}
+	s := m.c.styles
+	var b strings.Builder
+	b.WriteString("\n" + s.Notice.Render("Demo: sandbox data only, nothing real.") + " Passcode " + s.Highlight.Render(d.Passcode) + "; F2 pulls or inserts the card.\n")
+	for _, p := range d.Patients {
+		b.WriteString(ansiTruncate("  "+p.NHSNumber+"  "+p.What, m.c.width) + "\n")
+	}
+	return b.String()
+}
+
+func (m Model) passcodeView() string {
+	s := m.c.styles
+	wrap := lipgloss.NewStyle().Width(m.c.width - 2)
+	var b strings.Builder
+	b.WriteString(s.Title.Render("scr · Summary Care Record") + "\n\n")
+	if m.card != nil {
+		b.WriteString("Card of " + s.Highlight.Render(m.card.Holder().Name) + "\n\n")
+	}
+	if m.passNotice != "" {
+		b.WriteString(wrap.Render(s.Notice.Render(m.passNotice)) + "\n\n")
+	}
+	if m.pinStatus.Blocked() {
+		b.WriteString(wrap.Render(s.Error.Render(Explain(smartcard.ErrPINBlocked))) + "\n")
+		return b.String() + m.demoView()
+	}
+	b.WriteString("Enter your passcode  " + m.passcode.view() + "\n")
+	if !m.pinStatus.Verified && m.pinStatus.TriesLeft > 0 && m.pinStatus.TriesLeft <= 3 {
+		b.WriteString(s.Faint.Render(fmt.Sprintf("%d tries left before the card is locked.", m.pinStatus.TriesLeft)) + "\n")
+	}
+	if m.passErr != "" {
+		b.WriteString("\n" + wrap.Render(s.Error.Render(m.passErr)) + "\n")
+	}
+	return b.String() + m.demoView()
+}
+
+func (m Model) roleView(busy string) string {
+	s := m.c.styles
+	var b strings.Builder
+	b.WriteString(s.Title.Render("Choose your role") + "\n\n")
+	for i, r := range m.session.Roles {
+		line := roleName(r) + " — " + r.OrgCode
+		switch {
+		case r.CanView():
+		case r.CanAudit():
+			line += "  (audit reports)"
+		default:
+			line += "  (cannot view a Summary Care Record)"
+		}
+		line = ansiTruncate(line, m.c.width-2)
+		switch {
+		case !roleUsable(r):
+			b.WriteString(s.Disabled.Render("  "+line) + "\n")
+		case i == m.roleIdx:
+			b.WriteString(s.Selected.Render("> "+line) + "\n")
+		default:
+			b.WriteString("  " + line + "\n")
+		}
+	}
+	if busy != "" {
+		b.WriteString("\n" + busy + "\n")
+	}
+	if m.roleErr != "" {
+		b.WriteString("\n" + lipgloss.NewStyle().Width(m.c.width-2).Render(s.Error.Render(m.roleErr)) + "\n")
+	}
+	return b.String()
+}
+
+func (m Model) lockedView(busy string) string {
+	s := m.c.styles
+	var b strings.Builder
+	b.WriteString(s.Title.Render("scr is locked") + "\n\n")
+	if m.card != nil {
+		b.WriteString("Locked for " + s.Highlight.Render(m.card.Holder().Name) + ". Nothing of the record is shown while locked.\n\n")
+	}
+	b.WriteString("Enter your passcode to resume  " + m.passcode.view() + "\n")
+	if busy != "" {
+		b.WriteString("\n" + busy + "\n")
+	}
+	if m.unlockErr != "" {
+		b.WriteString("\n" + lipgloss.NewStyle().Width(m.c.width-2).Render(s.Error.Render(m.unlockErr)) + "\n")
+	}
+	b.WriteString("\n" + s.Faint.Render("Someone else? Take the card out: the session ends.") + "\n")
+	return b.String()
+}
+
+// helpLine is the last line: the keys of this screen.
+func (m Model) helpLine() string {
+	return ansiTruncate(m.help.ShortHelpView(m.bindings()), m.c.width)
+}
+
+func (m Model) helpView() string {
+	s := m.c.styles
+	return s.Title.Render("Keys") + "\n\n" + m.help.FullHelpView([][]key.Binding{m.bindings(), m.globalBindings()}) +
+		"\n\n" + s.Faint.Render("Any key closes this help.")
+}
+
+// bindings are the keys that do something on the screen shown.
+func (m Model) bindings() []key.Binding {
+	k := m.c.keys
+	var bs []key.Binding
+	switch m.state {
+	case statePasscode, stateLocked:
+		bs = []key.Binding{withHelp(k.Submit, "enter", "sign in")}
+	case stateRole:
+		bs = []key.Binding{k.Up, k.Down, k.Submit}
+	case stateFind:
+		switch m.find.mode {
+		case findByNumber:
+			bs = []key.Binding{withHelp(k.Submit, "enter", "look up"), k.SearchForm}
+		case findByDetails:
+			bs = []key.Binding{withHelp(k.Submit, "enter", "search"), k.NextField, k.Back}
+		case findResults:
+			bs = []key.Binding{k.Up, k.Down, withHelp(k.Submit, "enter", "open"), k.Back}
+		}
+	case statePermission:
+		bs = []key.Binding{k.Back}
+	case stateSummary:
+		bs = []key.Binding{k.Down, k.PageDown, k.NextSection, k.Allergies, k.Medication, k.NewPatient}
+	case stateAudit:
+		bs = []key.Binding{withHelp(k.Submit, "enter", "report"), k.NewPatient}
+	}
+	if m.state != statePasscode && m.state != stateLocked && !m.typing() {
+		bs = append(bs, k.Help, k.Quit)
+	} else {
+		bs = append(bs, key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")))
+	}
+	return bs
+}
+
+// globalBindings work wherever a session is open.
+func (m Model) globalBindings() []key.Binding {
+	k := m.c.keys
+	bs := []key.Binding{k.SwitchRole, k.Lock, k.SignOut, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.PrevSection}
+	if k.ToggleDemo.Enabled() {
+		bs = append(bs, k.ToggleDemo)
+	}
+	return bs
+}
+
+func withHelp(b key.Binding, k, desc string) key.Binding {
+	b.SetHelp(k, desc)
+	return b
+}
+
+// fitScreen makes s exactly h lines of at most w cells, so that a long
+// line never wraps and pushes the screen up.
+func fitScreen(s string, w, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lines[i] = ansiTruncate(l, w)
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func ansiTruncate(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// roleName is the last part of a CIS2 role name
+// ("Clinical":"Clinical Provision":"Health Professional Access Role").
+func roleName(r client.Role) string { return roleWords(r.Name) }
+
+func roleWords(name string) string {
+	parts := strings.Split(name, ":")
+	last := strings.Trim(strings.TrimSpace(parts[len(parts)-1]), `"`)
+	if last == "" {
+		return "Role " + name
+	}
+	return last
+}
