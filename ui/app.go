@@ -249,11 +249,10 @@ func nextEvent(ch <-chan smartcard.Event) tea.Cmd {
 
 // Update is the state machine. It never blocks: card and network calls are
 // commands whose answers come back as messages.
-func (m Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
+func (m Model) Update(msg tea.Msg) (next tea.Model, cmd tea.Cmd) {
 	defer func() {
 		if recover() != nil {
-			m = m.crash()
-			cmd = tea.Quit
+			next, cmd = m.crash(), tea.Quit
 		}
 	}()
 	return m.update(msg)

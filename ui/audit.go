@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/client"
 )
@@ -127,8 +128,12 @@ func (a auditModel) view(busy string, height int) string {
 			}
 			who, what := accessLines(r)
 			b.WriteString(ansiTruncate(who, a.c.width) + "\n")
-			b.WriteString(ansiTruncate("    "+what, a.c.width) + "\n")
-			room -= 2
+			// The reason is the user's own words: wrapped, never cut.
+			for _, l := range strings.Split(ansi.Wrap(what, max(a.c.width-4, 10), " "), "\n") {
+				b.WriteString("    " + l + "\n")
+				room--
+			}
+			room--
 		}
 		if len(a.rows) == 0 {
 			b.WriteString("No access is recorded for this patient.\n")

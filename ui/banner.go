@@ -42,7 +42,13 @@ func renderBanner(c *common, p *client.Patient) string {
 		name = notKnown
 	}
 	born := formatDate(p.BirthDate)
-	if age := formatAge(p.BirthDate, bannerNow(c)); age != "" {
+	// A deceased patient's age stops at death; with no date of death, no
+	// age is shown rather than one that keeps counting.
+	at := bannerNow(c)
+	if p.Deceased {
+		at = p.DeceasedDate.Time
+	}
+	if age := formatAge(p.BirthDate, at); age != "" && !(p.Deceased && p.DeceasedDate.IsZero()) {
 		born += " (" + age + ")"
 	}
 	nhs := formatNHSNumber(p.NHSNumber)

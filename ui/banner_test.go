@@ -50,7 +50,8 @@ func TestBannerPublishedExample(t *testing.T) {
 			t.Errorf("width %d: banner does not start with the name:\n%s", w, out)
 		}
 		for _, want := range []string{
-			"Born 22-Oct-2010 (16y)",
+			// died the day she was born: the age stops at death
+			"Born 22-Oct-2010 (0d)",
 			"Gender Female",
 			"NHS No. 900 000 0009",
 			// deceasedDateTime 2010-10-22T00:00:00+00:00 in the published example

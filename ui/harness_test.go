@@ -44,7 +44,12 @@ func startSandbox(t testing.TB, cfg sandbox.Config) (*sandbox.Server, *client.Cl
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	t.Cleanup(func() {
+		// Briefly: the client's spare connections would hold it 5 s.
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
 	c, err := client.New(client.Config{Server: srv.URL(), CAPEM: srv.CACertPEM(), RequestTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)

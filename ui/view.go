@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -224,7 +225,14 @@ func (m Model) helpLine() string {
 
 func (m Model) helpView() string {
 	s := m.c.styles
-	return s.Title.Render("Keys") + "\n\n" + m.help.FullHelpView([][]key.Binding{m.bindings(), m.globalBindings()}) +
+	here := m.bindings()
+	var more []key.Binding
+	for _, b := range m.globalBindings() {
+		if !slices.ContainsFunc(here, func(h key.Binding) bool { return h.Help().Key == b.Help().Key }) {
+			more = append(more, b)
+		}
+	}
+	return s.Title.Render("Keys") + "\n\n" + m.help.FullHelpView([][]key.Binding{here, more}) +
 		"\n\n" + s.Faint.Render("Any key closes this help.")
 }
 
