@@ -166,6 +166,7 @@ type (
 		gen     uint64
 		session *client.Session
 		err     error
+		pin     *smartcard.PINStatus // after a failure, what the card now says
 	}
 	roleChosenMsg struct {
 		gen  uint64
@@ -638,7 +639,15 @@ func (m Model) passcodeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		signer := card.Signer(pin)
 		defer forgetSigner(signer)
 		s, err := cl.SignIn(ctx, signer, card.Certificate(), card.Holder().UUID)
-		return signedInMsg{gen: gen, session: s, err: err}
+		msg := signedInMsg{gen: gen, session: s, err: err}
+		if err != nil {
+			// The tries left after a wrong passcode; a blocked card must
+			// stop the field.
+			if st, perr := card.PINStatus(); perr == nil {
+				msg.pin = &st
+			}
+		}
+		return msg
 	}))
 }
 
@@ -659,10 +668,8 @@ func (m Model) signedIn(msg signedInMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
 		m.state = statePasscode
 		m.passErr = Explain(msg.err)
-		// The card now says how many tries are left; a wrong passcode's
-		// error says so too, but a blocked card must stop the field.
-		if st, err := m.card.PINStatus(); err == nil {
-			m.pinStatus = st
+		if msg.pin != nil {
+			m.pinStatus = *msg.pin
 		}
 		return m, nil
 	}

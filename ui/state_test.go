@@ -23,6 +23,7 @@ import (
 // fixture is a model signed in as the pharmacist, with the patient of
 // 9000000009 at hand, from which each state is made.
 type fixture struct {
+	srv     *sandbox.Server
 	base    Model
 	card    Card
 	session *client.Session
@@ -31,9 +32,20 @@ type fixture struct {
 	summary *client.Summary
 }
 
-func newFixture(t *testing.T) fixture {
+func newFixture(t testing.TB) fixture { return newFixtureVia(t, nil) }
+
+// newFixtureVia is newFixture with the client reaching the sandbox through
+// front (e.g. a proxy that adds network latency), when front is not nil.
+func newFixtureVia(t testing.TB, front func(sandboxURL string) string) fixture {
 	t.Helper()
-	_, cl := startSandbox(t, sandbox.Config{RateLimit: 1000})
+	srv, cl := startSandbox(t, sandbox.Config{RateLimit: 1e6})
+	if front != nil {
+		var err error
+		cl, err = client.New(client.Config{Server: front(srv.URL()), CAPEM: srv.CACertPEM()})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	cards := newTestCards(t, userPharmacist)
 	card, err := cards.Open(testReader)
 	if err != nil {
@@ -59,7 +71,7 @@ func newFixture(t *testing.T) fixture {
 	m := New(Options{Client: cl, Cards: cards, Now: func() time.Time { return fixedNow }})
 	m.watching = true
 	m.readers = map[string]bool{testReader: true}
-	return fixture{base: m, card: card, session: s, role: role, lookup: l, summary: sum}
+	return fixture{srv: srv, base: m, card: card, session: s, role: role, lookup: l, summary: sum}
 }
 
 // in is the fixture's model in state st, with what that state holds.

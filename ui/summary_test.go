@@ -661,26 +661,6 @@ func TestSummaryOddInput(t *testing.T) {
 	_ = zero.view()
 }
 
-func BenchmarkSummaryScroll(b *testing.B) {
-	for _, size := range [][2]int{{80, 24}, {200, 60}} {
-		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {
-			m := summaryTestModel(b, "9000000130", size[0], size[1])
-			_ = m.view()
-			down, home := summaryTestKey("down"), summaryTestKey("home")
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				before := m.offset
-				m, _ = m.update(down)
-				if m.offset == before {
-					m, _ = m.update(home)
-				}
-				_ = m.view()
-			}
-		})
-	}
-}
-
 func TestSummaryContinuationRowStaysWithItsRow(t *testing.T) {
 	for _, w := range []int{60, 80, 120} {
 		body := summaryTestBody(summaryTestModel(t, "9000000017", w, 24))
