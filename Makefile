@@ -51,9 +51,11 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$n $$pkg || exit 1; \
 	done
 
-# The demo runs the virtual card in-process: no reader, no pcscd, no root.
+# The viewer against the sandbox and the demo card, both in-process: no reader,
+# no pcscd, no root. It needs deps all the same, for libpcsclite-dev: cgo builds
+# the PC/SC binding (github.com/ebfe/scard) into every scr binary.
 demo: deps
-	$(GO) run ./cmd/scr card --demo
+	$(GO) run ./cmd/scr --demo
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./smartcard/... ./internal/sandbox/... ./client/...

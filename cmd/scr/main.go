@@ -1,5 +1,7 @@
 // Command scr is a terminal viewer for the NHS Summary Care Record.
 //
+//	scr [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION]   the viewer
+//	scr --demo                   the viewer against an in-process sandbox and demo card
 //	scr card [--json] [--demo]   the readers, the card, its holder and PIN tries left
 //	scr --version
 package main
@@ -10,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -23,16 +26,29 @@ var (
 const usage = `scr: a terminal viewer for the NHS Summary Care Record
 
 Usage:
+  scr [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION]
+                      view Summary Care Records: insert your smartcard, type your
+                      passcode, find the patient
+  scr --demo [--idle-lock DURATION]
+                      the same against a sandbox and a demo card, both in-process:
+                      no reader, no pcscd (passcode 123456; F2 pulls the card out)
   scr card [--json] [--demo]
                       show the card readers, the card, its holder and PIN tries left;
                       --demo reads the built-in demo card in-process (sandbox only)
   scr --version       print the version
 
-The record viewer itself is being built; see README.md.
+Viewer flags, each also read from the environment (a flag wins):
+  --server URL          SCR_SERVER     the API server, such as https://int.api.service.nhs.uk
+  --ca FILE             SCR_CA         PEM CA certificates to trust besides the system's
+  --reader NAME         SCR_READER     use this card reader only (default: the first with a card)
+  --idle-lock DURATION  SCR_IDLE_LOCK  lock the screen after this long without a key (default 5m)
+
+Nothing is written to disk: no settings, history, cache or log.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a closed terminal window must sign the user out.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -40,9 +56,8 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isTopLevel(args[0]) {
+		return runViewer(ctx, args, stdout, stderr)
 	}
 	switch args[0] {
 	case "card":
@@ -50,10 +65,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "--version", "-version", "version":
 		fmt.Fprintf(stdout, "scr %s (commit %s, built %s)\n", version, commit, date)
 		return 0
-	case "-h", "--help", "help":
+	case "-h", "--help", "-help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "scr: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "scr: unknown command %q; scr --help lists the commands\n", args[0])
 	return 2
+}
+
+// isTopLevel reports whether arg is one of the flags that stand for a command
+// of their own rather than a viewer flag.
+func isTopLevel(arg string) bool {
+	switch arg {
+	case "--version", "-version", "-h", "--help", "-help":
+		return true
+	}
+	return false
 }

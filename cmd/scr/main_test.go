@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scrterm/scr/internal/pcsctest"
 	"github.com/scrterm/scr/smartcard"
@@ -182,6 +183,7 @@ func TestCardDemo(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Setenv("SCR_SERVER", "") // the viewer with no server configured
 	for _, tt := range []struct {
 		args []string
 		code int
@@ -191,11 +193,132 @@ func TestUsage(t *testing.T) {
 		{[]string{"frobnicate"}, 2, ""},
 		{[]string{"--version"}, 0, "scr dev (commit none, built unknown)\n"},
 		{[]string{"--help"}, 0, usage},
+		{[]string{"-h"}, 0, usage},
+		{[]string{"help"}, 0, usage},
+		{[]string{"--demo", "-h"}, 0, usage},
 		{[]string{"card", "--bogus"}, 2, ""},
 	} {
 		code, out, _ := runScr(t, tt.args...)
 		if code != tt.code || out != tt.out {
 			t.Errorf("scr %v = %d, %q; want %d, %q", tt.args, code, out, tt.code, tt.out)
 		}
+	}
+}
+
+func TestViewerFlagsAndEnvironment(t *testing.T) {
+	type env map[string]string
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  env
+		want viewerConfig
+		err  string // a part of the one-line error; "" for none
+	}{
+		{name: "nothing configured", err: "scr: no server: give --server URL or set SCR_SERVER (or try scr --demo)"},
+		{
+			name: "server from the environment",
+			env:  env{"SCR_SERVER": "https://env.example"},
+			want: viewerConfig{server: "https://env.example", idleLock: 5 * time.Minute},
+		},
+		{
+			name: "every flag",
+			args: []string{"--server", "https://flag.example", "--ca", "flag.pem", "--reader", "Flag Reader 00", "--idle-lock", "2m"},
+			want: viewerConfig{server: "https://flag.example", ca: "flag.pem", reader: "Flag Reader 00", idleLock: 2 * time.Minute},
+		},
+		{
+			name: "every variable",
+			env:  env{"SCR_SERVER": "https://env.example", "SCR_CA": "env.pem", "SCR_READER": "Env Reader 01", "SCR_IDLE_LOCK": "90s"},
+			want: viewerConfig{server: "https://env.example", ca: "env.pem", reader: "Env Reader 01", idleLock: 90 * time.Second},
+		},
+		{
+			name: "flags win over the environment",
+			args: []string{"-server=https://flag.example", "-ca=flag.pem", "-reader=Flag Reader 00", "-idle-lock=2m"},
+			env:  env{"SCR_SERVER": "https://env.example", "SCR_CA": "env.pem", "SCR_READER": "Env Reader 01", "SCR_IDLE_LOCK": "90s"},
+			want: viewerConfig{server: "https://flag.example", ca: "flag.pem", reader: "Flag Reader 00", idleLock: 2 * time.Minute},
+		},
+		{
+			name: "one flag, the rest from the environment",
+			args: []string{"--reader", "Flag Reader 00"},
+			env:  env{"SCR_SERVER": "https://env.example", "SCR_CA": "env.pem", "SCR_READER": "Env Reader 01"},
+			want: viewerConfig{server: "https://env.example", ca: "env.pem", reader: "Flag Reader 00", idleLock: 5 * time.Minute},
+		},
+		{
+			name: "a bad variable is not read when its flag is given",
+			args: []string{"--idle-lock", "1m"},
+			env:  env{"SCR_SERVER": "https://env.example", "SCR_IDLE_LOCK": "soon"},
+			want: viewerConfig{server: "https://env.example", idleLock: time.Minute},
+		},
+		{
+			name: "bad idle lock flag",
+			args: []string{"--server", "https://flag.example", "--idle-lock", "soon"},
+			err:  `scr: --idle-lock "soon" is not a duration such as 5m or 90s`,
+		},
+		{
+			name: "bad idle lock variable",
+			env:  env{"SCR_SERVER": "https://env.example", "SCR_IDLE_LOCK": "5"},
+			err:  `scr: SCR_IDLE_LOCK "5" is not a duration such as 5m or 90s`,
+		},
+		{name: "zero idle lock", args: []string{"--server", "https://x.example", "--idle-lock", "0s"}, err: "is not a duration"},
+		{name: "negative idle lock", args: []string{"--server", "https://x.example", "--idle-lock", "-1m"}, err: "is not a duration"},
+		{
+			name: "demo ignores the environment's server, CA and reader",
+			args: []string{"--demo"},
+			env:  env{"SCR_SERVER": "https://env.example", "SCR_CA": "env.pem", "SCR_READER": "Env Reader 01", "SCR_IDLE_LOCK": "30s"},
+			want: viewerConfig{demo: true, idleLock: 30 * time.Second},
+		},
+		{name: "demo with a server", args: []string{"--demo", "--server", "https://x.example"}, err: "scr: --demo runs its own sandbox and demo card; it cannot be used with --server"},
+		{name: "demo with a CA", args: []string{"--ca", "x.pem", "--demo"}, err: "cannot be used with --ca"},
+		{name: "demo with a reader", args: []string{"--demo", "--reader", "R"}, err: "cannot be used with --reader"},
+		{name: "unknown flag", args: []string{"--sever", "https://x.example"}, err: "scr: flag provided but not defined: -sever"},
+		{name: "flag without value", args: []string{"--server"}, err: "scr: flag needs an argument: -server"},
+		{name: "stray argument", args: []string{"--server", "https://x.example", "9000000009"}, err: `scr: unexpected argument "9000000009"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseViewer(tt.args, func(k string) string { return tt.env[k] })
+			if tt.err != "" {
+				var ue *usageError
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.err) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("err = %v, want a one-line usage error containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("= %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestViewerExitStatus runs the whole command: mistakes exit 2 with one line
+// on stderr, nothing on stdout; and the viewer refuses to start without a
+// terminal (go test's stdin is not one, nor is a buffer).
+func TestViewerExitStatus(t *testing.T) {
+	missingCA := filepath.Join(t.TempDir(), "missing.pem")
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		server string // SCR_SERVER
+		stderr string // a part of the one line
+	}{
+		{"no server", nil, "", "scr: no server: give --server URL or set SCR_SERVER (or try scr --demo)"},
+		{"server from the environment", nil, "https://127.0.0.1:1", "scr: the viewer needs a terminal"},
+		{"server flag", []string{"--server", "https://127.0.0.1:1"}, "", "scr: the viewer needs a terminal"},
+		{"demo", []string{"--demo"}, "", "scr: the viewer needs a terminal"},
+		{"plain http elsewhere", []string{"--server", "http://scr.example"}, "", "plain http:// is allowed for loopback hosts only"},
+		{"not a URL", nil, "scr.example", "must be a URL such as https://host[:port]"},
+		{"missing CA file", []string{"--server", "https://127.0.0.1:1", "--ca", missingCA}, "", "CA file"},
+		{"bad idle lock", []string{"--server", "https://127.0.0.1:1", "--idle-lock", "x"}, "", `--idle-lock "x" is not a duration`},
+		{"unknown command", []string{"view"}, "", `scr: unknown command "view"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SCR_SERVER", tt.server)
+			t.Setenv("SCR_CA", "")
+			t.Setenv("SCR_READER", "")
+			t.Setenv("SCR_IDLE_LOCK", "")
+			code, out, stderr := runScr(t, tt.args...)
+			if code != 2 || out != "" || !strings.Contains(stderr, tt.stderr) || strings.Count(stderr, "\n") != 1 {
+				t.Fatalf("scr %q = %d, stdout %q, stderr %q; want 2 and one line containing %q", tt.args, code, out, stderr, tt.stderr)
+			}
+		})
 	}
 }

@@ -1,0 +1,227 @@
+// Package demo is what `scr --demo` runs besides the viewer: the sandbox
+// server on loopback and the built-in demo smartcard, both in this process,
+// so that the whole journey works with no reader, no pcscd and no network.
+// Nothing is written to disk: the sandbox keeps its audit trail in memory and
+// its TLS CA is handed to the client as PEM bytes.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/scrterm/scr/internal/sandbox"
+	"github.com/scrterm/scr/smartcard"
+	"github.com/scrterm/scr/smartcard/virtual"
+	"github.com/scrterm/scr/ui"
+)
+
+// Reader is the name the in-process demo card's reader goes by, the same as
+// in `scr card --demo`.
+const Reader = "scr demo card (in-process, sandbox only)"
+
+// Passcode is the demo card's PIN (assets/sandbox/demo-card/pin).
+const Passcode = "123456"
+
+// Patients are the sandbox patients worth trying with the demo card, a
+// community pharmacist's: see assets/sandbox/patients/README.md.
+var Patients = []ui.DemoPatient{
+	{NHSNumber: "9000000009", What: "the NHS's published example"},
+	{NHSNumber: "9000000017", What: "allergies and medication"},
+	{NHSNumber: "9000000068", What: "no known allergies"},
+	{NHSNumber: "9000000025", What: "sensitive record"},
+	{NHSNumber: "9000000041", What: "opted out"},
+	{NHSNumber: "9000000033", What: "no Summary Care Record"},
+	{NHSNumber: "9000000092", What: "entries withheld"},
+	{NHSNumber: "9000000106", What: "a superseded number, now 9000000114"},
+}
+
+// shutdownGrace bounds how long Close lets requests in flight finish.
+const shutdownGrace = 5 * time.Second
+
+// Env is a running demo: a sandbox server and the demo card.
+type Env struct {
+	// ServerURL is the sandbox's base URL, https://127.0.0.1:<port>.
+	ServerURL string
+	// CAPEM is the certificate of the sandbox's TLS CA, made afresh at
+	// Start, for client.Config.CAPEM.
+	CAPEM []byte
+	// Cards is the demo card in its one reader, for ui.Options.Cards.
+	Cards ui.Cards
+	// Info is the passcode, the patients and the card toggle, for
+	// ui.Options.Demo.
+	Info *ui.Demo
+
+	srv *sandbox.Server
+}
+
+// Start starts the sandbox on 127.0.0.1 at a free port, over HTTPS with its
+// audit trail in memory, and makes the demo card, inserted. ctx bounds the
+// start only; Close stops the sandbox.
+func Start(ctx context.Context) (*Env, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	id, err := virtual.DemoIdentity()
+	if err != nil {
+		return nil, fmt.Errorf("demo card: %w", err)
+	}
+	card, err := virtual.New(id, virtual.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("demo card: %w", err)
+	}
+	srv, err := sandbox.Start(sandbox.Config{Addr: "127.0.0.1:0"})
+	if err != nil {
+		return nil, err
+	}
+	cards := NewCards(Reader, card)
+	return &Env{
+		ServerURL: srv.URL(),
+		CAPEM:     srv.CACertPEM(),
+		Cards:     cards,
+		Info: &ui.Demo{
+			Passcode:   Passcode,
+			Patients:   append([]ui.DemoPatient(nil), Patients...),
+			ToggleCard: cards.Toggle,
+		},
+		srv: srv,
+	}, nil
+}
+
+// Close stops the sandbox, letting requests in flight finish for a few
+// seconds; its in-memory audit trail is gone with it. Calls after the first
+// return the first one's result.
+func (e *Env) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return e.srv.Shutdown(ctx)
+}
+
+// Cards is a ui.Cards over one in-process virtual card in one reader: a card
+// that Toggle pulls out and puts back.
+type Cards struct {
+	reader string
+	card   *virtual.Card
+
+	mu       sync.Mutex // serialises Toggle and the start of Watch
+	watchers map[*watcher]struct{}
+}
+
+// NewCards returns the Cards of card in a reader named reader.
+func NewCards(reader string, card *virtual.Card) *Cards {
+	return &Cards{reader: reader, card: card, watchers: map[*watcher]struct{}{}}
+}
+
+var _ ui.Cards = (*Cards)(nil)
+
+// Watch reports the reader (ReaderAdded), then the card if it is in
+// (CardInserted), then a CardRemoved or CardInserted for each Toggle, in
+// order, until ctx ends and the channel is closed. Toggle never waits for a
+// watcher to read.
+func (c *Cards) Watch(ctx context.Context) (<-chan smartcard.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := &watcher{wake: make(chan struct{}, 1)}
+	c.mu.Lock()
+	w.push(smartcard.Event{Kind: smartcard.ReaderAdded, Reader: c.reader})
+	if c.card.Present() {
+		w.push(smartcard.Event{Kind: smartcard.CardInserted, Reader: c.reader, ATR: c.card.ATR()})
+	}
+	c.watchers[w] = struct{}{}
+	c.mu.Unlock()
+
+	out := make(chan smartcard.Event)
+	go func() {
+		defer close(out)
+		defer func() {
+			c.mu.Lock()
+			delete(c.watchers, w)
+			c.mu.Unlock()
+		}()
+		for {
+			ev, ok := w.pop()
+			if !ok {
+				select {
+				case <-w.wake:
+					continue
+				case <-ctx.Done():
+					return
+				}
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// Open connects to the card in reader and reads its certificate. It fails
+// with smartcard.ErrNoCard when the card is out.
+func (c *Cards) Open(reader string) (ui.Card, error) {
+	if reader != c.reader {
+		return nil, fmt.Errorf("demo: no reader %q: %w", reader, smartcard.ErrNoReaders)
+	}
+	if !c.card.Present() {
+		return nil, smartcard.ErrNoCard
+	}
+	card, err := ui.OpenCard(reader, c.card, nil)
+	if errors.Is(err, smartcard.ErrCardRemoved) {
+		// Pulled out while it was being read.
+		return nil, smartcard.ErrNoCard
+	}
+	return card, err
+}
+
+// Toggle pulls the card out if it is in, or puts it back if it is out, and
+// tells every watcher. It never blocks on a watcher.
+func (c *Cards) Toggle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ev := smartcard.Event{Reader: c.reader}
+	if c.card.Present() {
+		c.card.Remove()
+		ev.Kind = smartcard.CardRemoved
+	} else {
+		c.card.Insert()
+		ev.Kind, ev.ATR = smartcard.CardInserted, c.card.ATR()
+	}
+	for w := range c.watchers {
+		w.push(ev)
+	}
+}
+
+// watcher is one Watch's queue of events not yet delivered: unbounded, so
+// that Toggle, called from the viewer's event loop, never waits for the
+// goroutine that feeds the same loop.
+type watcher struct {
+	mu    sync.Mutex
+	queue []smartcard.Event
+	wake  chan struct{} // capacity 1: "the queue may have grown"
+}
+
+func (w *watcher) push(ev smartcard.Event) {
+	w.mu.Lock()
+	w.queue = append(w.queue, ev)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *watcher) pop() (smartcard.Event, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) == 0 {
+		return smartcard.Event{}, false
+	}
+	ev := w.queue[0]
+	w.queue = w.queue[1:]
+	return ev, true
+}
