@@ -58,7 +58,8 @@ demo: deps
 	$(GO) run ./cmd/scr --demo
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./smartcard/... ./internal/sandbox/... ./client/...
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./smartcard/... ./internal/sandbox/... ./client/... ./ui/...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 3 ./cmd/scr
 
 lint:
 	@out=$$(gofmt -l .); \

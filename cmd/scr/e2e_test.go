@@ -193,7 +193,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	assertEmpty(t, home, tmp)
 }
 
-func needTmux(t *testing.T) {
+func needTmux(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -206,7 +206,7 @@ func needTmux(t *testing.T) {
 // signIn waits for the passcode screen for holder, then types pin and Enter,
 // and waits for the patient search (a single viewing role goes straight
 // there).
-func signIn(t *testing.T, tm *tmux, holder, pin string) {
+func signIn(t testing.TB, tm *tmux, holder, pin string) {
 	t.Helper()
 	tm.waitFor(t, "the passcode screen", holder, "passcode")
 	tm.literal(t, pin)
@@ -215,7 +215,7 @@ func signIn(t *testing.T, tm *tmux, holder, pin string) {
 	tm.waitGone(t, "the passcode screen", "Enter your passcode")
 }
 
-func findPatient(t *testing.T, tm *tmux) {
+func findPatient(t testing.TB, tm *tmux) {
 	t.Helper()
 	tm.literal(t, patientNHS)
 	tm.keys(t, "Enter")
@@ -229,7 +229,7 @@ type sandbox struct {
 	stopped         bool
 }
 
-func startSandbox(t *testing.T) *sandbox {
+func startSandbox(t testing.TB) *sandbox {
 	t.Helper()
 	bin := pcsctest.Build(t, "github.com/scrterm/scr/cmd/scr-sandbox")
 	dir := t.TempDir()
@@ -272,7 +272,7 @@ func startSandbox(t *testing.T) *sandbox {
 
 // stop sends SIGTERM and waits: the sandbox finishes requests in flight and
 // closes its audit database.
-func (sb *sandbox) stop(t *testing.T) {
+func (sb *sandbox) stop(t testing.TB) {
 	t.Helper()
 	if sb.stopped {
 		return
@@ -309,7 +309,7 @@ const tmuxTarget = "scr"
 // The pane stays after scr exits, for its history. A shell runs scr and
 // writes its exit status to a file: tmux 3.3a sometimes never reaps a pane's
 // process (it stays a zombie, with no #{pane_dead_status}).
-func startTmux(t *testing.T, home, tmp, scr string, args ...string) *tmux {
+func startTmux(t testing.TB, home, tmp, scr string, args ...string) *tmux {
 	t.Helper()
 	dir := t.TempDir() // tmux's own files: not scr's HOME or TMPDIR
 	tm := &tmux{sock: filepath.Join(dir, "tmux.sock"), status: filepath.Join(dir, "status")}
@@ -344,7 +344,7 @@ func tmuxCommand(args ...string) *exec.Cmd {
 	return cmd
 }
 
-func (tm *tmux) run(t *testing.T, args ...string) string {
+func (tm *tmux) run(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := tmuxCommand(append([]string{"-S", tm.sock}, args...)...).CombinedOutput()
 	if err != nil {
@@ -354,30 +354,30 @@ func (tm *tmux) run(t *testing.T, args ...string) string {
 }
 
 // keys sends tmux key names (Enter, F2, or a single character).
-func (tm *tmux) keys(t *testing.T, keys ...string) {
+func (tm *tmux) keys(t testing.TB, keys ...string) {
 	t.Helper()
 	tm.run(t, append([]string{"send-keys", "-t", tmuxTarget}, keys...)...)
 }
 
 // literal types s as it is.
-func (tm *tmux) literal(t *testing.T, s string) {
+func (tm *tmux) literal(t testing.TB, s string) {
 	t.Helper()
 	tm.run(t, "send-keys", "-t", tmuxTarget, "-l", s)
 }
 
-func (tm *tmux) screen(t *testing.T) string {
+func (tm *tmux) screen(t testing.TB) string {
 	t.Helper()
 	return tm.run(t, "capture-pane", "-p", "-t", tmuxTarget)
 }
 
 // history is the pane's whole content: its scrollback and the screen.
-func (tm *tmux) history(t *testing.T) string {
+func (tm *tmux) history(t testing.TB) string {
 	t.Helper()
 	return tm.run(t, "capture-pane", "-p", "-S", "-", "-E", "-", "-t", tmuxTarget)
 }
 
 // waitFor polls the screen until it shows every one of want (case-insensitive).
-func (tm *tmux) waitFor(t *testing.T, what string, want ...string) {
+func (tm *tmux) waitFor(t testing.TB, what string, want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(screenWait)
 	for {
@@ -403,7 +403,7 @@ func (tm *tmux) waitFor(t *testing.T, what string, want ...string) {
 }
 
 // waitGone polls the screen until it no longer shows gone (case-insensitive).
-func (tm *tmux) waitGone(t *testing.T, what, gone string) {
+func (tm *tmux) waitGone(t testing.TB, what, gone string) {
 	t.Helper()
 	deadline := time.Now().Add(screenWait)
 	for {
@@ -420,7 +420,7 @@ func (tm *tmux) waitGone(t *testing.T, what, gone string) {
 
 // waitClean polls the screen until it shows none of words (case-insensitive),
 // failing the test at deadline.
-func (tm *tmux) waitClean(t *testing.T, what string, deadline time.Time, words ...string) {
+func (tm *tmux) waitClean(t testing.TB, what string, deadline time.Time, words ...string) {
 	t.Helper()
 	for {
 		screen := tm.screen(t)
@@ -435,7 +435,7 @@ func (tm *tmux) waitClean(t *testing.T, what string, deadline time.Time, words .
 	}
 }
 
-func (tm *tmux) assertClean(t *testing.T, what, text string) {
+func (tm *tmux) assertClean(t testing.TB, what, text string) {
 	t.Helper()
 	if w := leaked(text, forbidden...); w != "" {
 		t.Fatalf("%s still shows %q:\n%s", what, w, text)
@@ -455,7 +455,7 @@ func leaked(text string, words ...string) string {
 
 // dead reports whether scr has exited, and its exit status (128+N for death
 // by signal N).
-func (tm *tmux) dead(t *testing.T) (bool, int) {
+func (tm *tmux) dead(t testing.TB) (bool, int) {
 	t.Helper()
 	b, err := os.ReadFile(tm.status)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -476,7 +476,7 @@ func (tm *tmux) dead(t *testing.T) (bool, int) {
 
 // goroutines makes a hung scr print its goroutines' stacks (SIGQUIT) and
 // returns them, from the pane's history.
-func (tm *tmux) goroutines(t *testing.T) string {
+func (tm *tmux) goroutines(t testing.TB) string {
 	t.Helper()
 	shell := strings.TrimSpace(tm.run(t, "display-message", "-p", "-t", tmuxTarget, "#{pane_pid}"))
 	children, err := os.ReadFile(fmt.Sprintf("/proc/%s/task/%s/children", shell, shell))
@@ -499,7 +499,7 @@ func (tm *tmux) goroutines(t *testing.T) string {
 }
 
 // waitExit waits for scr to exit, and fails the test unless it exited 0.
-func (tm *tmux) waitExit(t *testing.T) {
+func (tm *tmux) waitExit(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(exitWait)
 	for {
@@ -518,7 +518,7 @@ func (tm *tmux) waitExit(t *testing.T) {
 
 // assertNoRecordOnDisk fails if any file under the dirs holds the patient's
 // NHS number or record.
-func assertNoRecordOnDisk(t *testing.T, dirs ...string) {
+func assertNoRecordOnDisk(t testing.TB, dirs ...string) {
 	t.Helper()
 	for _, dir := range dirs {
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -541,7 +541,7 @@ func assertNoRecordOnDisk(t *testing.T, dirs ...string) {
 }
 
 // assertEmpty fails if scr left anything at all in the dirs.
-func assertEmpty(t *testing.T, dirs ...string) {
+func assertEmpty(t testing.TB, dirs ...string) {
 	t.Helper()
 	for _, dir := range dirs {
 		var found []string
