@@ -393,7 +393,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			return m.lock(), nil
 		case key.Matches(msg, k.SignOut):
 			m = m.wipe("You signed out. Take your card out, or enter the passcode to sign in again.")
-			return m, m.reopenCard()
+			return m.reopenCard()
 		case key.Matches(msg, k.SwitchRole) && m.hasRole && len(m.session.Roles) > 1:
 			m = m.clearPatient()
 			m.state, m.roleErr = stateRole, ""
@@ -426,11 +426,10 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 }
 
 // typing is whether keys are going into a text field, where q is a letter
-// and ? a character.
+// and ? a character. The passcode and NHS number fields take digits only,
+// so there letters stay commands.
 func (m Model) typing() bool {
 	switch m.state {
-	case statePasscode, stateLocked:
-		return true
 	case stateFind:
 		return m.find.typing()
 	case statePermission:
@@ -512,18 +511,18 @@ func (m Model) wipe(why string) Model {
 
 // reopenCard opens the card still in the reader after a sign-out, so the
 // same holder can sign in again.
-func (m Model) reopenCard() tea.Cmd {
+func (m Model) reopenCard() (Model, tea.Cmd) {
 	if r := m.pickReader(); r != "" {
 		m.opening = r
-		return m.openCard(r)
+		return m, m.openCard(r)
 	}
-	return nil
+	return m, nil
 }
 
 // --- Readers and the card ---
 
 func (m Model) cardEvent(ev smartcard.Event) (Model, tea.Cmd) {
-	mine := m.card != nil && ev.Reader == m.card.Reader() || m.opening == ev.Reader
+	mine := m.card != nil && ev.Reader == m.card.Reader() || m.opening != "" && m.opening == ev.Reader
 	switch ev.Kind {
 	case smartcard.ReaderAdded:
 		m.readers[ev.Reader] = false
@@ -550,10 +549,7 @@ func (m Model) cardEvent(ev smartcard.Event) (Model, tea.Cmd) {
 		return m, nil
 	}
 	if m.card == nil && m.opening == "" && m.state == stateCard {
-		if r := m.pickReader(); r != "" {
-			m.opening = r
-			return m, m.openCard(r)
-		}
+		return m.reopenCard()
 	}
 	return m, nil
 }

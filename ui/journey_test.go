@@ -2,10 +2,12 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/sandbox"
 	"github.com/scrterm/scr/internal/sandbox/audit"
 )
@@ -49,9 +51,25 @@ func TestJourneyPharmacist(t *testing.T) {
 	if !strings.Contains(txt, "The card was removed") {
 		t.Errorf("after removal:\n%s", txt)
 	}
+	// Signing out with the card still in asks for the passcode again.
+	cards.insert(t, userPharmacist)
+	signIn(t, s, userPharmacist)
+	s.waitFor("Find a patient")
+	s.press("ctrl+o")
+	s.waitFor("You signed out", "Enter your passcode")
+	signIn(t, s, userPharmacist)
+	s.waitFor("Find a patient")
+
 	m := s.quit()
-	if m.session != nil || m.lookup != nil {
-		t.Error("the final model still holds the session or the patient")
+	if m.lookup != nil || !m.quitting || m.View().Content != "" {
+		t.Error("the final model still holds the patient, or draws something")
+	}
+	// Run's way out revokes the token.
+	sess := m.session
+	m.shutdown()
+	var so *client.SignedOutError
+	if _, err := sess.Lookup(context.Background(), "9000000009"); !errors.As(err, &so) {
+		t.Errorf("after shutdown the session still works: %v", err)
 	}
 }
 

@@ -261,7 +261,7 @@ func (m Model) bindings() []key.Binding {
 	case stateAudit:
 		bs = []key.Binding{withHelp(k.Submit, "enter", "report"), k.NewPatient}
 	}
-	if m.state != statePasscode && m.state != stateLocked && !m.typing() {
+	if !m.typing() {
 		bs = append(bs, k.Help, k.Quit)
 	} else {
 		bs = append(bs, key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")))
