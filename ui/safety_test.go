@@ -11,6 +11,8 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,6 +66,41 @@ func TestWrongPatientRefused(t *testing.T) {
 	for _, leak := range []string{"wasp", "Co-codamol", "HARGREAVES", "Hargreaves", "Allergies"} {
 		if strings.Contains(txt, leak) {
 			t.Errorf("%q on screen after a wrong record:\n%s", leak, txt)
+		}
+	}
+}
+
+// TestHazardLogTestsExist keeps docs/clinical-safety.md honest: every test it
+// names as a control's proof must exist in the package it names.
+func TestHazardLogTestsExist(t *testing.T) {
+	doc, err := os.ReadFile("../docs/clinical-safety.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := map[string]string{"ui": ".", "client": "../client", "scr": "../cmd/scr"}
+	named := regexp.MustCompile("`(ui|client|scr)\\.(Test\\w+)`").FindAllStringSubmatch(string(doc), -1)
+	if len(named) < 20 {
+		t.Fatalf("only %d tests named in the hazard log", len(named))
+	}
+	for _, n := range named {
+		pkg, name := n[1], n[2]
+		files, err := filepath.Glob(filepath.Join(dirs[pkg], "*_test.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, f := range files {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(src), "func "+name+"(") {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("the hazard log names %s.%s, which does not exist", pkg, name)
 		}
 	}
 }

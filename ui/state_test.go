@@ -330,3 +330,27 @@ func TestMain(m *testing.M) {
 	time.Local = time.UTC
 	os.Exit(m.Run())
 }
+
+// Emergency access: the record is asked for only once the privacy alert is
+// acknowledged; a refused alert shows nothing and asks for nothing.
+func TestStateRecordOnlyAfterAlert(t *testing.T) {
+	f := newFixture(t)
+	m := f.in(statePermission)
+	m.permission.step = permSending
+	m.req = 5
+	next, cmd := m.Update(alertSentMsg{gen: m.gen, req: 5, err: &client.ForbiddenError{}})
+	got := next.(Model)
+	if got.state != statePermission || cmd != nil || got.req != 5 {
+		t.Fatalf("after a refused alert: state %v, a command %v, req %d", got.state, cmd != nil, got.req)
+	}
+	if !strings.Contains(ansi.Strip(got.render()), "privacy alert was not accepted") {
+		t.Errorf("no sentence:\n%s", ansi.Strip(got.render()))
+	}
+	if leak := patientOnScreen(got); leak == "wasp" || leak == "Co-codamol" {
+		t.Errorf("record content %q shown after a refused alert", leak)
+	}
+	next, cmd = m.Update(alertSentMsg{gen: m.gen, req: 5})
+	if got := next.(Model); cmd == nil || got.req != 6 || got.state != statePermission {
+		t.Errorf("after an acknowledged alert the record is not asked for: req %d, state %v", got.req, got.state)
+	}
+}
