@@ -258,11 +258,7 @@ func TestParseNarrativeBounds(t *testing.T) {
 	cells := "<table><tr>" + strings.Repeat("<td>c</td>", 1000) + "</tr></table>"
 	paras := strings.Repeat("<p>p</p>", maxNarrativeBlocks+3)
 	for name, div := range map[string]string{"deep": deep, "rows": rows, "cells": cells, "paras": paras} {
-		start := time.Now()
 		blocks, _ := parseNarrative(div)
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("%s: %v", name, d)
-		}
 		if len(blocks) > maxNarrativeBlocks+1 {
 			t.Errorf("%s: %d blocks", name, len(blocks))
 		}

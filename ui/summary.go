@@ -3,6 +3,7 @@ package ui
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -40,6 +41,14 @@ const (
 	// whose columns cannot all have it is shown row by row as
 	// "Header: value" lines instead.
 	summaryMinColumn = 8
+	// summaryMaxLines bounds the laid-out body: a broken or hostile record
+	// (5 000 rows of 10 000-character cells) would otherwise take a million
+	// lines and hundreds of megabytes. What is left out is said on screen.
+	summaryMaxLines = 20000
+	// summaryMaxText bounds one cell or paragraph as shown; the rest is
+	// replaced by a note saying how much, never dropped silently.
+	summaryMaxText = 2000
+	summaryCutLine = "The record is too long to show in full here: the rest of it was left out. The GP practice's record has it all."
 )
 
 // summaryModel is the Summary Care Record screen: the patient banner, fixed
@@ -324,6 +333,12 @@ func buildSummaryLayout(c *common, p *client.Patient, s *client.Summary, footer 
 		}
 		b.section(sec)
 	}
+	if b.cut {
+		b.cut = false
+		b.lines = b.lines[:min(len(b.lines), summaryMaxLines-8)] // room for the note
+		b.blank()
+		b.marked(summaryWithheldMarker, summaryCutLine, c.styles.Withheld)
+	}
 	b.blank()
 	b.wrapped(summaryCreatedLine(s), c.styles.Faint)
 	lay.lines = b.lines
@@ -459,12 +474,21 @@ type summaryBody struct {
 	// In the allergies section every line starts with the bar.
 	prefix, blankPrefix string
 	prefixW             int
+	// cut: summaryMaxLines was reached and lines were left out.
+	cut bool
 }
+
+// full is whether the body has all the lines it may have.
+func (b *summaryBody) full() bool { return len(b.lines) >= summaryMaxLines }
 
 // inner is the width left for content after the prefix, at least 1.
 func (b *summaryBody) inner() int { return max(b.width-b.prefixW, 1) }
 
 func (b *summaryBody) add(line string) {
+	if b.full() {
+		b.cut = true
+		return
+	}
 	if line == "" {
 		b.lines = append(b.lines, b.blankPrefix)
 		return
@@ -472,7 +496,13 @@ func (b *summaryBody) add(line string) {
 	b.lines = append(b.lines, b.prefix+line)
 }
 
-func (b *summaryBody) blank() { b.lines = append(b.lines, "") }
+func (b *summaryBody) blank() {
+	if b.full() {
+		b.cut = true
+		return
+	}
+	b.lines = append(b.lines, "")
+}
 
 // wrapped adds text word-wrapped to the width, each line in style.
 func (b *summaryBody) wrapped(text string, style lipgloss.Style) {
@@ -555,6 +585,7 @@ func (b *summaryBody) highlight(h client.Highlight) {
 // row shorter than the headers has a last cell spanning the rest. With more
 // columns than fit at summaryMinColumn, each row is "Header: value" lines.
 func (b *summaryBody) table(t *client.Table) {
+	t = summaryCapTable(t)
 	if t.Caption != "" {
 		b.wrapped(t.Caption, b.st.Text.Bold(true))
 	}
@@ -677,9 +708,15 @@ func (b *summaryBody) tableAsGrid(t *client.Table, n, w int) {
 		hs := b.st.TableHeader
 		renderRow(t.Headers, &hs)
 	}
+	pending := 0
 	for _, r := range t.Rows {
+		if len(b.lines)+pending >= summaryMaxLines {
+			b.cut = true
+			break
+		}
 		if len(r) > 0 {
 			renderRow(r, nil)
+			pending += len(rows[len(rows)-1]) + 1
 		}
 	}
 	for i, lines := range rows {
@@ -700,6 +737,10 @@ func (b *summaryBody) tableAsGrid(t *client.Table, n, w int) {
 func (b *summaryBody) tableAsList(t *client.Table) {
 	first := true
 	for _, r := range t.Rows {
+		if b.full() {
+			b.cut = true
+			break
+		}
 		if len(r) == 0 {
 			continue
 		}
@@ -835,6 +876,7 @@ func summaryColumns(nat, word []int, avail int) []int {
 // unless it is longer than the line; other hyphens do ("modified-release").
 func summaryWrap(text string, w int) []string {
 	w = max(w, 1)
+	text = summaryCapText(text)
 	if summaryWidth(text) <= w && !strings.Contains(text, "\n") {
 		return []string{text}
 	}
@@ -854,6 +896,42 @@ func summaryWrap(text string, w int) []string {
 		lines = append(lines, l)
 	}
 	return lines
+}
+
+// summaryCapTable is t with every cell capped by summaryCapText, so that
+// measuring and laying out a table costs what it can show, not what it holds.
+func summaryCapTable(t *client.Table) *client.Table {
+	capped := *t
+	capped.Headers = make([]string, len(t.Headers))
+	for i, h := range t.Headers {
+		capped.Headers[i] = summaryCapText(h)
+	}
+	capped.Rows = make([][]string, len(t.Rows))
+	for i, r := range t.Rows {
+		row := make([]string, len(r))
+		for j, cell := range r {
+			row[j] = summaryCapText(cell)
+		}
+		capped.Rows[i] = row
+	}
+	return &capped
+}
+
+// summaryCapText keeps the first summaryMaxText characters of text and says
+// how many more there were.
+func summaryCapText(text string) string {
+	if len(text) <= summaryMaxText {
+		return text
+	}
+	n := 0
+	for i := range text {
+		if n == summaryMaxText {
+			rest := utf8.RuneCountInString(text[i:])
+			return text[:i] + " … [" + strconv.Itoa(rest) + " more characters not shown]"
+		}
+		n++
+	}
+	return text
 }
 
 // summaryASCII reports whether text is printable ASCII and newlines.
