@@ -87,7 +87,7 @@ func TestHostileRecordRendersInert(t *testing.T) {
 	if last := s.Sections[len(s.Sections)-1]; len(last.Blocks) == 0 {
 		t.Error("the deeply nested section lost its text")
 	}
-	for _, want := range []string{"Toxic reaction to wasp sting", "more characters not shown", "too long to show in full"} {
+	for _, want := range []string{"Toxic reaction to wasp sting", "too long to show in full"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the body lacks %q", want)
 		}
@@ -104,6 +104,18 @@ func TestHostileRecordRendersInert(t *testing.T) {
 		if w := ansi.StringWidth(l); w > 80 {
 			t.Errorf("a line %d wide", w)
 		}
+	}
+}
+
+// Text past the bound is replaced by a note, never dropped silently.
+func TestSummaryCapText(t *testing.T) {
+	long := strings.Repeat("é", summaryMaxText+25)
+	got := summaryCapText(long)
+	if !strings.HasPrefix(got, strings.Repeat("é", summaryMaxText)) || !strings.HasSuffix(got, " … [25 more characters not shown]") {
+		t.Errorf("capped to %q…", got[len(got)-40:])
+	}
+	if short := "Paracetamol"; summaryCapText(short) != short {
+		t.Error("short text changed")
 	}
 }
 

@@ -45,9 +45,10 @@ const (
 	// (5 000 rows of 10 000-character cells) would otherwise take a million
 	// lines and hundreds of megabytes. What is left out is said on screen.
 	summaryMaxLines = 20000
-	// summaryMaxText bounds one cell or paragraph as shown; the rest is
-	// replaced by a note saying how much, never dropped silently.
-	summaryMaxText = 2000
+	// summaryMaxText bounds one cell or paragraph as shown, as the client
+	// bounds a field (10 000 characters); beyond it, the rest is replaced by
+	// a note saying how much, never dropped silently.
+	summaryMaxText = 10000
 	summaryCutLine = "The record is too long to show in full here: the rest of it was left out. The GP practice's record has it all."
 )
 
@@ -507,7 +508,7 @@ func (b *summaryBody) blank() {
 // wrapped adds text word-wrapped to the width, each line in style.
 func (b *summaryBody) wrapped(text string, style lipgloss.Style) {
 	p := paintOf(style)
-	for _, l := range summaryWrap(text, b.inner()) {
+	for _, l := range summaryWrap(summaryCapText(text), b.inner()) {
 		b.add(p.paint(l))
 	}
 }
@@ -521,7 +522,7 @@ func (b *summaryBody) marked(marker, text string, style lipgloss.Style) {
 	}
 	indent := strings.Repeat(" ", mw)
 	p := paintOf(style)
-	for i, l := range summaryWrap(text, b.inner()-mw) {
+	for i, l := range summaryWrap(summaryCapText(text), b.inner()-mw) {
 		if i == 0 {
 			b.add(p.paint(marker + l))
 		} else {
@@ -876,7 +877,6 @@ func summaryColumns(nat, word []int, avail int) []int {
 // unless it is longer than the line; other hyphens do ("modified-release").
 func summaryWrap(text string, w int) []string {
 	w = max(w, 1)
-	text = summaryCapText(text)
 	if summaryWidth(text) <= w && !strings.Contains(text, "\n") {
 		return []string{text}
 	}
