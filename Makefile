@@ -22,7 +22,7 @@ FUZZ_TARGETS := ./smartcard:FuzzParseTLV ./smartcard:FuzzParseResponse \
 	./smartcard:FuzzParseCommand ./smartcard:FuzzCertObject ./smartcard/virtual:FuzzTransmit \
 	./client:FuzzCleanText ./client:FuzzParsePatient@20000x ./client:FuzzParseSummary@3000x
 
-.PHONY: deps build test fuzz demo bench lint clean
+.PHONY: deps build test fuzz demo bench lint clean dist
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -60,6 +60,25 @@ demo: deps
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./smartcard/... ./internal/sandbox/... ./client/... ./ui/...
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 3 ./cmd/scr
+
+# Release builds of scr into dist/, each stamped with VERSION, COMMIT and DATE
+# (scr --version prints them), with SHA256SUMS. Linux needs cgo for PC/SC (the
+# binary needs libpcsclite1 at run time); Windows needs none (winscard.dll is
+# called directly). macOS is built the same way on a Mac, with cgo:
+#   make dist DIST_TARGETS=darwin/arm64
+DIST_TARGETS ?= linux/amd64 windows/amd64 windows/arm64
+
+dist: deps
+	@rm -rf dist && mkdir -p dist
+	@set -e; for t in $(DIST_TARGETS); do \
+		os=$${t%/*}; arch=$${t#*/}; ext=; cgo=1; \
+		if [ $$os = windows ]; then ext=.exe; cgo=0; fi; \
+		out=dist/scr_$(VERSION)_$${os}_$${arch}$$ext; \
+		echo "dist: $$out"; \
+		CGO_ENABLED=$$cgo GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out ./cmd/scr; \
+	done
+	@cd dist && if command -v sha256sum >/dev/null; then sha256sum scr_*; else shasum -a 256 scr_*; fi > SHA256SUMS
+	@cat dist/SHA256SUMS
 
 lint:
 	@out=$$(gofmt -l .); \

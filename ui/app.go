@@ -327,15 +327,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case summaryMsg:
 		return m.summaryArrived(msg)
 	case auditMsg:
-		if msg.gen != m.gen || msg.req != m.req {
-			return m, nil
-		}
-		m.busy = ""
-		if m.isSignedOut(msg.err) {
-			return m.sessionEnded(), nil
-		}
-		m.audit = m.audit.setRows(msg.rows, msg.err)
-		return m, nil
+		return m.auditArrived(msg)
+	case auditExportedMsg:
+		return m.auditExported(msg)
 	case unlockedMsg:
 		return m.unlocked(msg)
 	case signedOutMsg:

@@ -1,110 +1,483 @@
 package ui
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/client"
 )
 
-// auditModel is the privacy officer's screen: who accessed one patient's
-// records (a Subject Access Request), newest first.
+// The privacy officer's screen has two reports:
+//
+//   - the patient's Subject Access Request: every access to one patient's
+//     records, optionally between two dates;
+//   - the organisation's privacy alerts: the emergency-access and
+//     legitimate-relationship alerts raised in the officer's own
+//     organisation, for every patient, between two dates (the last 7 days
+//     by default). Both alert types are listed unless the officer narrows
+//     it to emergency access (type 2) with e: a self-claimed legitimate
+//     relationship is as much the officer's business as an emergency.
+//
+// The report shown can be exported to CSV or JSON, only to a path the
+// officer types, after a warning that the file holds personal data.
+
+// auditReport is which report the screen asks for.
+type auditReport int
+
+const (
+	reportPatient auditReport = iota // Subject Access Request
+	reportAlerts                     // the organisation's privacy alerts
+)
+
+// auditMode is what the screen shows.
+type auditMode int
+
+const (
+	auditForm          auditMode = iota // the report's fields
+	auditResults                        // the table
+	auditExportPath                     // the export path field
+	auditExportConfirm                  // the personal-data warning, y or cancel
+)
+
+// The form's fields, per report.
+const (
+	fieldNumber = iota
+	fieldFrom
+	fieldTo
+)
+
+// exportWarning is shown before any export is written.
+const exportWarning = "This file holds personal data about patients and staff. Keep it only where your organisation's policy allows."
+
+// auditColumn is a column of the results table.
+type auditColumn int
+
+const (
+	colWhen auditColumn = iota
+	colPatient
+	colWho
+	colRole
+	colOrg
+	colWhat
+	colPermission
+	colReason
+)
+
+var columnNames = map[auditColumn]string{
+	colWhen: "When", colPatient: "NHS No.", colWho: "Who", colRole: "Role", colOrg: "Organisation",
+	colWhat: "What", colPermission: "Permission", colReason: "Reason",
+}
+
+// auditModel is the privacy officer's screen.
 type auditModel struct {
-	c       *common
-	number  string
-	asked   client.NHSNumber
-	rows    []client.Access
-	loaded  bool
-	top     int // first row shown
-	err     string
-	editing bool
+	c      *common
+	report auditReport
+	mode   auditMode
+
+	// The form. Every field takes digits (and spaces, dashes or slashes),
+	// so letters stay commands while it is shown.
+	number    string
+	from, to  [2]string // per report: the date range as typed, dd-mm-yyyy
+	focus     int
+	emergency bool // the alert report: type 2 (emergency access) only
+
+	// The report asked for, and its answer.
+	asked    auditQuery
+	rows     []client.Access // as the server sent them
+	shown    []client.Access // sorted as on screen, and as exported
+	loaded   bool
+	sortCol  auditColumn
+	sortDesc bool
+	cur      int // the row the cursor is on
+	top      int // the first row drawn
+
+	path   textinput.Model // where to export
+	err    string          // what went wrong, as a sentence
+	notice string          // what happened last
+}
+
+// auditQuery is one report as asked: what the results were asked for.
+type auditQuery struct {
+	report    auditReport
+	nhs       client.NHSNumber
+	from, to  time.Time // zero: open
+	emergency bool
 }
 
 func newAuditModel(c *common) auditModel {
-	return auditModel{c: c, editing: true}
+	a := auditModel{c: c, sortCol: colWhen, sortDesc: true}
+	// The alert report's default: the last 7 days, today included.
+	today := c.now().Local()
+	a.from[reportAlerts] = today.AddDate(0, 0, -6).Format("02-01-2006")
+	a.to[reportAlerts] = today.Format("02-01-2006")
+	a.path = newTextInput("e.g. /home/you/sar-9000000009.csv", 1024, 60)
+	return a
 }
 
+// clear forgets every result, keeping nothing of any patient.
 func (a auditModel) clear() auditModel {
-	return auditModel{c: a.c, editing: true}
+	if a.c == nil {
+		return auditModel{}
+	}
+	n := newAuditModel(a.c)
+	n.report = a.report
+	return n
 }
 
-// typing: digits go to the number field, letters stay commands.
-func (a auditModel) typing() bool { return false }
+// typing: only the export path takes letters; the form's fields take
+// digits, so q and ? stay commands there.
+func (a auditModel) typing() bool { return a.mode == auditExportPath }
 
+// fieldCount is how many form fields the report has.
+func (a auditModel) fieldCount() int {
+	if a.report == reportPatient {
+		return 3
+	}
+	return 2
+}
+
+// field is the form field with focus i: the NHS number only on the
+// patient report.
+func (a auditModel) field(i int) int {
+	if a.report == reportAlerts {
+		return i + 1
+	}
+	return i
+}
+
+// update handles typing and scrolling; the root's auditKey the commands.
 func (a auditModel) update(msg tea.Msg) (auditModel, tea.Cmd) {
-	k, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return a, nil
-	}
-	if a.editing {
-		switch k.String() {
-		case "backspace", "ctrl+h":
-			if n := len(a.number); n > 0 {
-				a.number = a.number[:n-1]
+	switch a.mode {
+	case auditForm:
+		var text string
+		switch msg := msg.(type) {
+		case tea.KeyPressMsg:
+			switch msg.String() {
+			case "backspace", "ctrl+h":
+				a = a.editField(func(s string) string {
+					if n := len(s); n > 0 {
+						return s[:n-1]
+					}
+					return s
+				})
+				a.err = ""
+				return a, nil
+			case "ctrl+u":
+				a = a.editField(func(string) string { return "" })
+				a.err = ""
+				return a, nil
 			}
-		case "ctrl+u":
-			a.number = ""
+			text = msg.Text
+		case tea.PasteMsg:
+			text = msg.Content
 		default:
-			a.number = appendNumberChars(a.number, k.Text)
+			return a, nil
 		}
-		a.err = ""
+		if a.field(a.focus) == fieldNumber {
+			a.number = appendNumberChars(a.number, text)
+		} else {
+			a = a.editField(func(s string) string { return appendDateChars(s, text) })
+		}
+		if text != "" {
+			a.err = ""
+		}
 		return a, nil
-	}
-	keys := a.c.keys
-	switch {
-	case key.Matches(k, keys.Up) && a.top > 0:
-		a.top--
-	case key.Matches(k, keys.Down) && a.top < len(a.rows)-1:
-		a.top++
-	case key.Matches(k, keys.Top):
-		a.top = 0
-	case key.Matches(k, keys.Bottom):
-		a.top = max(len(a.rows)-1, 0)
+	case auditExportPath:
+		var cmd tea.Cmd
+		a.path, cmd = a.path.Update(msg)
+		return a, cmd
+	case auditResults:
+		switch msg := msg.(type) {
+		case tea.KeyPressMsg:
+			a = a.scroll(msg)
+		case tea.WindowSizeMsg:
+			// As many rows as fit, the cursor's among them.
+			a.top = 0
+			a = a.follow()
+		}
 	}
 	return a, nil
 }
 
-func (a auditModel) setRows(rows []client.Access, err error) auditModel {
-	if err != nil {
-		a.err, a.editing = Explain(err), true
-		return a
+func (a auditModel) editField(f func(string) string) auditModel {
+	switch a.field(a.focus) {
+	case fieldNumber:
+		a.number = f(a.number)
+	case fieldFrom:
+		a.from[a.report] = f(a.from[a.report])
+	case fieldTo:
+		a.to[a.report] = f(a.to[a.report])
 	}
-	// Newest first: the question is usually "who looked recently".
-	out := make([]client.Access, len(rows))
-	for i, r := range rows {
-		out[len(rows)-1-i] = r
-	}
-	a.rows, a.loaded, a.top, a.editing, a.err = out, true, 0, false, ""
 	return a
 }
+
+// appendDateChars keeps what a date is typed with: digits and separators.
+func appendDateChars(s, text string) string {
+	for _, r := range text {
+		if (r >= '0' && r <= '9' || r == '-' || r == '/' || r == '.') && len(s) < 10 {
+			s += string(r)
+		}
+	}
+	return s
+}
+
+// query reads the form, or says in a sentence what is wrong with it.
+func (a auditModel) query() (auditQuery, string) {
+	q := auditQuery{report: a.report, emergency: a.report == reportAlerts && a.emergency}
+	if a.report == reportPatient {
+		nhs, err := client.ParseNHSNumber(a.number)
+		if err != nil {
+			if strings.TrimSpace(a.number) == "" {
+				return q, "Type the patient's NHS number."
+			}
+			return q, Explain(err)
+		}
+		q.nhs = nhs
+	}
+	from, to := strings.TrimSpace(a.from[a.report]), strings.TrimSpace(a.to[a.report])
+	if from != "" {
+		d, err := parseBirthDate(from)
+		if err != nil {
+			return q, "Type dates as dd-mm-yyyy, for example 18-11-2026."
+		}
+		q.from = localDay(d)
+	}
+	if to != "" {
+		d, err := parseBirthDate(to)
+		if err != nil {
+			return q, "Type dates as dd-mm-yyyy, for example 18-11-2026."
+		}
+		// The whole of the last day.
+		q.to = localDay(d).AddDate(0, 0, 1).Add(-time.Second)
+	}
+	if a.report == reportAlerts && (q.from.IsZero() || q.to.IsZero()) {
+		return q, "The alert report needs both dates: from and to."
+	}
+	if !q.from.IsZero() && !q.to.IsZero() && q.from.After(q.to) {
+		return q, "The first date is after the last: swap them."
+	}
+	return q, ""
+}
+
+// localDay is midnight at the start of d's calendar day, in local time: the
+// day the officer means, not a UTC one.
+func localDay(d time.Time) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.Local)
+}
+
+// columns are the table's columns for the report asked.
+func (a auditModel) columns() []auditColumn {
+	if a.asked.report == reportAlerts {
+		return []auditColumn{colWhen, colPatient, colWho, colRole, colOrg, colWhat, colPermission, colReason}
+	}
+	return []auditColumn{colWhen, colWho, colRole, colOrg, colWhat, colPermission, colReason}
+}
+
+// sortable are the columns s cycles through: all but the Reason.
+func (a auditModel) sortable() []auditColumn {
+	cols := a.columns()
+	return cols[:len(cols)-1]
+}
+
+// setRows takes the report's answer.
+func (a auditModel) setRows(rows []client.Access, err error) auditModel {
+	if err != nil {
+		a.err, a.mode = Explain(err), auditForm
+		return a
+	}
+	a.rows, a.loaded, a.mode, a.err, a.notice = rows, true, auditResults, "", ""
+	a.sortCol, a.sortDesc = colWhen, true
+	a.cur, a.top = 0, 0
+	return a.resort()
+}
+
+// resort orders the shown rows by the sort column, then newest first.
+func (a auditModel) resort() auditModel {
+	shown := slices.Clone(a.rows)
+	col, desc := a.sortCol, a.sortDesc
+	slices.SortStableFunc(shown, func(x, y client.Access) int {
+		c := compareBy(col, x, y)
+		if desc {
+			c = -c
+		}
+		if c == 0 {
+			c = y.When.Compare(x.When)
+		}
+		return c
+	})
+	a.shown = shown
+	return a
+}
+
+func compareBy(col auditColumn, x, y client.Access) int {
+	switch col {
+	case colWhen:
+		return x.When.Compare(y.When)
+	case colPermission:
+		return cmp.Compare(boolInt(x.WithPermission), boolInt(y.WithPermission))
+	}
+	return strings.Compare(strings.ToLower(cellText(col, x)), strings.ToLower(cellText(col, y)))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// cellText is what a column says of a row, plain.
+func cellText(col auditColumn, r client.Access) string {
+	switch col {
+	case colWhen:
+		return formatDateTime(r.When)
+	case colPatient:
+		if r.Patient == "" {
+			return notKnown
+		}
+		return formatNHSNumber(r.Patient)
+	case colWho:
+		return r.UserName
+	case colRole:
+		return roleWords(r.RoleName)
+	case colOrg:
+		return strings.TrimSpace(r.OrgCode + " " + r.OrgName)
+	case colWhat:
+		// A refused or failed attempt says so first, in words.
+		if r.Outcome != client.AccessSucceeded {
+			return strings.ToUpper(r.Outcome.String()) + ": " + r.Kind
+		}
+		return r.Kind
+	case colPermission:
+		if r.WithPermission {
+			return "with"
+		}
+		return "without"
+	case colReason:
+		return r.Reason
+	}
+	return ""
+}
+
+// sortWords say how the table is ordered.
+func (a auditModel) sortWords() string {
+	if a.sortCol == colWhen {
+		if a.sortDesc {
+			return "newest first"
+		}
+		return "oldest first"
+	}
+	dir := "A to Z"
+	if a.sortCol == colPermission {
+		dir = "without first"
+	}
+	if a.sortDesc {
+		dir = "Z to A"
+		if a.sortCol == colPermission {
+			dir = "with first"
+		}
+	}
+	return "by " + columnNames[a.sortCol] + ", " + dir
+}
+
+// --- Keys ---
 
 func (m Model) auditKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k := m.c.keys
 	a := &m.audit
-	switch {
-	case a.editing && key.Matches(msg, k.Submit):
-		nhs, err := client.ParseNHSNumber(a.number)
-		if err != nil {
-			a.err = Explain(err)
+	switch a.mode {
+	case auditForm:
+		switch {
+		case key.Matches(msg, k.Submit):
+			return m.runAudit()
+		case key.Matches(msg, k.NextField):
+			a.focus = (a.focus + 1) % a.fieldCount()
+			return m, nil
+		case key.Matches(msg, k.PrevField):
+			a.focus = (a.focus + a.fieldCount() - 1) % a.fieldCount()
+			return m, nil
+		case key.Matches(msg, k.ReportPatient):
+			a.report, a.focus, a.err = reportPatient, 0, ""
+			return m, nil
+		case key.Matches(msg, k.ReportAlerts):
+			a.report, a.focus, a.err = reportAlerts, 0, ""
+			return m, nil
+		case key.Matches(msg, k.EmergencyOnly) && a.report == reportAlerts:
+			a.emergency = !a.emergency
+			return m, nil
+		case key.Matches(msg, k.Back) && a.loaded:
+			a.mode, a.err = auditResults, ""
 			return m, nil
 		}
-		a.asked = nhs
-		m.req++
-		m.busy = "Reading the audit trail…"
-		s, gen, req, ctx := m.session, m.gen, m.req, m.ctx
-		return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
-			rows, err := s.AccessReport(ctx, nhs, time.Time{}, time.Time{})
-			return auditMsg{gen: gen, req: req, rows: rows, err: err}
-		}))
-	case !a.editing && (key.Matches(msg, k.NewPatient) || key.Matches(msg, k.Back)):
-		m.audit = m.audit.clear()
-		m.req++
+	case auditResults:
+		switch {
+		case key.Matches(msg, k.NewPatient) || key.Matches(msg, k.Back):
+			// Back to the form, the fields as they were; the results go.
+			m.req++
+			a.mode, a.rows, a.shown, a.loaded, a.err, a.notice = auditForm, nil, nil, false, "", ""
+			return m, nil
+		case key.Matches(msg, k.ReportPatient), key.Matches(msg, k.ReportAlerts):
+			m.req++
+			a.mode, a.rows, a.shown, a.loaded, a.err, a.notice = auditForm, nil, nil, false, "", ""
+			a.report, a.focus = reportPatient, 0
+			if key.Matches(msg, k.ReportAlerts) {
+				a.report = reportAlerts
+			}
+			return m, nil
+		case key.Matches(msg, k.SortColumn):
+			cols := a.sortable()
+			i := (slices.Index(cols, a.sortCol) + 1) % len(cols)
+			a.sortCol, a.sortDesc = cols[i], cols[i] == colWhen
+			*a = a.resort()
+			a.cur, a.top = 0, 0
+			return m, nil
+		case key.Matches(msg, k.SortReverse):
+			a.sortDesc = !a.sortDesc
+			*a = a.resort()
+			a.cur, a.top = 0, 0
+			return m, nil
+		case key.Matches(msg, k.Export):
+			a.mode, a.err, a.notice = auditExportPath, "", ""
+			a.path.Reset()
+			return m, a.path.Focus()
+		}
+	case auditExportPath:
+		switch {
+		case key.Matches(msg, k.Back):
+			a.path.Blur()
+			a.mode, a.err = auditResults, ""
+			return m, nil
+		case key.Matches(msg, k.Submit):
+			if _, why := exportFormat(a.path.Value()); why != "" {
+				a.err = why
+				return m, nil
+			}
+			a.path.Blur()
+			a.mode, a.err = auditExportConfirm, ""
+			return m, nil
+		}
+		a.err = ""
+	case auditExportConfirm:
+		if key.Matches(msg, k.ConfirmWrite) {
+			return m.writeAuditExport()
+		}
+		a.mode, a.notice = auditResults, "Export cancelled: nothing was written."
 		return m, nil
 	}
 	var cmd tea.Cmd
@@ -112,40 +485,530 @@ func (m Model) auditKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (a auditModel) view(busy string, height int) string {
+// runAudit asks the server for the report on the form.
+func (m Model) runAudit() (Model, tea.Cmd) {
+	q, why := m.audit.query()
+	if why != "" {
+		m.audit.err = why
+		return m, nil
+	}
+	m.audit.asked, m.audit.err, m.audit.notice = q, "", ""
+	m.req++
+	m.busy = "Reading the audit trail…"
+	s, gen, req, ctx := m.session, m.gen, m.req, m.ctx
+	return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
+		var rows []client.Access
+		var err error
+		switch {
+		case q.report == reportPatient:
+			rows, err = s.AccessReport(ctx, q.nhs, q.from, q.to)
+		case q.emergency:
+			rows, err = s.AlertReport(ctx, q.from, q.to, client.AlertTypeAccess)
+		default:
+			rows, err = s.AlertReport(ctx, q.from, q.to)
+		}
+		return auditMsg{gen: gen, req: req, rows: rows, err: err}
+	}))
+}
+
+// auditArrived takes a report's answer, unless it is stale.
+func (m Model) auditArrived(msg auditMsg) (Model, tea.Cmd) {
+	if msg.gen != m.gen || msg.req != m.req {
+		return m, nil
+	}
+	m.busy = ""
+	if m.isSignedOut(msg.err) {
+		return m.sessionEnded(), nil
+	}
+	m.audit = m.audit.setRows(msg.rows, msg.err)
+	return m, nil
+}
+
+// --- Scrolling ---
+
+func (a auditModel) scroll(k tea.KeyPressMsg) auditModel {
+	keys := a.c.keys
+	n := len(a.shown)
+	if n == 0 {
+		return a
+	}
+	page := max(a.visibleRows(a.top), 1)
+	switch {
+	case key.Matches(k, keys.Up):
+		a.cur--
+	case key.Matches(k, keys.Down):
+		a.cur++
+	case key.Matches(k, keys.PageUp):
+		a.cur -= page
+	case key.Matches(k, keys.PageDown):
+		a.cur += page
+	case key.Matches(k, keys.Top):
+		a.cur = 0
+	case key.Matches(k, keys.Bottom):
+		a.cur = n - 1
+	default:
+		return a
+	}
+	a.cur = min(max(a.cur, 0), n-1)
+	return a.follow()
+}
+
+// follow moves the first row drawn so that the cursor's row is on screen.
+func (a auditModel) follow() auditModel {
+	if a.cur < a.top {
+		a.top = a.cur
+	}
+	for a.top < a.cur && a.cur >= a.top+a.visibleRows(a.top) {
+		a.top++
+	}
+	return a
+}
+
+// visibleRows is how many whole rows fit from row top.
+func (a auditModel) visibleRows(top int) int {
+	room := a.tableRoom()
+	widths := a.widths()
+	n := 0
+	for _, r := range a.shown[min(top, len(a.shown)):] {
+		h := len(a.rowLines(r, widths, false))
+		if h > room && n > 0 {
+			break
+		}
+		room -= h
+		n++
+		if room <= 0 {
+			break
+		}
+	}
+	return n
+}
+
+// --- Drawing ---
+
+// height is the lines the screen has below the signed-in header, less the
+// help line.
+func (a auditModel) height() int { return a.c.height - 3 }
+
+func (a auditModel) title() string {
+	if a.report == reportAlerts {
+		return "Audit: privacy alerts raised in your organisation"
+	}
+	return "Audit: who accessed a patient's record"
+}
+
+func (a auditModel) view(busy string, _ int) string {
 	s := a.c.styles
 	var b strings.Builder
-	b.WriteString(s.Title.Render("Audit: who accessed a patient's record") + "\n\n")
-	if a.editing {
-		b.WriteString("NHS number  " + s.Selected.Render(" "+a.number+"█ ") + "\n")
-		b.WriteString(s.Faint.Render("Enter lists every access to this patient's records.") + "\n")
-	} else {
-		fmt.Fprintf(&b, "NHS No. %s: %d accesses, newest first. n: another patient.\n\n", formatNHSNumber(a.asked), len(a.rows))
-		room := height - 6
-		for _, r := range a.rows[min(a.top, len(a.rows)):] {
-			if room < 2 {
-				break
-			}
-			who, what := accessLines(r)
-			b.WriteString(ansiTruncate(who, a.c.width) + "\n")
-			// The reason is the user's own words: wrapped, never cut.
-			for _, l := range strings.Split(ansi.Wrap(what, max(a.c.width-4, 10), " "), "\n") {
-				b.WriteString("    " + l + "\n")
-				room--
-			}
-			room--
-		}
-		if len(a.rows) == 0 {
-			b.WriteString("No access is recorded for this patient.\n")
-		}
+	b.WriteString(s.Title.Render(a.title()) + "\n\n")
+	switch a.mode {
+	case auditForm:
+		b.WriteString(a.formView())
+	case auditResults:
+		// The results fill the screen: what is waited for and what went
+		// wrong are among them.
+		return b.String() + a.resultsView(busy)
+	case auditExportPath:
+		b.WriteString(a.reportLine() + "\n\n")
+		b.WriteString("Export to  " + a.path.View() + "\n")
+		b.WriteString(s.Faint.Render(a.wrap("Type the file's full path, ending in .csv or .json: that decides the format. Enter goes on to a warning; Esc cancels.")) + "\n")
+	case auditExportConfirm:
+		format, _ := exportFormat(a.path.Value())
+		b.WriteString(a.reportLine() + "\n\n")
+		b.WriteString(a.wrap(fmt.Sprintf("Write %s to %s as %s?", plural(len(a.shown), "row", "rows"), a.path.Value(), strings.ToUpper(format))) + "\n\n")
+		b.WriteString(s.Error.Render(a.wrap(exportWarning)) + "\n\n")
+		b.WriteString(s.Highlight.Render("y writes the file; any other key cancels.") + "\n")
 	}
 	if busy != "" {
 		b.WriteString("\n" + busy + "\n")
 	}
 	if a.err != "" {
-		b.WriteString("\n" + lipgloss.NewStyle().Width(max(a.c.width-2, 10)).Render(s.Error.Render(a.err)) + "\n")
+		b.WriteString("\n" + s.Error.Render(a.wrap(a.err)) + "\n")
+	}
+	if a.notice != "" {
+		b.WriteString("\n" + s.Notice.Render(a.wrap(a.notice)) + "\n")
 	}
 	return b.String()
+}
+
+// wrap wraps a sentence to the screen, never cutting it.
+func (a auditModel) wrap(text string) string {
+	return ansi.Wrap(text, max(a.c.width-2, 10), " ")
+}
+
+func (a auditModel) formView() string {
+	s := a.c.styles
+	var b strings.Builder
+	tabs := []string{"Patient (SAR)", "Organisation alerts"}
+	b.WriteString("Report      ")
+	for i, t := range tabs {
+		if auditReport(i) == a.report {
+			b.WriteString(s.Selected.Render("["+t+"]") + " ")
+		} else {
+			b.WriteString(" " + t + "  ")
+		}
+	}
+	b.WriteString("\n\n")
+	label := func(i int, name string) string {
+		l := fmt.Sprintf("%-12s", name)
+		if a.field(a.focus) == i {
+			return s.Highlight.Render(l)
+		}
+		return l
+	}
+	value := func(i int, v string) string {
+		if a.field(a.focus) == i {
+			return s.Selected.Render(" " + v + "█ ")
+		}
+		return " " + v
+	}
+	if a.report == reportPatient {
+		_, hint, ok := findModel{number: a.number}.numberState()
+		b.WriteString(label(fieldNumber, "NHS number") + value(fieldNumber, a.number) + "\n")
+		if ok {
+			b.WriteString("            " + s.Notice.Render(hint) + "\n")
+		} else {
+			b.WriteString("            " + s.Faint.Render(hint) + "\n")
+		}
+	}
+	b.WriteString(label(fieldFrom, "From") + value(fieldFrom, a.from[a.report]) + "\n")
+	b.WriteString(label(fieldTo, "To") + value(fieldTo, a.to[a.report]) + "\n")
+	if a.report == reportPatient {
+		b.WriteString("            " + s.Faint.Render("dd-mm-yyyy; leave empty for every date") + "\n")
+	} else {
+		b.WriteString("            " + s.Faint.Render("dd-mm-yyyy") + "\n")
+		types := "all: emergency access (type 2) and self-claimed legitimate relationships (type 1)"
+		if a.emergency {
+			types = "emergency access only (type 2)"
+		}
+		indent := strings.Repeat(" ", 13)
+		wrapped := ansi.Wrap(types, max(a.c.width-2-13, 10), " ")
+		b.WriteString(label(-1, "Alerts") + " " + strings.ReplaceAll(wrapped, "\n", "\n"+indent) + "\n")
+	}
+	b.WriteString("\n")
+	var hint string
+	if a.report == reportPatient {
+		hint = "Enter lists every access to this patient's records. tab moves between fields; o shows the organisation's privacy alerts instead."
+	} else {
+		hint = "Enter lists the privacy alerts raised in your organisation. tab moves between fields; e switches between all alerts and emergency access only; p goes back to a patient's report."
+	}
+	b.WriteString(s.Faint.Render(a.wrap(hint)) + "\n")
+	return b.String()
+}
+
+// reportLine says what the results are: how many, in which order, of what.
+func (a auditModel) reportLine() string {
+	q := a.asked
+	var parts []string
+	if q.report == reportPatient {
+		parts = append(parts, plural(len(a.shown), "access", "accesses")+", "+a.sortWords(), "NHS No. "+formatNHSNumber(q.nhs))
+	} else {
+		what := "privacy alerts"
+		if q.emergency {
+			what = "emergency access alerts"
+		}
+		parts = append(parts, plural(len(a.shown), "alert", "alerts")+", "+a.sortWords(), what)
+	}
+	parts = append(parts, dateRange(q.from, q.to))
+	if n := a.notSucceeded(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d refused or failed", n))
+	}
+	return a.wrap(strings.Join(parts, " · "))
+}
+
+func (a auditModel) notSucceeded() int {
+	n := 0
+	for _, r := range a.rows {
+		if r.Outcome != client.AccessSucceeded {
+			n++
+		}
+	}
+	return n
+}
+
+func dateRange(from, to time.Time) string {
+	day := func(t time.Time) string { return t.Local().Format("02-Jan-2006") }
+	switch {
+	case from.IsZero() && to.IsZero():
+		return "every date"
+	case from.IsZero():
+		return "up to " + day(to)
+	case to.IsZero():
+		return "from " + day(from)
+	}
+	return day(from) + " to " + day(to)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// resultsChrome is the results' lines above the table rows (after the
+// title) and below them: the report line and the column headings; the
+// cursor row in words, and what happened last.
+func (a auditModel) resultsChrome(widths []int) (above, below []string) {
+	s := a.c.styles
+	above = append(above, strings.Split(a.reportLine(), "\n")...)
+	above = append(above, "")
+	if len(a.shown) == 0 {
+		if a.asked.report == reportPatient {
+			above = append(above, "No access is recorded for this patient in these dates.")
+		} else {
+			above = append(above, "No privacy alert was raised in your organisation in these dates.")
+		}
+	} else {
+		cols := a.columns()
+		head := make([]string, len(cols))
+		for i, c := range cols {
+			head[i] = columnNames[c]
+			if c == a.sortCol {
+				if a.sortDesc {
+					head[i] += " ↓"
+				} else {
+					head[i] += " ↑"
+				}
+			}
+		}
+		for _, l := range layoutCells(head, widths) {
+			above = append(above, "  "+s.TableHeader.Render(l))
+		}
+		// The cursor's row in words, wrapped: what the table may have
+		// split over narrow columns, in one place.
+		r := a.shown[min(a.cur, len(a.shown)-1)]
+		who, what := accessLines(r)
+		if a.asked.report == reportAlerts {
+			who += ", patient NHS No. " + cellText(colPatient, r)
+		}
+		below = append(below, "")
+		below = append(below, strings.Split(a.wrap(who), "\n")...)
+		for _, l := range strings.Split(a.wrap(what), "\n") {
+			below = append(below, s.Faint.Render(l))
+		}
+	}
+	if a.notice != "" {
+		below = append(below, "")
+		for _, l := range strings.Split(a.wrap(a.notice), "\n") {
+			below = append(below, s.Notice.Render(l))
+		}
+	}
+	if a.err != "" {
+		below = append(below, "")
+		for _, l := range strings.Split(a.wrap(a.err), "\n") {
+			below = append(below, s.Error.Render(l))
+		}
+	}
+	return above, below
+}
+
+// tableRoom is how many lines the rows have: the screen less the title
+// and the line under it, the chrome, and the line saying which rows show.
+func (a auditModel) tableRoom() int {
+	above, below := a.resultsChrome(a.widths())
+	return a.height() - 2 - len(above) - len(below) - 1
+}
+
+func (a auditModel) resultsView(busy string) string {
+	widths := a.widths()
+	above, below := a.resultsChrome(widths)
+	room := a.height() - 2 - len(above) - len(below) - 1
+	lines := slices.Clone(above)
+	shown := 0
+	for i := min(a.top, len(a.shown)); i < len(a.shown) && room > 0; i++ {
+		rl := a.rowLines(a.shown[i], widths, i == a.cur)
+		if len(rl) > room && i > a.top {
+			break
+		}
+		// A row taller than the whole table shows its start; the words
+		// below the table give it whole.
+		rl = rl[:min(len(rl), room)]
+		lines = append(lines, rl...)
+		room -= len(rl)
+		shown++
+	}
+	for ; room > 0; room-- {
+		lines = append(lines, "")
+	}
+	// What is being waited for, else where the rows shown are in the
+	// report when not all fit.
+	switch {
+	case busy != "":
+		lines = append(lines, busy)
+	case shown < len(a.shown):
+		lines = append(lines, a.c.styles.Faint.Render(fmt.Sprintf("  rows %d to %d of %d", a.top+1, a.top+shown, len(a.shown))))
+	default:
+		lines = append(lines, "")
+	}
+	lines = append(lines, below...)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// rowLines is one row of the table: every cell wrapped to its column, the
+// reason above all (the user's own words are never cut).
+func (a auditModel) rowLines(r client.Access, widths []int, selected bool) []string {
+	cols := a.columns()
+	cells := make([]string, len(cols))
+	for i, c := range cols {
+		cells[i] = cellText(c, r)
+		if c == colWhen && widths[i] < ansi.StringWidth(cells[i]) {
+			cells[i] = strings.Replace(cells[i], " ", "\n", 1) // the time under the date
+		}
+	}
+	lines := layoutCells(cells, widths)
+	s := a.c.styles
+	for i, l := range lines {
+		mark := "  "
+		if selected && i == 0 {
+			mark = "> "
+		}
+		l = mark + l
+		switch {
+		case selected:
+			lines[i] = s.Selected.Render(l)
+		case r.Outcome != client.AccessSucceeded:
+			lines[i] = s.Error.Render(l)
+		default:
+			lines[i] = l
+		}
+	}
+	return lines
+}
+
+// layoutCells sets cells side by side, each wrapped to its width, one
+// space between columns.
+func layoutCells(cells []string, widths []int) []string {
+	wrapped := make([][]string, len(cells))
+	h := 1
+	for i, c := range cells {
+		for _, p := range strings.Split(c, "\n") {
+			wrapped[i] = append(wrapped[i], strings.Split(ansi.Wrap(p, widths[i], " "), "\n")...)
+		}
+		h = max(h, len(wrapped[i]))
+	}
+	lines := make([]string, h)
+	for j := range h {
+		var b strings.Builder
+		for i := range cells {
+			cell := ""
+			if j < len(wrapped[i]) {
+				cell = wrapped[i][j]
+			}
+			if i == len(cells)-1 {
+				b.WriteString(cell)
+				break
+			}
+			b.WriteString(cell + strings.Repeat(" ", max(widths[i]-ansi.StringWidth(cell), 0)+1))
+		}
+		lines[j] = strings.TrimRight(b.String(), " ")
+	}
+	return lines
+}
+
+// widths fits the columns to the window. Each column starts as wide as its
+// longest word (so words are not broken where there is room), the short
+// fixed ones (when, NHS number, permission) whole; a narrow window takes
+// the time under the date, then narrows the widest columns; what is left
+// goes first to the reason (whole, if it is short), then a column at a
+// time to the one that lacks the most.
+func (a auditModel) widths() []int {
+	cols := a.columns()
+	// The cursor mark, and a space between columns.
+	avail := a.c.width - 2 - (len(cols) - 1)
+	need := make([]int, len(cols))
+	w := make([]int, len(cols))
+	for i, c := range cols {
+		head := columnNames[c]
+		if c == a.sortCol {
+			head += " ↓"
+		}
+		need[i] = ansi.StringWidth(head)
+		word := longestWord(head)
+		for _, r := range a.shown {
+			t := cellText(c, r)
+			need[i] = max(need[i], ansi.StringWidth(t))
+			word = max(word, longestWord(t))
+		}
+		switch c {
+		case colWhen, colPatient, colPermission:
+			w[i] = need[i]
+		case colWho:
+			w[i] = min(need[i], 20) // a name reads best whole
+		case colReason:
+			w[i] = min(need[i], max(word, 14))
+		default:
+			w[i] = min(need[i], word, 12)
+		}
+	}
+	sum := func() int {
+		t := 0
+		for _, x := range w {
+			t += x
+		}
+		return t
+	}
+	if i := slices.Index(cols, colWhen); sum() > avail && w[i] > 11 {
+		w[i] = 11 // "25-Nov-2026", the time below
+	}
+	// The date and the NHS number are narrowed last (split, they misread),
+	// and the reason kept at a width words fit in while others can give.
+	for sum() > avail {
+		widest := -1
+		for _, floor := range []int{7, 3} {
+			for i, c := range cols {
+				f := floor
+				switch {
+				case c == colWhen:
+					f = max(floor, 11) // "25-Nov-2026"
+				case c == colPatient:
+					f = max(floor, 12) // "900 000 0009"
+				case c == colReason && floor > 3:
+					f = 14
+				}
+				if w[i] > f && (widest < 0 || w[i] > w[widest]) {
+					widest = i
+				}
+			}
+			if widest >= 0 {
+				break
+			}
+		}
+		if widest < 0 {
+			break
+		}
+		w[widest]--
+	}
+	// The user's own words first, whole if they are short.
+	if i := len(cols) - 1; avail > sum() {
+		w[i] += max(min(need[i], max(30, avail/3))-w[i], 0)
+		w[i] = min(w[i], avail-sum()+w[i])
+	}
+	for left := avail - sum(); left > 0; left-- {
+		best, lack := -1, 0
+		for i, c := range cols {
+			l := need[i] - w[i]
+			if c == colReason {
+				// A long reason wraps anyway: it must not starve the rest.
+				l = min(need[i], 60) - w[i]
+			}
+			if l > lack {
+				best, lack = i, l
+			}
+		}
+		if best < 0 {
+			break
+		}
+		w[best]++
+	}
+	return w
+}
+
+func longestWord(s string) int {
+	n := 0
+	for _, f := range strings.Fields(s) {
+		n = max(n, ansi.StringWidth(f))
+	}
+	return n
 }
 
 // accessLines is one audit row in two lines: when, who, as what and where;
@@ -157,7 +1020,7 @@ func accessLines(r client.Access) (who, what string) {
 	}
 	what = r.Kind
 	if r.Outcome != client.AccessSucceeded {
-		what += " (" + r.Outcome.String() + ")"
+		what += " (" + strings.ToUpper(r.Outcome.String()) + ")"
 	}
 	what += ", " + perm
 	if r.Reason != "" {
@@ -165,4 +1028,192 @@ func accessLines(r client.Access) (who, what string) {
 	}
 	who = fmt.Sprintf("%s  %s, %s at %s", formatDateTime(r.When), r.UserName, roleWords(r.RoleName), r.OrgCode)
 	return who, what
+}
+
+// bindings are the audit screen's keys for the help line.
+func (a auditModel) bindings() []key.Binding {
+	k := a.c.keys
+	switch a.mode {
+	case auditResults:
+		return []key.Binding{k.Down, k.SortColumn, k.SortReverse, k.Export, withHelp(k.Back, "esc", "new report"), k.PageDown, k.Up, k.PageUp, k.Top, k.Bottom}
+	case auditExportPath:
+		return []key.Binding{withHelp(k.Submit, "enter", "next"), withHelp(k.Back, "esc", "cancel")}
+	case auditExportConfirm:
+		return []key.Binding{k.ConfirmWrite, key.NewBinding(key.WithKeys("n"), key.WithHelp("any other", "cancel"))}
+	}
+	bs := []key.Binding{withHelp(k.Submit, "enter", "report"), k.NextField}
+	if a.report == reportPatient {
+		bs = append(bs, k.ReportAlerts)
+	} else {
+		bs = append(bs, k.EmergencyOnly, k.ReportPatient)
+	}
+	return bs
+}
+
+// --- Export ---
+
+// auditExportedMsg is the export's outcome.
+type auditExportedMsg struct {
+	gen, req uint64
+	path     string
+	rows     int
+	err      error
+}
+
+// exportFormat is "csv" or "json" from the path's extension, or why the
+// path cannot be used.
+func exportFormat(path string) (format, why string) {
+	if strings.TrimSpace(path) == "" {
+		return "", "Type where to save the report: a path ending in .csv or .json."
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		return "csv", ""
+	case ".json":
+		return "json", ""
+	}
+	return "", "The file name must end in .csv or .json, which decides the format; nothing was written."
+}
+
+// writeAuditExport writes the report shown, in its order, to the path typed,
+// in a command: a new file, readable by its owner only, never over another.
+func (m Model) writeAuditExport() (Model, tea.Cmd) {
+	a := &m.audit
+	path := a.path.Value()
+	format, why := exportFormat(path)
+	if why != "" {
+		a.mode, a.err = auditResults, why
+		return m, nil
+	}
+	data, err := encodeAudit(format, a.asked, slices.Clone(a.shown))
+	if err != nil {
+		a.mode, a.err = auditResults, "The report could not be put in "+strings.ToUpper(format)+"; nothing was written."
+		return m, nil
+	}
+	a.mode = auditResults
+	m.req++
+	m.busy = "Writing " + path + "…"
+	gen, req, n := m.gen, m.req, len(a.shown)
+	return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
+		return auditExportedMsg{gen: gen, req: req, path: path, rows: n, err: writeNewFile(path, data)}
+	}))
+}
+
+// writeNewFile creates path with mode 0600 and writes data, refusing a
+// file that exists; a file left half written is removed.
+func writeNewFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+	}
+	return err
+}
+
+// auditExported says, in one sentence, how the export went.
+func (m Model) auditExported(msg auditExportedMsg) (Model, tea.Cmd) {
+	if msg.gen != m.gen || msg.req != m.req {
+		return m, nil
+	}
+	m.busy = ""
+	a := &m.audit
+	switch {
+	case msg.err == nil:
+		a.notice, a.err = fmt.Sprintf("Saved %s to %s.", plural(msg.rows, "row", "rows"), msg.path), ""
+	case errors.Is(msg.err, fs.ErrExist):
+		a.err = "Nothing was written: " + msg.path + " already exists, and an export never replaces a file. Choose another name."
+	case errors.Is(msg.err, fs.ErrNotExist):
+		a.err = "Nothing was written: the folder for " + msg.path + " does not exist."
+	case errors.Is(msg.err, fs.ErrPermission):
+		a.err = "Nothing was written: you may not create " + msg.path + "."
+	default:
+		a.err = "Nothing was written to " + msg.path + ": the file could not be created or filled."
+	}
+	return m, nil
+}
+
+// exportRow is one access in the exported file.
+type exportRow struct {
+	When           string `json:"when"`
+	Patient        string `json:"patient_nhs_number"`
+	UserName       string `json:"user_name"`
+	UserUUID       string `json:"user_uuid"`
+	Role           string `json:"role"`
+	OrgCode        string `json:"org_code"`
+	OrgName        string `json:"org_name"`
+	What           string `json:"what"`
+	Outcome        string `json:"outcome"`
+	WithPermission bool   `json:"with_permission"`
+	Reason         string `json:"reason"`
+}
+
+var exportHeader = []string{"when", "patient_nhs_number", "user_name", "user_uuid", "role", "org_code", "org_name", "what", "outcome", "with_permission", "reason"}
+
+func toExportRow(r client.Access) exportRow {
+	return exportRow{
+		When: r.When.Format(time.RFC3339), Patient: string(r.Patient), UserName: r.UserName, UserUUID: r.UserUUID,
+		Role: r.RoleName, OrgCode: r.OrgCode, OrgName: r.OrgName, What: r.Kind, Outcome: r.Outcome.String(),
+		WithPermission: r.WithPermission, Reason: r.Reason,
+	}
+}
+
+// encodeAudit is the report as a file: CSV (a header row, then one row per
+// access) or JSON (what was asked, then the rows).
+func encodeAudit(format string, q auditQuery, rows []client.Access) ([]byte, error) {
+	if format == "json" {
+		doc := struct {
+			Report    string      `json:"report"`
+			Patient   string      `json:"patient_nhs_number,omitempty"`
+			From      string      `json:"from,omitempty"`
+			To        string      `json:"to,omitempty"`
+			AlertType string      `json:"alert_type,omitempty"`
+			Rows      []exportRow `json:"rows"`
+		}{Report: "subject access request", Patient: string(q.nhs), Rows: make([]exportRow, 0, len(rows))}
+		if q.report == reportAlerts {
+			doc.Report, doc.AlertType = "organisation privacy alerts", "1,2"
+			if q.emergency {
+				doc.AlertType = "2"
+			}
+		}
+		if !q.from.IsZero() {
+			doc.From = q.from.Format(time.RFC3339)
+		}
+		if !q.to.IsZero() {
+			doc.To = q.to.Format(time.RFC3339)
+		}
+		for _, r := range rows {
+			doc.Rows = append(doc.Rows, toExportRow(r))
+		}
+		out, err := json.MarshalIndent(doc, "", "  ")
+		return append(out, '\n'), err
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write(exportHeader)
+	for _, r := range rows {
+		e := toExportRow(r)
+		rec := []string{e.When, e.Patient, e.UserName, e.UserUUID, e.Role, e.OrgCode, e.OrgName, e.What, e.Outcome, strconv.FormatBool(e.WithPermission), e.Reason}
+		for i := range rec {
+			rec[i] = csvSafe(rec[i])
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	return b.Bytes(), w.Error()
+}
+
+// csvSafe keeps a spreadsheet from running a cell as a formula: the
+// reason is free text anyone with emergency access typed (OWASP "CSV
+// injection"). A leading quote makes it text; the words are unchanged.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -131,7 +131,10 @@ func TestJourneyCardSwapAndEmergency(t *testing.T) {
 	s.waitFor("Audit: who accessed a patient's record")
 	s.typeText("9000000009")
 	s.press("enter")
-	s.waitFor("James OKAFOR", "Access made in an emergency", "without permission")
+	s.waitFor("James OKAFOR", "Unconscious", "without")
+	// Newest first: the record read, then the alert sent before it.
+	s.press("down")
+	s.waitFor("Access Alert: Access made in an emergency, without permission: Unconscious on")
 }
 
 // A role that cannot view an SCR is shown but cannot be chosen; a user with

@@ -30,6 +30,17 @@ type keyMap struct {
 	Lock       key.Binding
 	SignOut    key.Binding
 	ToggleDemo key.Binding
+
+	// The privacy officer's audit screen. Its form fields take digits only
+	// (NHS number, dates), so these letters stay commands there; only the
+	// export path field takes letters.
+	ReportPatient key.Binding
+	ReportAlerts  key.Binding
+	EmergencyOnly key.Binding
+	SortColumn    key.Binding
+	SortReverse   key.Binding
+	Export        key.Binding
+	ConfirmWrite  key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -58,5 +69,13 @@ func newKeyMap() keyMap {
 		Lock:       key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "lock")),
 		SignOut:    key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "sign out")),
 		ToggleDemo: key.NewBinding(key.WithKeys("f2"), key.WithHelp("f2", "pull/insert the demo card"), key.WithDisabled()),
+
+		ReportPatient: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "patient report")),
+		ReportAlerts:  key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "organisation alerts")),
+		EmergencyOnly: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "emergency only/all alerts")),
+		SortColumn:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort column")),
+		SortReverse:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reverse order")),
+		Export:        key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export")),
+		ConfirmWrite:  key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "write the file")),
 	}
 }

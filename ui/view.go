@@ -259,7 +259,7 @@ func (m Model) bindings() []key.Binding {
 	case stateSummary:
 		bs = []key.Binding{k.Down, k.PageDown, k.NextSection, k.Allergies, k.Medication, k.NewPatient}
 	case stateAudit:
-		bs = []key.Binding{withHelp(k.Submit, "enter", "report"), k.NewPatient}
+		bs = m.audit.bindings()
 	}
 	if !m.typing() {
 		bs = append(bs, k.Help, k.Quit)

@@ -3,6 +3,8 @@
 //	scr [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION]   the viewer
 //	scr --demo                   the viewer against an in-process sandbox and demo card
 //	scr card [--json] [--demo]   the readers, the card, its holder and PIN tries left
+//	scr config [--json]          the effective settings and where each came from
+//	scr help [TOPIC]             the help topics; docs/scr.1 is made from the same text
 //	scr --version
 package main
 
@@ -35,9 +37,16 @@ Usage:
   scr card [--json] [--demo]
                       show the card readers, the card, its holder and PIN tries left;
                       --demo reads the built-in demo card in-process (sandbox only)
+  scr doctor [--json] [--pin-stdin | --no-signin] [--watch] [--smartcard-ca FILE] …
+                      check, step by step, why a card does not sign in (scr doctor --help)
+  scr config [--json]
+                      print the effective settings and where each came from
+  scr help [TOPIC]    print a help topic: viewer, card, doctor, config, demo, keys,
+                      environment
   scr --version       print the version
 
-Viewer flags, each also read from the environment (a flag wins):
+Viewer flags, each also read from the environment and then the configuration
+file, /etc/scr/config.toml or %ProgramData%\scr\config.toml (a flag wins):
   --server URL          SCR_SERVER     the API server, such as https://int.api.service.nhs.uk
   --ca FILE             SCR_CA         PEM CA certificates to trust besides the system's
   --reader NAME         SCR_READER     use this card reader only (default: the first with a card)
@@ -62,10 +71,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "card":
 		return runCard(ctx, args[1:], stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, args[1:], stdout, stderr)
+	case "config":
+		return runConfigCommand(args[1:], stdout, stderr)
+	case "help":
+		return runHelp(args[1:], stdout, stderr)
 	case "--version", "-version", "version":
 		fmt.Fprintf(stdout, "scr %s (commit %s, built %s)\n", version, commit, date)
 		return 0
-	case "-h", "--help", "-help", "help":
+	case "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scrterm/scr/cmd/scr/internal/help"
+	"github.com/scrterm/scr/internal/config"
 	"github.com/scrterm/scr/internal/pcsctest"
 	"github.com/scrterm/scr/smartcard"
+	"github.com/scrterm/scr/ui"
 )
 
 func TestMain(m *testing.M) { os.Exit(pcsctest.Main(m)) }
@@ -182,8 +186,20 @@ func TestCardDemo(t *testing.T) {
 	}
 }
 
+// configFile writes a configuration file in a fresh directory and returns
+// its path; "" writes an empty one.
+func configFile(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(p, []byte(text), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestUsage(t *testing.T) {
 	t.Setenv("SCR_SERVER", "") // the viewer with no server configured
+	t.Setenv("SCR_CONFIG", configFile(t, ""))
 	for _, tt := range []struct {
 		args []string
 		code int
@@ -194,7 +210,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"--version"}, 0, "scr dev (commit none, built unknown)\n"},
 		{[]string{"--help"}, 0, usage},
 		{[]string{"-h"}, 0, usage},
-		{[]string{"help"}, 0, usage},
+		{[]string{"help"}, 0, usage + "\n" + help.List()},
+		{[]string{"help", "keys"}, 0, help.Text(help.Topics[5])},
+		{[]string{"help", "nonsense"}, 2, ""},
+		{[]string{"help", "card", "doctor"}, 2, ""},
 		{[]string{"--demo", "-h"}, 0, usage},
 		{[]string{"card", "--bogus"}, 2, ""},
 	} {
@@ -207,14 +226,20 @@ func TestUsage(t *testing.T) {
 
 func TestViewerFlagsAndEnvironment(t *testing.T) {
 	type env map[string]string
+	const fullFile = `server = "https://file.example"
+ca = "/etc/scr/file.pem"
+reader = "File Reader 02"
+idle-lock = "10m"
+`
 	for _, tt := range []struct {
 		name string
 		args []string
 		env  env
+		file string // the configuration file; "" for an empty one
 		want viewerConfig
 		err  string // a part of the one-line error; "" for none
 	}{
-		{name: "nothing configured", err: "scr: no server: give --server URL or set SCR_SERVER (or try scr --demo)"},
+		{name: "nothing configured", err: "scr: no server: give --server URL, set SCR_SERVER, or set server in "},
 		{
 			name: "server from the environment",
 			env:  env{"SCR_SERVER": "https://env.example"},
@@ -266,6 +291,34 @@ func TestViewerFlagsAndEnvironment(t *testing.T) {
 			env:  env{"SCR_SERVER": "https://env.example", "SCR_CA": "env.pem", "SCR_READER": "Env Reader 01", "SCR_IDLE_LOCK": "30s"},
 			want: viewerConfig{demo: true, idleLock: 30 * time.Second},
 		},
+		{
+			name: "every setting from the file",
+			file: fullFile,
+			want: viewerConfig{server: "https://file.example", ca: "/etc/scr/file.pem", reader: "File Reader 02", idleLock: 10 * time.Minute},
+		},
+		{
+			name: "the environment wins over the file",
+			env:  env{"SCR_SERVER": "https://env.example", "SCR_IDLE_LOCK": "90s"},
+			file: fullFile,
+			want: viewerConfig{server: "https://env.example", ca: "/etc/scr/file.pem", reader: "File Reader 02", idleLock: 90 * time.Second},
+		},
+		{
+			name: "a flag wins over the environment and the file",
+			args: []string{"--reader", "Flag Reader 00", "--idle-lock", "1m"},
+			env:  env{"SCR_READER": "Env Reader 01"},
+			file: fullFile,
+			want: viewerConfig{server: "https://file.example", ca: "/etc/scr/file.pem", reader: "Flag Reader 00", idleLock: time.Minute},
+		},
+		{
+			name: "demo ignores the file's server, CA and reader, not its idle lock",
+			args: []string{"--demo"},
+			file: fullFile,
+			want: viewerConfig{demo: true, idleLock: 10 * time.Minute},
+		},
+		{name: "bad idle lock in the file", file: `server = "https://file.example"` + "\nidle-lock = \"soon\"\n",
+			err: `"soon" is not a duration such as 5m or 90s`},
+		{name: "unknown key in the file", file: "sever = \"https://file.example\"\n", err: `line 1: unknown key "sever"`},
+		{name: "malformed file, even for the demo", args: []string{"--demo"}, file: "server = https://file.example\n", err: "line 1: "},
 		{name: "demo with a server", args: []string{"--demo", "--server", "https://x.example"}, err: "scr: --demo runs its own sandbox and demo card; it cannot be used with --server"},
 		{name: "demo with a CA", args: []string{"--ca", "x.pem", "--demo"}, err: "cannot be used with --ca"},
 		{name: "demo with a reader", args: []string{"--demo", "--reader", "R"}, err: "cannot be used with --reader"},
@@ -274,7 +327,14 @@ func TestViewerFlagsAndEnvironment(t *testing.T) {
 		{name: "stray argument", args: []string{"--server", "https://x.example", "9000000009"}, err: `scr: unexpected argument "9000000009"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseViewer(tt.args, func(k string) string { return tt.env[k] })
+			path := configFile(t, tt.file)
+			getenv := func(k string) string {
+				if k == config.EnvConfig {
+					return path
+				}
+				return tt.env[k]
+			}
+			got, err := parseViewer(tt.args, getenv)
 			if tt.err != "" {
 				var ue *usageError
 				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.err) || strings.Contains(err.Error(), "\n") {
@@ -300,7 +360,7 @@ func TestViewerExitStatus(t *testing.T) {
 		server string // SCR_SERVER
 		stderr string // a part of the one line
 	}{
-		{"no server", nil, "", "scr: no server: give --server URL or set SCR_SERVER (or try scr --demo)"},
+		{"no server", nil, "", "scr: no server: give --server URL, set SCR_SERVER, or set server in "},
 		{"server from the environment", nil, "https://127.0.0.1:1", "scr: the viewer needs a terminal"},
 		{"server flag", []string{"--server", "https://127.0.0.1:1"}, "", "scr: the viewer needs a terminal"},
 		{"demo", []string{"--demo"}, "", "scr: the viewer needs a terminal"},
@@ -309,8 +369,18 @@ func TestViewerExitStatus(t *testing.T) {
 		{"missing CA file", []string{"--server", "https://127.0.0.1:1", "--ca", missingCA}, "", "CA file"},
 		{"bad idle lock", []string{"--server", "https://127.0.0.1:1", "--idle-lock", "x"}, "", `--idle-lock "x" is not a duration`},
 		{"unknown command", []string{"view"}, "", `scr: unknown command "view"`},
+		{"unknown key in the configuration file", []string{"--demo"}, "", `unknown key "severe"`},
+		{"SCR_CONFIG names a missing file", []string{"--demo"}, "", "does not exist"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			switch tt.name {
+			case "unknown key in the configuration file":
+				t.Setenv("SCR_CONFIG", configFile(t, `severe = "https://x.example"`))
+			case "SCR_CONFIG names a missing file":
+				t.Setenv("SCR_CONFIG", filepath.Join(t.TempDir(), "missing.toml"))
+			default:
+				t.Setenv("SCR_CONFIG", configFile(t, ""))
+			}
 			t.Setenv("SCR_SERVER", tt.server)
 			t.Setenv("SCR_CA", "")
 			t.Setenv("SCR_READER", "")
@@ -318,6 +388,81 @@ func TestViewerExitStatus(t *testing.T) {
 			code, out, stderr := runScr(t, tt.args...)
 			if code != 2 || out != "" || !strings.Contains(stderr, tt.stderr) || strings.Count(stderr, "\n") != 1 {
 				t.Fatalf("scr %q = %d, stdout %q, stderr %q; want 2 and one line containing %q", tt.args, code, out, stderr, tt.stderr)
+			}
+		})
+	}
+}
+
+// TestEnvNames keeps the viewer's and scr doctor's variable names and the
+// idle lock's default the same as internal/config's.
+func TestEnvNames(t *testing.T) {
+	for name, env := range map[string]string{
+		config.Server: envServer, config.CA: envCA, config.Reader: envReader, config.IdleLock: envIdleLock,
+	} {
+		if got := config.Env(name); got != env {
+			t.Errorf("config.Env(%q) = %q; the viewer reads %q", name, got, env)
+		}
+	}
+	if config.DefaultIdleLock != ui.DefaultIdleLock {
+		t.Errorf("config.DefaultIdleLock = %v; ui.DefaultIdleLock = %v", config.DefaultIdleLock, ui.DefaultIdleLock)
+	}
+}
+
+func TestConfigCommand(t *testing.T) {
+	file := configFile(t, "server = \"https://file.example\"\nreader = \"File Reader 00\"\nidle-lock = \"10m\"\nsmartcard-ca = \"sc.pem\"\n")
+	t.Setenv("SCR_CONFIG", file)
+	t.Setenv("SCR_SERVER", "")
+	t.Setenv("SCR_CA", "")
+	t.Setenv("SCR_READER", "Env Reader 01")
+	t.Setenv("SCR_IDLE_LOCK", "")
+	t.Setenv("SCR_SMARTCARD_CA", "")
+
+	code, out, stderr := runScr(t, "config", "--idle-lock", "90s")
+	scPath := filepath.Join(filepath.Dir(file), "sc.pem") // beside the file
+	w := len(scPath)                                      // the longest value
+	want := fmt.Sprintf("server        %-*s  file %s\n", w, "https://file.example", file) +
+		fmt.Sprintf("ca            %-*s  default\n", w, "(not set)") +
+		fmt.Sprintf("reader        %-*s  environment SCR_READER\n", w, "Env Reader 01") +
+		fmt.Sprintf("idle-lock     %-*s  flag --idle-lock\n", w, "1m30s") +
+		fmt.Sprintf("smartcard-ca  %s  file %s\n", scPath, file) +
+		"\nconfiguration file " + file + " (named by SCR_CONFIG, read)\n"
+	if code != 0 || stderr != "" || out != want {
+		t.Fatalf("scr config = %d, %q\n%s\nwant\n%s", code, stderr, out, want)
+	}
+
+	code, out, _ = runScr(t, "config", "--json")
+	var got configJSON
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil {
+		t.Fatalf("scr config --json = %d, %v:\n%s", code, err, out)
+	}
+	if got.File != file || !got.FileFound || len(got.Settings) != len(config.Keys) ||
+		got.Settings["server"] != (configSetting{"https://file.example", "file " + file}) ||
+		got.Settings["ca"] != (configSetting{"", "default"}) ||
+		got.Settings["reader"] != (configSetting{"Env Reader 01", "environment SCR_READER"}) ||
+		got.Settings["idle-lock"] != (configSetting{"10m", "file " + file}) {
+		t.Fatalf("scr config --json:\n%s", out)
+	}
+}
+
+func TestConfigCommandErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name, file string
+		args       []string
+		stderr     string
+	}{
+		{"unknown key", "idle_lock = \"5m\"\n", nil, `line 1: unknown key "idle_lock" (the keys are server, ca, reader, idle-lock, smartcard-ca)`},
+		{"malformed", "server = \"https://x.example\n", nil, "line 1: "},
+		{"bad duration", "idle-lock = \"5\"\n", nil, `idle-lock in `},
+		{"unknown flag", "", []string{"--demo"}, "scr config: flag provided but not defined: -demo"},
+		{"stray argument", "", []string{"server"}, `scr config: unexpected argument "server"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SCR_CONFIG", configFile(t, tt.file))
+			t.Setenv("SCR_IDLE_LOCK", "")
+			code, out, stderr := runScr(t, append([]string{"config"}, tt.args...)...)
+			if code != 2 || out != "" || !strings.Contains(stderr, tt.stderr) || strings.Count(stderr, "\n") != 1 ||
+				!strings.HasPrefix(stderr, "scr config: ") {
+				t.Fatalf("= %d, %q, %q; want 2 and one line containing %q", code, out, stderr, tt.stderr)
 			}
 		})
 	}

@@ -7,17 +7,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/charmbracelet/x/term"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/config"
 	"github.com/scrterm/scr/internal/demo"
 	"github.com/scrterm/scr/ui"
 )
 
-// The environment variables the viewer reads; a flag wins over each.
+// The environment variables of the viewer's settings, as internal/config
+// names them (TestEnvNames checks).
 const (
 	envServer   = "SCR_SERVER"
 	envCA       = "SCR_CA"
@@ -25,7 +27,8 @@ const (
 	envIdleLock = "SCR_IDLE_LOCK"
 )
 
-// viewerConfig is the viewer's configuration, from flags and environment.
+// viewerConfig is the viewer's configuration, from flags, the environment
+// and the configuration file (internal/config).
 type viewerConfig struct {
 	server   string
 	ca       string
@@ -44,17 +47,17 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// parseViewer reads the viewer's flags, then the environment for each flag
-// not given. It returns flag.ErrHelp for -h and --help, and a *usageError
-// for anything wrong.
+// parseViewer reads the viewer's flags, then for each setting not given
+// the environment, then the configuration file (at SCR_CONFIG, else the
+// system-wide one). It returns flag.ErrHelp for -h and --help, and a
+// *usageError for anything wrong.
 func parseViewer(args []string, getenv func(string) string) (viewerConfig, error) {
 	var cfg viewerConfig
 	fs := flag.NewFlagSet("scr", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported by the caller, on one line
-	fs.StringVar(&cfg.server, "server", "", "")
-	fs.StringVar(&cfg.ca, "ca", "", "")
-	fs.StringVar(&cfg.reader, "reader", "", "")
-	idle := fs.String("idle-lock", "", "")
+	for _, name := range []string{config.Server, config.CA, config.Reader, config.IdleLock} {
+		fs.String(name, "", "")
+	}
 	fs.BoolVar(&cfg.demo, "demo", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -65,47 +68,44 @@ func parseViewer(args []string, getenv func(string) string) (viewerConfig, error
 	if fs.NArg() > 0 {
 		return cfg, usagef("scr: unexpected argument %q", fs.Arg(0))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	flags := setFlags(fs, "demo")
 
 	if cfg.demo {
 		// The demo runs its own sandbox and card: a server, CA or reader
-		// given with it is a mistake, while one in the environment is
-		// simply not for the demo.
-		for _, name := range []string{"server", "ca", "reader"} {
-			if set[name] {
+		// given with it is a mistake, while one in the environment or the
+		// configuration file is simply not for the demo.
+		for _, name := range []string{config.Server, config.CA, config.Reader} {
+			if _, ok := flags[name]; ok {
 				return cfg, usagef("scr: --demo runs its own sandbox and demo card; it cannot be used with --%s", name)
 			}
 		}
-	} else {
-		if !set["server"] {
-			cfg.server = getenv(envServer)
-		}
-		if !set["ca"] {
-			cfg.ca = getenv(envCA)
-		}
-		if !set["reader"] {
-			cfg.reader = getenv(envReader)
-		}
 	}
-
-	source := "--idle-lock"
-	if !set["idle-lock"] {
-		*idle, source = getenv(envIdleLock), envIdleLock
+	res, err := config.Load(flags, getenv)
+	if err != nil {
+		return cfg, usagef("scr: %v", err)
 	}
-	cfg.idleLock = ui.DefaultIdleLock
-	if *idle != "" {
-		d, err := time.ParseDuration(strings.TrimSpace(*idle))
-		if err != nil || d <= 0 {
-			return cfg, usagef("scr: %s %q is not a duration such as 5m or 90s", source, *idle)
-		}
-		cfg.idleLock = d
+	cfg.idleLock = res.IdleLock
+	if cfg.demo {
+		return cfg, nil
 	}
-
-	if !cfg.demo && cfg.server == "" {
-		return cfg, usagef("scr: no server: give --server URL or set %s (or try scr --demo)", envServer)
+	cfg.server, cfg.ca, cfg.reader = res.Server, res.CA, res.Reader
+	if cfg.server == "" {
+		return cfg, usagef("scr: no server: give --server URL, set %s, or set server in %s (or try scr --demo)",
+			config.Env(config.Server), res.File)
 	}
 	return cfg, nil
+}
+
+// setFlags returns the flags given on the command line, by name, with their
+// text, leaving out those named in except.
+func setFlags(fs *flag.FlagSet, except ...string) map[string]string {
+	set := map[string]string{}
+	fs.Visit(func(f *flag.Flag) {
+		if !slices.Contains(except, f.Name) {
+			set[f.Name] = f.Value.String()
+		}
+	})
+	return set
 }
 
 // runViewer runs the record viewer on the terminal.

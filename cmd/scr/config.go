@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/scrterm/scr/cmd/scr/internal/help"
+	"github.com/scrterm/scr/internal/config"
+)
+
+// configSetting is one line of `scr config --json`.
+type configSetting struct {
+	Value  string `json:"value"`
+	Source string `json:"source"`
+}
+
+// configJSON is `scr config --json`.
+type configJSON struct {
+	File      string                   `json:"file"`
+	FileFound bool                     `json:"file_found"`
+	Settings  map[string]configSetting `json:"settings"`
+}
+
+// runConfig is `scr config`: every setting's effective value and where it
+// came from. It takes the settings' flags too, to show what a command line
+// would do. Exit status 2 for a mistake in the flags, the environment or the
+// configuration file.
+//
+// Every setting today is a URL, a file's path, a reader's name or a
+// duration: nothing secret. A secret added later (a proxy password, say)
+// must be shown as set or not set, never its value.
+func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scr config", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, k := range config.Keys {
+		fs.String(k.Name, "", "")
+	}
+	asJSON := fs.Bool("json", false, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			t, _ := help.Lookup("config")
+			fmt.Fprint(stdout, help.Text(t))
+			return 0
+		}
+		fmt.Fprintf(stderr, "scr config: %v\n", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "scr config: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	res, err := config.Load(setFlags(fs, "json"), getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "scr config: %v\n", err)
+		return 2
+	}
+
+	if *asJSON {
+		out := configJSON{File: res.File, FileFound: res.FileFound, Settings: map[string]configSetting{}}
+		for _, k := range config.Keys {
+			out.Settings[k.Name] = configSetting{Value: res.Get(k.Name), Source: res.Sources[k.Name].String()}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(out)
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, k := range config.Keys {
+		v := res.Get(k.Name)
+		if v == "" {
+			v = "(not set)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Name, v, res.Sources[k.Name])
+	}
+	_ = tw.Flush()
+	how := "read"
+	if !res.FileFound {
+		how = "not there"
+	}
+	if getenv(config.EnvConfig) != "" {
+		how = "named by " + config.EnvConfig + ", " + how
+	}
+	fmt.Fprintf(stdout, "\nconfiguration file %s (%s)\n", res.File, how)
+	return 0
+}
+
+// runConfigCommand is runConfig with the process's environment.
+func runConfigCommand(args []string, stdout, stderr io.Writer) int {
+	return runConfig(args, os.Getenv, stdout, stderr)
+}

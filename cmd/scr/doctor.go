@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+
+	"github.com/scrterm/scr/internal/config"
+	"github.com/scrterm/scr/internal/doctor"
+	"github.com/scrterm/scr/smartcard"
+	"github.com/scrterm/scr/ui"
+)
+
+
+const doctorUsage = `Usage: scr doctor [--server URL] [--ca FILE] [--reader NAME] [--smartcard-ca FILE]
+                  [--json] [--pin-stdin | --no-signin]
+       scr doctor --watch [--reader NAME]
+
+Checks, step by step, why a smartcard does or does not get its holder into the
+Summary Care Record: the PC/SC service, the readers, the card, its PIV
+application, its certificate (holder, dates, chain to the smartcard CA), the PIN
+tries left, the server (TLS, clock) and, given the passcode, the sign-in and what
+each role may do. No patient data is read. Exit status 1 if a check FAILs.
+
+  --server URL          SCR_SERVER        the API server (without it the server checks are skipped)
+  --ca FILE             SCR_CA            PEM CA certificates to trust besides the system's
+  --reader NAME         SCR_READER        check the card in this reader (default: the first with a card)
+  --smartcard-ca FILE   SCR_SMARTCARD_CA  PEM certificate of the CA that issues the cards
+  --json                print JSON, for a support ticket
+  --pin-stdin           read the passcode from standard input, for the sign-in check
+  --no-signin           do not ask for the passcode: no sign-in check
+  --watch               print each reader and card event as it happens, until Ctrl-C
+`
+
+// doctorConfig is `scr doctor`'s configuration, from flags and environment.
+type doctorConfig struct {
+	server, ca, reader, smartcardCA string
+	json, watch, pinStdin, noSignIn bool
+}
+
+// parseDoctor reads the flags, then the environment for each flag not given.
+func parseDoctor(args []string, getenv func(string) string) (doctorConfig, error) {
+	var cfg doctorConfig
+	fs := flag.NewFlagSet("scr doctor", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&cfg.server, "server", "", "")
+	fs.StringVar(&cfg.ca, "ca", "", "")
+	fs.StringVar(&cfg.reader, "reader", "", "")
+	fs.StringVar(&cfg.smartcardCA, "smartcard-ca", "", "")
+	fs.BoolVar(&cfg.json, "json", false, "")
+	fs.BoolVar(&cfg.watch, "watch", false, "")
+	fs.BoolVar(&cfg.pinStdin, "pin-stdin", false, "")
+	fs.BoolVar(&cfg.noSignIn, "no-signin", false, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, usagef("scr doctor: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return cfg, usagef("scr doctor: unexpected argument %q", fs.Arg(0))
+	}
+	// The settings as the viewer resolves them: flag, then environment,
+	// then the system-wide configuration file.
+	res, err := config.Load(setFlags(fs, "json", "watch", "pin-stdin", "no-signin"), getenv)
+	if err != nil {
+		return cfg, usagef("scr doctor: %v", err)
+	}
+	cfg.server, cfg.ca, cfg.reader, cfg.smartcardCA = res.Server, res.CA, res.Reader, res.SmartcardCA
+	switch {
+	case cfg.pinStdin && cfg.noSignIn:
+		return cfg, usagef("scr doctor: --pin-stdin and --no-signin cannot be used together")
+	case cfg.watch && (cfg.json || cfg.pinStdin || cfg.noSignIn):
+		return cfg, usagef("scr doctor: --watch prints events as they happen; it takes --reader only")
+	}
+	return cfg, nil
+}
+
+// runDoctor is `scr doctor`: exit status 0 if no check failed, 1 if one did,
+// 2 for a mistake in the command line.
+func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseDoctor(args, os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, doctorUsage)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if cfg.watch {
+		return watchCards(ctx, cfg.reader, stdout, stderr)
+	}
+
+	opts := doctor.Options{Service: doctor.PCSC, Reader: cfg.reader}
+	if cfg.smartcardCA != "" {
+		if opts.SmartcardCA, err = readCerts(cfg.smartcardCA); err != nil {
+			fmt.Fprintln(stderr, "scr doctor: --smartcard-ca:", err)
+			return 2
+		}
+		opts.SmartcardCAFile = cfg.smartcardCA
+	}
+	if cfg.server != "" {
+		srv, err := doctor.NewServer(cfg.server, cfg.ca)
+		if err != nil {
+			fmt.Fprintln(stderr, "scr doctor:", err)
+			return 2
+		}
+		opts.Server = srv
+	}
+	opts.Passcode, opts.NoSignIn = passcodeSource(ctx, cfg, os.Stdin, stderr)
+
+	emit := func(c doctor.Check) { fmt.Fprint(stdout, c.Line()) }
+	if cfg.json {
+		emit = nil
+	}
+	report := doctor.Run(ctx, opts, emit)
+	if cfg.json {
+		_ = report.WriteJSON(stdout)
+	} else {
+		fmt.Fprintln(stdout, report.Summary())
+	}
+	if !report.OK() {
+		return 1
+	}
+	return 0
+}
+
+// passcodeSource says where the sign-in's passcode comes from: standard
+// input with --pin-stdin, else a prompt when standard input is a terminal.
+// The passcode is read only when the sign-in is about to run.
+func passcodeSource(ctx context.Context, cfg doctorConfig, stdin *os.File, prompt io.Writer) (func() ([]byte, error), string) {
+	switch {
+	case cfg.noSignIn:
+		return nil, "not asked for (--no-signin)"
+	case cfg.pinStdin:
+		return func() ([]byte, error) { return readPINLine(stdin) }, "no passcode on standard input"
+	case term.IsTerminal(stdin.Fd()):
+		return func() ([]byte, error) { return promptPIN(ctx, stdin, prompt) }, "no passcode typed"
+	}
+	return nil, "no passcode: standard input is not a terminal (give it with --pin-stdin)"
+}
+
+// promptPIN asks for the passcode on the terminal, without echo. Ctrl-C
+// (ctx ending) gives up at once and puts the terminal's echo back.
+func promptPIN(ctx context.Context, tty *os.File, prompt io.Writer) ([]byte, error) {
+	state, err := term.GetState(tty.Fd())
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprint(prompt, "Passcode, to check the sign-in (not shown; Enter to skip): ")
+	type read struct {
+		pin []byte
+		err error
+	}
+	got := make(chan read, 1)
+	go func() {
+		pin, err := term.ReadPassword(tty.Fd())
+		got <- read{pin, err}
+	}()
+	select {
+	case r := <-got:
+		fmt.Fprintln(prompt)
+		return r.pin, r.err
+	case <-ctx.Done():
+		_ = term.Restore(tty.Fd(), state)
+		fmt.Fprintln(prompt)
+		return nil, ctx.Err()
+	}
+}
+
+// maxPINLine bounds what is read for the passcode: a PIN is 8 digits at most.
+const maxPINLine = 64
+
+// readPINLine reads the first line of r, without its line end.
+func readPINLine(r io.Reader) ([]byte, error) {
+	br := bufio.NewReaderSize(io.LimitReader(r, maxPINLine), maxPINLine)
+	line, err := br.ReadSlice('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		clear(line)
+		return nil, err
+	}
+	pin := []byte(strings.TrimRight(string(line), "\r\n"))
+	clear(line)
+	return pin, nil
+}
+
+// readCerts reads every PEM certificate in path (a CA bundle may hold
+// several).
+func readCerts(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		if block, data = pem.Decode(data); block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return certs, nil
+}
+
+// watchCards is `scr doctor --watch`: a line per reader and card event until
+// ctx ends (Ctrl-C).
+func watchCards(ctx context.Context, reader string, stdout, stderr io.Writer) int {
+	events, err := smartcard.Watch(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, ui.Explain(err))
+		return 1
+	}
+	fmt.Fprintln(stderr, "Watching the card readers: insert and remove cards, plug readers in and out. Ctrl-C stops.")
+	only := make(chan smartcard.Event)
+	go func() {
+		defer close(only)
+		for ev := range events {
+			if reader != "" && ev.Reader != "" && ev.Reader != reader {
+				continue
+			}
+			select {
+			case only <- ev:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	if err := doctor.Watch(ctx, only, stdout, time.Now); err != nil {
+		fmt.Fprintln(stderr, "scr doctor:", err)
+		return 1
+	}
+	return 0
+}

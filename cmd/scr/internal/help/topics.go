@@ -1,0 +1,182 @@
+// Package help holds scr's help text, in one place: `scr help TOPIC` prints a
+// topic as plain text and cmd/scr/internal/mangen writes every topic into the
+// man page docs/scr.1.
+//
+// A topic's Body is paragraphs separated by blank lines, in three kinds:
+// text, wrapped to the terminal; a list, whose every line is "term<TAB>what
+// it means"; and an example, whose every line starts with four spaces, kept
+// as it is.
+package help
+
+import "slices"
+
+// Topic is one subject of `scr help`.
+type Topic struct {
+	Name     string
+	Summary  string   // what it is, in one line of a few words
+	Synopsis []string // the command lines, if the topic is a command
+	Body     string
+}
+
+// Topics are every topic, in the order `scr help` lists them and the man
+// page prints them.
+var Topics = []Topic{
+	{
+		Name:     "viewer",
+		Summary:  "view Summary Care Records with a smartcard",
+		Synopsis: []string{"scr [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION]"},
+		Body: `Insert your smartcard, type your passcode and pick your role, then type or scan an NHS number (spaces and dashes are fine; the check digit is checked as you type), or press ctrl+f to search by name, date of birth, gender and postcode. The patient's summary follows: allergies first, then acute, repeat and discontinued medication, then every other section the GP included. An opted-out record is never shown; emergency access (roles with B0168 only) sends the privacy alert before anything is shown. Pulling the card out wipes the screen and ends the session.
+
+--server URL	the API server, https://... (http:// for a loopback address only); required
+--ca FILE	PEM CA certificates to trust besides the system's
+--reader NAME	use this card reader only (default: the first reader with a card in it)
+--idle-lock DURATION	lock the screen after this long without a key, such as 90s or 10m (default 5m)
+
+Each setting can also come from the environment or the configuration file: a flag wins over its variable, which wins over the file (scr help config).
+
+The viewer needs a terminal. With no server configured, a flag it cannot use, a configuration file it cannot read, or its input or output redirected, it says why on one line and exits with status 2. Status 1 means it could not run, or stopped after an internal error having cleared the screen and signed out. It writes nothing to disk: no settings, history, cache or log, and nothing in the home directory. q quits, leaving nothing of the record on the screen or in the terminal's scrollback.`,
+	},
+	{
+		Name:     "card",
+		Summary:  "the readers, the card, its holder and PIN tries left",
+		Synopsis: []string{"scr card [--json] [--demo]"},
+		Body: `Reads every reader's card without spending a PIN try and without undoing another program's login: the ATR, the holder's name and 12-digit NHS user ID from the PIV Authentication certificate (slot 9A), the certificate's issuer and expiry, and the PIN tries left. The PIN is never asked for and nothing is written to disk.
+
+--json	print the same as JSON, for a support ticket
+--demo	read the built-in demo card in-process instead of a reader (sandbox only)
+
+Exit status 1 means no smart card service or no reader, with the reason on the first line.`,
+	},
+	{
+		Name:    "doctor",
+		Summary: "check card access step by step, for support staff",
+		Synopsis: []string{
+			"scr doctor [--server URL] [--ca FILE] [--reader NAME] [--smartcard-ca FILE] [--json] [--watch] [--pin-stdin] [--no-signin]",
+		},
+		Body: `Checks card access step by step: the PC/SC service, the readers, the card, its PIV application, the certificate and its chain to the smartcard CA, the PIN tries left, the server's TLS and clock, then the sign-in and the roles. Each step is PASS, WARN, FAIL, or SKIP when an earlier step failed, with what was found and, for WARN and FAIL, what to do. No patient data is read, and the passcode is never printed. Exit status 1 on any FAIL.
+
+--server URL	the API server (without it the server checks are skipped)
+--ca FILE	PEM CA certificates to trust besides the system's
+--reader NAME	check the card in this reader (default: the first with a card)
+--smartcard-ca FILE	PEM certificate of the CA that issues the cards, to check the card's chain
+--json	print the report as JSON, for a support ticket
+--watch	print each reader and card event as it happens, until ctrl+c
+--pin-stdin	read the passcode from standard input, for the sign-in check
+--no-signin	do not ask for the passcode: no sign-in check
+
+The settings' variables are the viewer's, and SCR_SMARTCARD_CA for --smartcard-ca (scr help environment).`,
+	},
+	{
+		Name:     "config",
+		Summary:  "the settings, where each comes from, the configuration file",
+		Synopsis: []string{"scr config [--json] [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION] [--smartcard-ca FILE]"},
+		Body: `Each setting is taken from the first of these that sets it: a flag on the command line, its environment variable, the configuration file, else its default. scr config prints every setting's effective value and where it came from, one per line; --json prints the same as JSON. It takes the same flags, to show what a command line would do.
+
+The configuration file is one file for the whole computer, which an administrator writes and can make read-only:
+
+/etc/scr/config.toml	on Linux and macOS
+%ProgramData%\scr\config.toml	on Windows (C:\ProgramData\scr\config.toml when ProgramData is not set)
+SCR_CONFIG	names another file instead, for tests and for administrators who deploy it elsewhere; the file it names must exist
+
+It is TOML, with these keys, each a string in quotes:
+
+server	the API server, such as "https://int.api.service.nhs.uk"
+ca	PEM CA certificates to trust besides the system's
+reader	the one card reader to use
+idle-lock	lock the screen after this long without a key, such as "10m"
+smartcard-ca	the smartcard CA's certificate, for scr doctor
+
+For example:
+
+    server = "https://int.api.service.nhs.uk"
+    ca = "nhs-ca.pem"
+    idle-lock = "2m"
+
+A relative path in the file is relative to the file's directory. A missing file at the usual place is fine; an unreadable or malformed file, or a key scr does not know, is an error on one line naming the file, the line and the key, and scr exits with status 2: a typo is never ignored in silence. scr never writes the file, reads no settings from the home directory and writes nothing there.`,
+	},
+	{
+		Name:     "demo",
+		Summary:  "the whole journey with no reader, no pcscd and no network",
+		Synopsis: []string{"scr --demo [--idle-lock DURATION]", "scr card --demo"},
+		Body: `scr --demo runs the sandbox on 127.0.0.1, over HTTPS with a CA made afresh and held in memory, and the demo card (Priya SHARMA, a community pharmacist) in a built-in reader, all in one process. The passcode is 123456. Try the NHS numbers 9000000009 (the NHS's published example), 9000000017 (allergies and medication), 9000000025 (sensitive), 9000000041 (opted out) and 9000000106 (superseded).
+
+F2 pulls the demo card out, which wipes the screen and ends the session as pulling a real card does, and puts it back. The audit trail goes when scr exits. --demo cannot be given with --server, --ca or --reader, and ignores those settings in the environment and the configuration file.`,
+	},
+	{
+		Name:    "keys",
+		Summary: "the viewer's keys",
+		Body: `On every screen:
+
+q, ctrl+c	quit, leaving nothing of the record on screen (ctrl+c also while typing)
+?	show the keys of this screen
+ctrl+r	switch role, without the card
+ctrl+l	lock the screen now; the passcode brings it back
+ctrl+o	sign out
+F2	pull out or put back the demo card (scr --demo only)
+
+Lists and the summary:
+
+up, k / down, j	move up or down
+pgup, b / pgdown, space, f	a page up or down
+home, g / end, G	to the top or the bottom
+enter	choose, look up, search or open
+
+Finding a patient:
+
+ctrl+f	search by family name, given name, date of birth, gender and postcode
+tab, down / shift+tab, up	the next or previous field of the search
+esc	back
+
+Permission to view:
+
+p	the patient gave permission
+e	emergency access (roles with B0168 only): choose the reason; the privacy alert is sent before anything is shown
+d, esc	the patient declined: nothing is shown
+
+The summary:
+
+tab, ]	the next section
+shift+tab, [	the previous section
+a	to allergies
+m	to medication
+n	another patient
+
+The audit screen (privacy officers):
+
+p	who accessed a patient's record
+o	the organisation's alerts
+e	emergency accesses only, or every alert
+s	sort by the next column
+r	reverse the order
+x	export the report to a file
+y	write the file (any other key cancels)
+
+The keys are ones Windows Terminal and conhost deliver: no alt chords.`,
+	},
+	{
+		Name:    "environment",
+		Summary: "the environment variables scr reads",
+		Body: `A flag wins over its variable; a variable wins over the configuration file (scr help config).
+
+SCR_SERVER	the API server (--server)
+SCR_CA	PEM CA certificates to trust besides the system's (--ca)
+SCR_READER	the one card reader to use (--reader)
+SCR_IDLE_LOCK	lock the screen after this long without a key (--idle-lock)
+SCR_SMARTCARD_CA	the smartcard CA's certificate, for scr doctor (--smartcard-ca)
+SCR_CONFIG	the configuration file to read instead of the system-wide one
+ProgramData	Windows: the folder holding scr\config.toml
+HTTPS_PROXY, NO_PROXY	the proxy to reach the server through
+NO_COLOR	no colour; the words say everything the colours do
+
+An empty variable counts as not set.`,
+	},
+}
+
+// Lookup returns the topic called name.
+func Lookup(name string) (Topic, bool) {
+	i := slices.IndexFunc(Topics, func(t Topic) bool { return t.Name == name })
+	if i < 0 {
+		return Topic{}, false
+	}
+	return Topics[i], true
+}

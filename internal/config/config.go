@@ -1,0 +1,334 @@
+// Package config resolves scr's settings from, in order, the command line's
+// flags, the environment and one system-wide file an administrator can lock:
+// /etc/scr/config.toml (Linux, macOS) or %ProgramData%\scr\config.toml
+// (Windows), or the file named by SCR_CONFIG. Each key is taken from the first
+// of those that sets it, else its default, and each resolved setting says
+// where it came from.
+//
+// The package only reads. scr never writes the file, and nothing is read from
+// or written to the user's home directory: on a shared counter terminal the
+// settings are the administrator's and the user's own flags or environment.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// The names of the keys: the same in the file and as flags (--server, …).
+const (
+	Server      = "server"
+	CA          = "ca"
+	Reader      = "reader"
+	IdleLock    = "idle-lock"
+	SmartcardCA = "smartcard-ca"
+)
+
+// EnvConfig names the environment variable that overrides the file's
+// location, for tests and for administrators who deploy it elsewhere.
+const EnvConfig = "SCR_CONFIG"
+
+// DefaultIdleLock is the idle-lock default; cmd/scr checks that it is the
+// viewer's.
+const DefaultIdleLock = 5 * time.Minute
+
+// Key is one setting: its name (the flag and the file's key), its environment
+// variable and what it means.
+type Key struct {
+	Name, Env, Meaning string
+}
+
+// Keys are every setting, in the order they are shown.
+var Keys = []Key{
+	{Server, "SCR_SERVER", "the API server, https://… (http:// for a loopback address only)"},
+	{CA, "SCR_CA", "PEM CA certificates to trust besides the system's"},
+	{Reader, "SCR_READER", "use this card reader only (default: the first with a card)"},
+	{IdleLock, "SCR_IDLE_LOCK", "lock the screen after this long without a key (default 5m)"},
+	{SmartcardCA, "SCR_SMARTCARD_CA", "PEM certificate of the smartcard CA, for scr doctor's chain check"},
+}
+
+// Env returns the environment variable of the key name, or "".
+func Env(name string) string {
+	for _, k := range Keys {
+		if k.Name == name {
+			return k.Env
+		}
+	}
+	return ""
+}
+
+// Settings are the effective settings. Empty strings are unset.
+type Settings struct {
+	Server      string
+	CA          string
+	Reader      string
+	IdleLock    time.Duration
+	SmartcardCA string
+}
+
+// Get returns the setting of the key name as text, as `scr config` shows it;
+// an unset string is "".
+func (s Settings) Get(name string) string {
+	switch name {
+	case Server:
+		return s.Server
+	case CA:
+		return s.CA
+	case Reader:
+		return s.Reader
+	case IdleLock:
+		return FormatDuration(s.IdleLock)
+	case SmartcardCA:
+		return s.SmartcardCA
+	}
+	return ""
+}
+
+// SourceKind is where a setting came from.
+type SourceKind int
+
+// The sources, in the order they are looked at.
+const (
+	Default SourceKind = iota
+	Flag
+	Environment
+	File
+)
+
+// Source is where one setting came from: "flag --server", "environment
+// SCR_SERVER", "file /etc/scr/config.toml" or "default".
+type Source struct {
+	Kind SourceKind
+	// Name is the flag (with its dashes), the variable or the file's path.
+	Name string
+}
+
+func (s Source) String() string {
+	switch s.Kind {
+	case Flag:
+		return "flag " + s.Name
+	case Environment:
+		return "environment " + s.Name
+	case File:
+		return "file " + s.Name
+	}
+	return "default"
+}
+
+// Resolved is the effective settings, where each came from, and the file
+// that was looked at.
+type Resolved struct {
+	Settings
+	// Sources holds every key's source, by name.
+	Sources map[string]Source
+	// File is the configuration file's path; FileFound says whether it
+	// exists (a missing file at the default location is not an error).
+	File      string
+	FileFound bool
+}
+
+// Path returns the configuration file's location: SCR_CONFIG if set, else the
+// system-wide file for goos (runtime.GOOS in use). On Windows it is under
+// %ProgramData%, which falls back to C:\ProgramData.
+func Path(getenv func(string) string, goos string) string {
+	if p := getenv(EnvConfig); p != "" {
+		return p
+	}
+	if goos == "windows" {
+		pd := strings.TrimRight(getenv("ProgramData"), `\/`)
+		if pd == "" {
+			pd = `C:\ProgramData`
+		}
+		return pd + `\scr\config.toml`
+	}
+	return "/etc/scr/config.toml"
+}
+
+// Load is Resolve with the file at Path: what scr's commands call.
+func Load(flags map[string]string, getenv func(string) string) (Resolved, error) {
+	path := Path(getenv, runtime.GOOS)
+	return Resolve(flags, getenv, path, getenv(EnvConfig) != "")
+}
+
+// fileKeys is the file's schema. Unknown keys are an error: a typo must not
+// be ignored in silence.
+type fileKeys struct {
+	Server      *string `toml:"server"`
+	CA          *string `toml:"ca"`
+	Reader      *string `toml:"reader"`
+	IdleLock    *string `toml:"idle-lock"`
+	SmartcardCA *string `toml:"smartcard-ca"`
+}
+
+// Resolve works out the effective settings. flags holds the flags given on
+// the command line, by key name, with their text as typed; getenv reads the
+// environment; path is the configuration file. A missing file is no error
+// unless explicit (it was named by SCR_CONFIG, where a missing file is most
+// likely a typo); an unreadable or malformed file, an unknown key in it, or
+// an idle lock that is not a positive duration, is. Every error is one line
+// naming where the mistake is.
+func Resolve(flags map[string]string, getenv func(string) string, path string, explicit bool) (Resolved, error) {
+	r := Resolved{Sources: map[string]Source{}, File: path}
+	for name := range flags {
+		if Env(name) == "" {
+			return r, fmt.Errorf("--%s is not a setting", name)
+		}
+	}
+	file, found, err := readFile(path, explicit)
+	if err != nil {
+		return r, err
+	}
+	r.FileFound = found
+
+	for _, k := range Keys {
+		var value string
+		var src Source
+		if v, ok := flags[k.Name]; ok {
+			value, src = v, Source{Flag, "--" + k.Name}
+		} else if v := getenv(k.Env); v != "" {
+			value, src = v, Source{Environment, k.Env}
+		} else if v := file[k.Name]; v != "" {
+			value, src = v, Source{File, path}
+		}
+		r.Sources[k.Name] = src
+		switch k.Name {
+		case Server:
+			r.Server = value
+		case CA:
+			r.CA = fileRelative(value, src, path)
+		case Reader:
+			r.Reader = value
+		case SmartcardCA:
+			r.SmartcardCA = fileRelative(value, src, path)
+		case IdleLock:
+			r.IdleLock = DefaultIdleLock
+			if strings.TrimSpace(value) == "" {
+				break // as before the file: --idle-lock "" is the default
+			}
+			d, err := time.ParseDuration(strings.TrimSpace(value))
+			if err != nil || d <= 0 {
+				return r, durationError(src, value)
+			}
+			r.IdleLock = d
+		}
+	}
+	return r, nil
+}
+
+func durationError(src Source, value string) error {
+	const want = "is not a duration such as 5m or 90s"
+	switch src.Kind {
+	case Flag, Environment:
+		return fmt.Errorf("%s %q %s", src.Name, value, want)
+	}
+	return fmt.Errorf("%s in %s: %q %s", IdleLock, src.Name, value, want)
+}
+
+// fileRelative resolves a relative path given in the file against the
+// file's directory, so that it means the same wherever scr is started.
+// Paths from flags and the environment are the user's, relative to where
+// they are.
+func fileRelative(value string, src Source, path string) string {
+	if src.Kind != File || value == "" || isAbs(value) {
+		return value
+	}
+	return filepath.Join(filepath.Dir(path), value)
+}
+
+// isAbs is filepath.IsAbs, and also takes a Windows drive or UNC path as
+// absolute on every system, so that a file written for Windows reads the same
+// in the tests.
+func isAbs(p string) bool {
+	if filepath.IsAbs(p) || strings.HasPrefix(p, `\\`) {
+		return true
+	}
+	return len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/')
+}
+
+// readFile reads and strictly decodes the configuration file into its keys'
+// values. found is false for a missing file.
+func readFile(path string, explicit bool) (values map[string]string, found bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if explicit {
+			return nil, false, fmt.Errorf("the configuration file %s named by %s does not exist", path, EnvConfig)
+		}
+		return nil, false, nil
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, false, fmt.Errorf("cannot read the configuration file %s: %v", path, err)
+	}
+
+	// Windows' Notepad may begin the file with a byte order mark.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	var f fileKeys
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, true, decodeError(path, err)
+	}
+	values = map[string]string{}
+	for name, v := range map[string]*string{
+		Server: f.Server, CA: f.CA, Reader: f.Reader, IdleLock: f.IdleLock, SmartcardCA: f.SmartcardCA,
+	} {
+		if v != nil {
+			values[name] = *v
+		}
+	}
+	return values, true, nil
+}
+
+// decodeError turns go-toml's error into one line naming the file, the line
+// and, for an unknown key, the key and the keys there are.
+func decodeError(path string, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) && len(strict.Errors) > 0 {
+		e := strict.Errors[0]
+		row, _ := e.Position()
+		names := make([]string, len(Keys))
+		for i, k := range Keys {
+			names[i] = k.Name
+		}
+		return fmt.Errorf("%s line %d: unknown key %q (the keys are %s)",
+			path, row, strings.Join(e.Key(), "."), strings.Join(names, ", "))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		msg := strings.TrimPrefix(de.Error(), "toml: ")
+		if k := de.Key(); len(k) > 0 {
+			if strings.HasPrefix(msg, "cannot decode TOML ") {
+				return fmt.Errorf("%s line %d: %s must be a string in quotes", path, row, strings.Join(k, "."))
+			}
+			return fmt.Errorf("%s line %d: %s: %s", path, row, strings.Join(k, "."), oneLine(msg))
+		}
+		return fmt.Errorf("%s line %d: %s", path, row, oneLine(msg))
+	}
+	return fmt.Errorf("%s: %s", path, oneLine(strings.TrimPrefix(err.Error(), "toml: ")))
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// FormatDuration writes d as it would be typed: 5m, 90s, 1h30m.
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

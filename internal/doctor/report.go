@@ -1,0 +1,123 @@
+package doctor
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Status is the verdict of one check.
+type Status string
+
+const (
+	Pass Status = "PASS"
+	Warn Status = "WARN" // works, but will stop working or needs a look
+	Fail Status = "FAIL" // this is why the card does not get the user in
+	Skip Status = "SKIP" // could not be checked because an earlier check failed
+)
+
+// Check is one line of the checklist. Advice says what to do; it is set for
+// every WARN and FAIL.
+type Check struct {
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	Detail string `json:"detail"`
+	Advice string `json:"advice"`
+}
+
+// Report is the checklist, in the order the checks ran.
+type Report struct {
+	Checks []Check
+}
+
+// OK reports whether no check failed.
+func (r Report) OK() bool {
+	for _, c := range r.Checks {
+		if c.Status == Fail {
+			return false
+		}
+	}
+	return true
+}
+
+// Find returns the first check named name.
+func (r Report) Find(name string) (Check, bool) {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Check{}, false
+}
+
+// nameWidth pads check names in the text form so that details line up.
+const nameWidth = 12
+
+// Line is the text form of one check: the status, the name and what was
+// found, then, indented on the next line, what to do.
+func (c Check) Line() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-4s  %-*s %s\n", c.Status, nameWidth, c.Name, c.Detail)
+	if c.Advice != "" {
+		fmt.Fprintf(&b, "%*s→ %s\n", 6+nameWidth+1, "", c.Advice)
+	}
+	return b.String()
+}
+
+// WriteText writes the checklist, one check a line (two with advice), and a
+// last line with the verdict.
+func (r Report) WriteText(w io.Writer) error {
+	for _, c := range r.Checks {
+		if _, err := io.WriteString(w, c.Line()); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, r.Summary()+"\n")
+	return err
+}
+
+// Summary is the verdict line: how many checks failed or warned.
+func (r Report) Summary() string {
+	var fails, warns int
+	for _, c := range r.Checks {
+		switch c.Status {
+		case Fail:
+			fails++
+		case Warn:
+			warns++
+		}
+	}
+	switch {
+	case fails > 0:
+		return fmt.Sprintf("%s, %s: this is why the card does not get its holder in.", plural(fails, "check failed", "checks failed"), plural(warns, "warning", "warnings"))
+	case warns > 0:
+		return fmt.Sprintf("No check failed; %s.", plural(warns, "warning", "warnings"))
+	}
+	return "Every check passed."
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// reportJSON is the JSON form, for support tickets. Its field names are
+// stable.
+type reportJSON struct {
+	Checks []Check `json:"checks"`
+	OK     bool    `json:"ok"`
+}
+
+// WriteJSON writes {"checks":[{"name","status","detail","advice"}],"ok":bool}.
+func (r Report) WriteJSON(w io.Writer) error {
+	out := reportJSON{Checks: r.Checks, OK: r.OK()}
+	if out.Checks == nil {
+		out.Checks = []Check{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
