@@ -21,7 +21,6 @@ import (
 	"github.com/scrterm/scr/ui"
 )
 
-
 const doctorUsage = `Usage: scr doctor [--server URL] [--ca FILE] [--reader NAME] [--smartcard-ca FILE]
                   [--json] [--pin-stdin | --no-signin]
        scr doctor --watch [--reader NAME]
