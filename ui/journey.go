@@ -138,7 +138,11 @@ func (m Model) permissionKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case permAsk:
 		switch msg.String() {
 		case "p":
-			return m.fetchSummary()
+			// The patient's permission is recorded with the server as a
+			// self-claimed legitimate relationship (alert type 1, subtype 6,
+			// "SCR accessed with the patient's permission"), before the
+			// record is read, so the audit trail says it had permission.
+			return m.sendAlert(client.AlertLRWithPermission, "The patient gave permission to view their Summary Care Record.")
 		case "e":
 			if len(p.reasons) == 0 {
 				p.err = "Your role cannot use emergency access (it needs activity B0168). Ask the patient, or switch role."
@@ -172,7 +176,7 @@ func (m Model) permissionKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			p.step = permReason
 			return m, nil
 		case key.Matches(msg, k.Submit):
-			return m.sendAlert()
+			return m.sendAlert(p.reasons[p.reasonIdx], p.note.Value())
 		}
 	case permSending:
 		return m, nil
@@ -182,18 +186,19 @@ func (m Model) permissionKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	return m, cmd
 }
 
-// sendAlert raises the privacy alert; the record is fetched only once the
-// server has acknowledged it.
-func (m Model) sendAlert() (Model, tea.Cmd) {
+// sendAlert raises the privacy alert for reason, with the user's note; the
+// record is fetched only once the server has acknowledged it.
+func (m Model) sendAlert(reason client.AlertReason, note string) (Model, tea.Cmd) {
 	p := &m.permission
+	p.sentFrom = p.step
 	p.step, p.err = permSending, ""
 	m.req++
-	m.busy = "Sending the privacy alert…"
+	m.busy = "Recording the access…"
 	alert := client.PrivacyAlert{
 		NHS:    m.lookup.Patient.NHSNumber,
 		SCRID:  m.lookup.Consent.SCRID,
-		Reason: p.reasons[p.reasonIdx],
-		Note:   p.note.Value(),
+		Reason: reason,
+		Note:   note,
 	}
 	s, gen, req, ctx := m.session, m.gen, m.req, m.ctx
 	return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
@@ -210,8 +215,11 @@ func (m Model) alertSent(msg alertSentMsg) (Model, tea.Cmd) {
 		if m.isSignedOut(msg.err) {
 			return m.sessionEnded(), nil
 		}
-		m.permission.step = permReason
-		m.permission.err = "The privacy alert was not accepted, so the record is not shown. " + Explain(msg.err)
+		m.permission.step = m.permission.sentFrom
+		if m.permission.step == permNote {
+			m.permission.step = permReason
+		}
+		m.permission.err = "The access could not be recorded, so the record is not shown. " + Explain(msg.err)
 		return m, nil
 	}
 	return m.fetchSummary()

@@ -24,7 +24,7 @@ func signIn(t *testing.T, s *screen, user string) {
 // role chosen for her, the NHS number, permission, the record; then the card
 // comes out and the record is gone.
 func TestJourneyPharmacist(t *testing.T) {
-	_, cl := startSandbox(t, sandbox.Config{})
+	srv, cl := startSandbox(t, sandbox.Config{})
 	cards := newTestCards(t, userPharmacist)
 	s := newScreen(t, Options{Client: cl, Cards: cards}, 80, 24)
 
@@ -44,6 +44,27 @@ func TestJourneyPharmacist(t *testing.T) {
 	txt := s.waitFor("Toxic reaction to wasp", "Co-codamol", "Viewed as Health Professional Access Role at FA123")
 	if !strings.Contains(txt, "Known allergies") {
 		t.Errorf("no allergy status:\n%s", txt)
+	}
+	// The permission was recorded (alert 1/6) before the read, and the read
+	// is in the trail as with permission.
+	trail, err := srv.Audit().Query(context.Background(), audit.Filter{Patient: "9000000009"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alertAt, readAt := -1, -1
+	for i, r := range trail {
+		switch {
+		case r.Kind == audit.PrivacyAlert && r.AlertType == "1" && r.AlertSubtype == "6" && r.Outcome == audit.Allowed:
+			alertAt = i
+		case r.Kind == audit.SCRRead && r.Outcome == audit.Allowed:
+			readAt = i
+			if !r.Permission {
+				t.Error("the read is recorded without permission")
+			}
+		}
+	}
+	if alertAt < 0 || readAt < alertAt {
+		t.Errorf("permission recorded at row %d, the record read at row %d", alertAt, readAt)
 	}
 
 	cards.remove()
@@ -121,6 +142,8 @@ func TestJourneyCardSwapAndEmergency(t *testing.T) {
 	}
 	if len(reads) == 0 || reads[len(reads)-1].Seq < alertSeq {
 		t.Errorf("the record was read before the alert: alert %d, reads %+v", alertSeq, reads)
+	} else if reads[len(reads)-1].Permission {
+		t.Error("an emergency read is recorded as with permission")
 	}
 
 	// The privacy officer's audit screen lists the access.

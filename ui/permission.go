@@ -31,6 +31,9 @@ type permissionModel struct {
 	reasonIdx int
 	note      textinput.Model
 	err       string
+	// sentFrom is the step an alert was sent from, to go back to if the
+	// server does not accept it.
+	sentFrom permStep
 }
 
 func newPermissionModel(c *common, l *client.Lookup, role client.Role, step permStep) permissionModel {

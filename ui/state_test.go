@@ -343,7 +343,7 @@ func TestStateRecordOnlyAfterAlert(t *testing.T) {
 	if got.state != statePermission || cmd != nil || got.req != 5 {
 		t.Fatalf("after a refused alert: state %v, a command %v, req %d", got.state, cmd != nil, got.req)
 	}
-	if !strings.Contains(ansi.Strip(got.render()), "privacy alert was not accepted") {
+	if !strings.Contains(ansi.Strip(got.render()), "access could not be recorded") {
 		t.Errorf("no sentence:\n%s", ansi.Strip(got.render()))
 	}
 	if leak := patientOnScreen(got); leak == "wasp" || leak == "Co-codamol" {

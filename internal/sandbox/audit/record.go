@@ -71,3 +71,28 @@ type Recorder interface {
 }
 
 var _ Recorder = (*Store)(nil)
+
+// PermissionWindow is how long a patient's recorded permission (privacy alert
+// 1/6, "SCR accessed with the patient's permission") covers the same user's
+// reads of that patient's SCR: the self-claimed legitimate relationship of a
+// consultation, not a standing one.
+const PermissionWindow = 24 * time.Hour
+
+// PermissionGiven reports whether user, in role, recorded the patient's
+// permission to view their SCR (an allowed alert 1/6) within
+// PermissionWindow before now.
+func (s *Store) PermissionGiven(ctx context.Context, user, role, patient string, now time.Time) (bool, error) {
+	rows, err := s.Query(ctx, Filter{
+		Patient: patient, Kinds: []Kind{PrivacyAlert}, AlertTypes: []string{"1"},
+		From: now.Add(-PermissionWindow), To: now.Add(time.Second),
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, r := range rows {
+		if r.AlertSubtype == "6" && r.Outcome == Allowed && r.UserUUID == user && r.RoleID == role {
+			return true, nil
+		}
+	}
+	return false, nil
+}

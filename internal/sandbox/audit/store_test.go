@@ -311,3 +311,39 @@ func BenchmarkAppendSerial(b *testing.B) {
 		}
 	}
 }
+
+// The patient's permission (alert 1/6) covers the same user in the same role,
+// for PermissionWindow; a refused alert, another user or role, or an
+// emergency alert does not.
+func TestPermissionGiven(t *testing.T) {
+	s := openMemory(t)
+	ctx := context.Background()
+	alert := func(at time.Time, user, role, typ, sub string, o Outcome) Record {
+		return Record{Time: at, Kind: PrivacyAlert, UserUUID: user, RoleID: role, Patient: "9000000009",
+			AlertType: typ, AlertSubtype: sub, Outcome: o}
+	}
+	mustAppend(t, s,
+		alert(t0, "555000000101", "555000000201", "1", "6", Allowed),
+		alert(t0, "555000000102", "555000000202", "2", "5", Allowed),
+		alert(t0, "555000000105", "555000000206", "1", "6", Denied),
+	)
+	for _, tc := range []struct {
+		name       string
+		user, role string
+		at         time.Time
+		want       bool
+	}{
+		{"same user and role", "555000000101", "555000000201", t0.Add(time.Hour), true},
+		{"another role", "555000000101", "555000000299", t0.Add(time.Hour), false},
+		{"another user", "555000000107", "555000000201", t0.Add(time.Hour), false},
+		{"an emergency alert is not permission", "555000000102", "555000000202", t0.Add(time.Hour), false},
+		{"a refused alert", "555000000105", "555000000206", t0.Add(time.Hour), false},
+		{"after the window", "555000000101", "555000000201", t0.Add(PermissionWindow + time.Minute), false},
+		{"before it was given", "555000000101", "555000000201", t0.Add(-time.Hour), false},
+	} {
+		got, err := s.PermissionGiven(ctx, tc.user, tc.role, "9000000009", tc.at)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+}

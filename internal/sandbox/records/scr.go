@@ -2,12 +2,14 @@ package records
 
 import (
 	"cmp"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/scrterm/scr/internal/rbac"
 	"github.com/scrterm/scr/internal/sandbox/audit"
@@ -111,6 +113,7 @@ func (s *Service) readSCR(w http.ResponseWriter, r *http.Request) {
 		rec.Outcome, rec.Detail = audit.Allowed, "not the current SCR ("+id+"): empty Bundle"
 	default:
 		rec.Outcome, rec.Detail = audit.Allowed, fmt.Sprintf("viewed SCR %s, consent %s", pt.scr.id, pt.scr.consent)
+		rec.Permission = s.permissionGiven(r, sess, nhs)
 		if s.commit(w, r, rec) {
 			writeFHIR(w, http.StatusOK, pt.scr.bundle)
 		}
@@ -192,4 +195,23 @@ func newUUID() string {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// permissionChecker is the audit store's answer to "did this user record the
+// patient's permission?" (audit.Store.PermissionGiven).
+type permissionChecker interface {
+	PermissionGiven(ctx context.Context, user, role, patient string, now time.Time) (bool, error)
+}
+
+// permissionGiven is whether the caller recorded the patient's permission
+// before this read, so the trail says the record was viewed with it. A
+// recorder that cannot say, or an error, counts as without: the side a
+// privacy officer should look at.
+func (s *Service) permissionGiven(r *http.Request, sess wire.Session, nhs string) bool {
+	pc, ok := s.audit.(permissionChecker)
+	if !ok {
+		return false
+	}
+	given, err := pc.PermissionGiven(r.Context(), sess.UserUUID, sess.RoleID, nhs, s.now())
+	return err == nil && given
 }
