@@ -6,10 +6,12 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/sandbox"
 	"github.com/scrterm/scr/internal/sandbox/sandboxtest"
+	"github.com/scrterm/scr/smartcard"
 )
 
 // The budgets of make bench (issue 5): NHS number to summary within 1.2× of
@@ -285,4 +288,126 @@ func latencyProxy(tb testing.TB, target string, oneWay time.Duration) string {
 		}
 	}()
 	return "https://" + ln.Addr().String()
+}
+
+// BenchmarkPasscodeToRoles is Enter on the passcode to the role list drawn,
+// for the locum with roles at two organisations (555000000105): the card's
+// VERIFY and GENERAL AUTHENTICATE (an in-process virtual card: no pcscd, see
+// BenchmarkPCSCSignWithPIN for its cost per APDU) and the sign-in's HTTP
+// round trips to the loopback sandbox. It reports the APDUs and round trips
+// of one sign-in beside the median and p99.
+func BenchmarkPasscodeToRoles(b *testing.B) {
+	var requests requestCounter
+	srv, cl := startSandbox(b, sandbox.Config{RateLimit: 1e6, Log: slog.New(&requests)})
+	_ = srv
+	cards := newTestCards(b, userLocum)
+	card, err := cards.Open(testReader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	piv := card.(*pivCard).piv
+	m0 := New(Options{Client: cl, Cards: cards, Now: func() time.Time { return fixedNow }})
+	m0 = step(m0, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m0.watching = true
+	m0.readers = map[string]bool{testReader: true}
+	m0.state, m0.card, m0.pinStatus = statePasscode, card, smartcard.PINStatus{TriesLeft: 3}
+	enter := keyPress("enter")
+
+	var times []time.Duration
+	apdus, trips := 0, int64(0)
+	for b.Loop() {
+		m := m0
+		for _, d := range userPIN[userLocum] {
+			m = step(m, keyPress(string(d)))
+		}
+		a0, r0 := piv.APDUs(), requests.n.Load()
+		start := time.Now()
+		m, cmd := m.update(enter)
+		m, _ = m.update(awaitMsg[signedInMsg](b, cmd))
+		if m.state != stateRole {
+			b.Fatalf("ended in %v", m.state)
+		}
+		_ = m.View()
+		times = append(times, time.Since(start))
+		apdus += piv.APDUs() - a0
+		trips += requests.n.Load() - r0
+	}
+	b.ReportMetric(float64(median(times).Microseconds())/1000, "ms-median")
+	b.ReportMetric(float64(percentile(times, 0.99).Microseconds())/1000, "ms-p99")
+	b.ReportMetric(float64(apdus)/float64(len(times)), "apdus/op")
+	b.ReportMetric(float64(trips)/float64(len(times)), "round-trips/op")
+}
+
+// requestCounter is a slog.Handler counting the sandbox's request records
+// (one per HTTP request, logged at debug level).
+type requestCounter struct{ n atomic.Int64 }
+
+func (*requestCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (c *requestCounter) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "request" {
+		c.n.Add(1)
+	}
+	return nil
+}
+func (c *requestCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *requestCounter) WithGroup(string) slog.Handler      { return c }
+
+// benchRecords are the published record and the very large one.
+var benchRecords = []struct{ name, nhs string }{{"normal", "9000000009"}, {"large", "9000000130"}}
+
+var benchSizes = [][2]int{{80, 24}, {200, 60}}
+
+// BenchmarkSummaryRender is the summary's first frame: the record laid out
+// for the terminal (newSummaryModel) and the whole screen drawn, as when it
+// arrives; p99 is reported beside the mean.
+func BenchmarkSummaryRender(b *testing.B) {
+	for _, rc := range benchRecords {
+		p, s := summaryTestPatient(b, rc.nhs, ""), summaryTestSummary(b, rc.nhs)
+		for _, size := range benchSizes {
+			b.Run(fmt.Sprintf("%s/%dx%d", rc.name, size[0], size[1]), func(b *testing.B) {
+				m := New(Options{Now: func() time.Time { return fixedNow }})
+				m = step(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				m.state = stateSummary
+				var frames []time.Duration
+				b.ReportAllocs()
+				for b.Loop() {
+					start := time.Now()
+					m.summary = newSummaryModel(m.c, p, s, "Viewed as Pharmacist at FA123 · access recorded")
+					_ = m.View()
+					frames = append(frames, time.Since(start))
+				}
+				b.ReportMetric(float64(percentile(frames, 0.99).Microseconds())/1000, "ms-p99")
+			})
+		}
+	}
+}
+
+// BenchmarkScrollFrameNormal is BenchmarkScrollFrame for the published
+// record, 9000000009: one key press (down; back to the top every 200) and one
+// frame.
+func BenchmarkScrollFrameNormal(b *testing.B) {
+	p, s := summaryTestPatient(b, "9000000009", ""), summaryTestSummary(b, "9000000009")
+	for _, size := range benchSizes {
+		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {
+			m := New(Options{Now: func() time.Time { return fixedNow }})
+			m = step(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			m.state = stateSummary
+			m.summary = newSummaryModel(m.c, p, s, "Viewed as Pharmacist at FA123 · access recorded")
+			_ = m.View()
+			down, top := keyPress("down"), keyPress("g")
+			var frames []time.Duration
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				start := time.Now()
+				key := down
+				if i%200 == 199 {
+					key = top
+				}
+				m = step(m, key)
+				_ = m.View()
+				frames = append(frames, time.Since(start))
+			}
+			b.ReportMetric(float64(percentile(frames, 0.99).Microseconds())/1000, "ms-p99")
+		})
+	}
 }
