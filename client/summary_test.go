@@ -354,3 +354,26 @@ func BenchmarkParseSummary(b *testing.B) {
 		})
 	}
 }
+
+// JSON of the wrong type where a string belongs makes the document unusable
+// (one clear error), never a panic or a half-read record.
+func TestParseWrongJSONTypes(t *testing.T) {
+	for name, in := range map[string]string{
+		"section title a number": `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Composition","section":[{"title":5}]}}]}`,
+		"div an object":          `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Composition","section":[{"title":"A","text":{"div":{"p":1}}}]}}]}`,
+		"entry a string":         `{"resourceType":"Bundle","entry":"x"}`,
+		"resourceType a bool":    `{"resourceType":true}`,
+	} {
+		if s, err := ParseSummary([]byte(in)); err == nil {
+			t.Errorf("%s: parsed as %+v", name, s)
+		}
+	}
+	for name, in := range map[string]string{
+		"family a number":    `{"resourceType":"Patient","id":"9000000009","name":[{"family":7}]}`,
+		"birthDate an array": `{"resourceType":"Patient","id":"9000000009","birthDate":[2010]}`,
+	} {
+		if p, err := ParsePatient([]byte(in), "", testNow); err == nil {
+			t.Errorf("%s: parsed as %+v", name, p)
+		}
+	}
+}
