@@ -157,3 +157,17 @@ func (e *InvalidResponseError) Unwrap() error { return e.Err }
 type SignInError struct{ ServerReply }
 
 func (e *SignInError) Error() string { return "client: sign-in refused: " + e.facts() }
+
+// ClockRefused reports whether the assertion was refused for its times (exp
+// passed, iat or nbf in the future): this computer's clock is off, and the
+// card is not to blame. RFC 6749 has no code for it, so the description is
+// read.
+func (e *SignInError) ClockRefused() bool {
+	t := strings.ToLower(e.Text)
+	for _, s := range []string{"assertion has expired", "iat is in the future", "nbf is in the future", "clock"} {
+		if strings.Contains(t, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -75,16 +75,17 @@ type Model struct {
 	crashed  bool
 
 	// The readers and the card.
-	watching   bool
-	watchErr   error
-	readers    map[string]bool // reader → card present
-	opening    string          // reader whose card is being opened
-	card       Card
-	pinStatus  smartcard.PINStatus
-	cardErr    error
-	passcode   passcodeField
-	passErr    string
-	passNotice string
+	watching    bool
+	watchErr    error
+	serviceLost bool            // the service went; no reader list until it is back
+	readers     map[string]bool // reader → card present
+	opening     string          // reader whose card is being opened
+	card        Card
+	pinStatus   smartcard.PINStatus
+	cardErr     error
+	passcode    passcodeField
+	passErr     string
+	passNotice  string
 
 	// The signed-in session.
 	session  *client.Session
@@ -528,7 +529,7 @@ func (m Model) cardEvent(ev smartcard.Event) (Model, tea.Cmd) {
 	case smartcard.CardRemoved:
 		m.readers[ev.Reader] = false
 		if mine {
-			m = m.wipe("The card was removed. Insert your smartcard.")
+			m = m.wipe("The card was removed.")
 		}
 	case smartcard.CardInserted:
 		m.readers[ev.Reader] = true
@@ -540,8 +541,10 @@ func (m Model) cardEvent(ev smartcard.Event) (Model, tea.Cmd) {
 	case smartcard.ServiceLost:
 		m = m.wipe("The card service stopped. Waiting for it to come back.")
 		m.readers = map[string]bool{}
+		m.serviceLost = true
 		return m, nil
 	}
+	m.serviceLost = false
 	if m.card == nil && m.opening == "" && m.state == stateCard {
 		return m.reopenCard()
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -66,8 +67,9 @@ func awaitMsg[T tea.Msg](tb testing.TB, cmd tea.Cmd) T {
 }
 
 // BenchmarkEnterToSummary times Enter on an NHS number to the summary drawn
-// (the permission key included), beside two raw sequential GETs of the same
-// Patient and Bundle: on loopback, where a round trip costs a fraction of a
+// (the permission key included, and so the privacy alert that records the
+// permission before the record is read), beside two raw sequential GETs of
+// the same Patient and Bundle: on loopback, where a round trip costs a fraction of a
 // millisecond and the ratio shows the viewer's own work, and through a proxy
 // that adds 10 ms each way to every reply, closer to Spine from a pharmacy.
 func BenchmarkEnterToSummary(b *testing.B) {
@@ -90,6 +92,7 @@ func benchEnterToSummary(b *testing.B, oneWay time.Duration) {
 		m, cmd := m0.update(enter)
 		m, _ = m.update(awaitMsg[lookupMsg](b, cmd))
 		m, cmd = m.update(permit)
+		m, cmd = m.update(awaitMsg[alertSentMsg](b, cmd)) // the permission recorded first
 		m, _ = m.update(awaitMsg[summaryMsg](b, cmd))
 		if m.state != stateSummary {
 			b.Fatalf("ended in %v", m.state)
@@ -106,20 +109,50 @@ func benchEnterToSummary(b *testing.B, oneWay time.Duration) {
 		base = front(base)
 	}
 	raw := rawFetcher(b, f.srv, base)
-	var baseline []time.Duration
+	bundleQuery := url.Values{
+		"composition.identifier":                 {f.lookup.Consent.SCRID},
+		"composition.subject:Patient.identifier": {"https://fhir.nhs.uk/Id/nhs-number|9000000009"},
+	}
+	var baseline, baseline3 []time.Duration
 	for range len(viewer) {
 		start := time.Now()
 		raw.get(b, "/personal-demographics/FHIR/R4/Patient/9000000009", nil)
-		raw.get(b, "/summary-care-record/FHIR/R4/Bundle", url.Values{
-			"composition.identifier":                 {f.lookup.Consent.SCRID},
-			"composition.subject:Patient.identifier": {"https://fhir.nhs.uk/Id/nhs-number|9000000009"},
-		})
+		raw.get(b, "/summary-care-record/FHIR/R4/Bundle", bundleQuery)
 		baseline = append(baseline, time.Since(start))
 	}
-	v, r := median(viewer), median(baseline)
+	// A second baseline: the same with the privacy alert the viewer must
+	// post between the two (the patient's permission, recorded before the
+	// record is read), as raw as the GETs.
+	alert := rawPermissionAlert(f.lookup.Consent.SCRID)
+	for range len(viewer) {
+		start := time.Now()
+		raw.get(b, "/personal-demographics/FHIR/R4/Patient/9000000009", nil)
+		raw.post(b, "/summary-care-record/FHIR/R4/AuditEvent", alert)
+		raw.get(b, "/summary-care-record/FHIR/R4/Bundle", bundleQuery)
+		baseline3 = append(baseline3, time.Since(start))
+	}
+	v, r, r3 := median(viewer), median(baseline), median(baseline3)
 	b.ReportMetric(float64(v.Microseconds())/1000, "ms-viewer")
 	b.ReportMetric(float64(r.Microseconds())/1000, "ms-2-raw-fetches")
 	b.ReportMetric(float64(v)/float64(r), "ratio")
+	b.ReportMetric(float64(r3.Microseconds())/1000, "ms-3-raw-requests")
+	b.ReportMetric(float64(v)/float64(r3), "ratio-3-raw")
+}
+
+// rawPermissionAlert is the pharmacist's privacy alert 1/6 (the patient's
+// permission) for the SCR scrID of 9000000009, as the client posts it.
+func rawPermissionAlert(scrID string) []byte {
+	return fmt.Appendf(nil, `{"resourceType":"AuditEvent","id":"0b6f7c1e-3d2a-4c5b-9e8f-7a6b5c4d3e2f",`+
+		`"extension":[{"url":"https://fhir.nhs.uk/StructureDefinition/Extension-SCR-NotificationMessage","valueString":"Alert: Other %[1]s"}],`+
+		`"type":{"system":"https://fhir.nhs.uk/CodeSystem/SCR-AlertType","code":"1","display":"Create LR (Self Claimed)"},`+
+		`"subtype":[{"system":"https://fhir.nhs.uk/CodeSystem/SCR-AlertReason","code":"6","display":"Other"}],`+
+		`"recorded":%[2]q,`+
+		`"agent":[{"who":{"identifier":{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9000000009"}},"requestor":false},`+
+		`{"who":{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"FA123"}},"requestor":false},`+
+		`{"who":{"identifier":{"system":"https://fhir.nhs.uk/Id/sds-user-id","value":%[3]q}},`+
+		`"role":[{"coding":[{"system":"https://fhir.nhs.uk/Id/sds-role-profile-id","code":"555000000201"}]}],"requestor":false}],`+
+		`"entity":[{"what":{"identifier":{"value":%[1]q}}}]}`,
+		scrID, time.Now().UTC().Format(time.RFC3339), userPharmacist)
 }
 
 // rawFetch does plain GETs with a role token it got by hand: the baseline
@@ -182,6 +215,21 @@ func (r rawFetch) get(tb testing.TB, path string, q url.Values) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	r.do(tb, req, http.StatusOK)
+}
+
+// post sends body, FHIR JSON, and wants 201 Created.
+func (r rawFetch) post(tb testing.TB, path string, body []byte) {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, r.base+path, bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/fhir+json")
+	r.do(tb, req, http.StatusCreated)
+}
+
+func (r rawFetch) do(tb testing.TB, req *http.Request, want int) {
+	path := req.URL.Path
 	req.Header.Set("Authorization", "Bearer "+r.token)
 	req.Header.Set("NHSD-Session-URID", r.role)
 	req.Header.Set("X-Request-ID", "6f1d2a34-0b5c-4e1f-9a7d-2c3b4a5d6e7f")
@@ -196,7 +244,7 @@ func (r rawFetch) get(tb testing.TB, path string, q url.Values) {
 		}
 	}
 	_ = res.Body.Close()
-	if res.StatusCode != http.StatusOK {
+	if res.StatusCode != want {
 		tb.Fatalf("%s: %s", path, res.Status)
 	}
 }

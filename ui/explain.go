@@ -80,6 +80,8 @@ func explainServer(err error) (string, bool) {
 		return "That is not a valid NHS number: " + nhs.Reason.String() + ".", true
 	case errors.As(err, &signedOut):
 		return "Your session has ended. Enter your passcode to sign in again.", true
+	case errors.As(err, &signIn) && signIn.ClockRefused():
+		return "This computer's clock is wrong, so the sign-in was refused. Correct the date and time (or ask IT), then try again.", true
 	case errors.As(err, &signIn):
 		return "The sign-in service refused your card: its certificate may have expired or been revoked. Contact your Registration Authority.", true
 	case errors.As(err, &forbidden):

@@ -29,6 +29,8 @@ func TestExplain(t *testing.T) {
 		{"unreadable", pcscErr(smartcard.ErrCardUnreadable), "The card cannot be read. Take it out, check it is the right way up, and insert it again."},
 		{"signed out", &client.SignedOutError{}, "Your session has ended. Enter your passcode to sign in again."},
 		{"role", fmt.Errorf("lookup: %w", &client.ForbiddenError{}), "Your role does not allow this. Switch to a role that does (ctrl+r), or ask your Registration Authority."},
+		{"clock", &client.SignInError{ServerReply: client.ServerReply{Status: 400, Code: "invalid_grant", Text: "the assertion's iat is in the future"}}, "This computer's clock is wrong, so the sign-in was refused. Correct the date and time (or ask IT), then try again."},
+		{"certificate", &client.SignInError{ServerReply: client.ServerReply{Status: 400, Code: "invalid_grant", Text: "the card certificate expired on 2026-06-01T00:00:00Z"}}, "The sign-in service refused your card: its certificate may have expired or been revoked. Contact your Registration Authority."},
 		{"opted out", &client.OptedOutError{}, "This patient has opted out of the Summary Care Record. Nothing can be shown."},
 		{"no SCR", client.ErrNoSCR, "This patient has no Summary Care Record."},
 		{"not found", &client.NotFoundError{}, "No patient has that NHS number. Check the number with the patient."},

@@ -179,6 +179,10 @@ func TestStateServiceLostWipes(t *testing.T) {
 		if m.state != stateCard || m.session != nil || len(m.readers) != 0 {
 			t.Errorf("%v: service lost → %v, session %v", st, m.state, m.session != nil)
 		}
+		// One sentence: the service, not a missing reader.
+		if txt := ansi.Strip(m.render()); !strings.Contains(txt, "The card service stopped") || strings.Contains(txt, "No card reader") {
+			t.Errorf("%v: after the service went the screen says:\n%s", st, txt)
+		}
 	}
 }
 

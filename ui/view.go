@@ -93,6 +93,9 @@ func (m Model) cardView() string {
 	switch {
 	case m.watchErr != nil:
 		b.WriteString(wrap.Render(s.Error.Render(Explain(m.watchErr))) + "\n")
+	case m.serviceLost:
+		// The notice below says it; "no reader" would send the user to a
+		// cable that is fine.
 	case !m.watching:
 		b.WriteString("Looking for card readers…\n")
 	case len(m.readers) == 0:

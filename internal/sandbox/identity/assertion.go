@@ -21,10 +21,11 @@ const (
 	// maxAssertionLifetime is how long after iat an assertion may expire (API.md).
 	maxAssertionLifetime = 60 * time.Second
 
-	// clockSkew is the leeway on exp and iat for a client clock that is a little
-	// off (RFC 7523 section 3 allows "some small leeway"); small beside the
-	// 60-second challenge that bounds an assertion's use anyway.
-	clockSkew = 5 * time.Second
+	// clockSkew is the leeway on exp and iat for a client clock that is off
+	// (RFC 7523 section 3 allows "some small leeway"). Five minutes, the
+	// skew `scr doctor` fails at: a counter PC's clock drifts, and replay is
+	// bounded by the single-use, server-timed challenge, not by iat.
+	clockSkew = 5 * time.Minute
 )
 
 // audiences are the aud values accepted for a request: the token endpoint's URL

@@ -94,11 +94,16 @@ func TestSignIn(t *testing.T) {
 			edit: func(_ map[string]any, c jwt.MapClaims) { delete(c, "iat") }},
 		{name: "expired assertion", card: cardOf(priya), wantDesc: "assertion has expired",
 			edit: func(_ map[string]any, c jwt.MapClaims) {
-				c["iat"], c["exp"] = t0.Add(-3*time.Minute).Unix(), t0.Add(-150*time.Second).Unix()
+				c["iat"], c["exp"] = t0.Add(-8*time.Minute).Unix(), t0.Add(-450*time.Second).Unix()
 			}},
 		{name: "iat in the future", card: cardOf(priya), wantDesc: "iat is in the future",
 			edit: func(_ map[string]any, c jwt.MapClaims) {
-				c["iat"], c["exp"] = t0.Add(time.Minute).Unix(), t0.Add(90*time.Second).Unix()
+				c["iat"], c["exp"] = t0.Add(6*time.Minute).Unix(), t0.Add(390*time.Second).Unix()
+			}},
+		// A client clock 2 minutes off is within the leeway.
+		{name: "clock two minutes fast", card: cardOf(priya), wantUser: priya,
+			edit: func(_ map[string]any, c jwt.MapClaims) {
+				c["iat"], c["exp"] = t0.Add(2*time.Minute).Unix(), t0.Add(150*time.Second).Unix()
 			}},
 		{name: "replayed jti", card: cardOf(priya), wantDesc: "already been used",
 			jti: func(t *testing.T, h *harness) string {
