@@ -57,9 +57,20 @@ fuzz:
 demo: deps
 	$(GO) run ./cmd/scr --demo
 
+# The raw go test output goes to bench.out (compare two runs with
+# `benchstat old.out new.out`); the table at the end is internal/benchtable's,
+# from it. The end-to-end rows (cmd/scr) start real processes: one journey or
+# start per iteration, a fixed number of them.
+BENCH_COUNT ?= 6
+bench: SHELL := /bin/bash
+bench: .SHELLFLAGS := -o pipefail -c
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./smartcard/... ./internal/sandbox/... ./client/... ./ui/...
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 3 ./cmd/scr
+	@rm -f bench.out
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./smartcard/... ./internal/sandbox/... ./client/... ./ui/... | tee -a bench.out
+	$(GO) test -run '^$$' -bench 'StartToFirstFrame|CardToPasscode' -benchtime 10x -count 3 ./cmd/scr | tee -a bench.out
+	$(GO) test -run '^$$' -bench . -skip 'StartToFirstFrame|CardToPasscode' -benchtime 1x -count 3 ./cmd/scr | tee -a bench.out
+	@echo
+	@$(GO) run ./internal/benchtable bench.out
 
 # Release builds of scr into dist/, each stamped with VERSION, COMMIT and DATE
 # (scr --version prints them), with SHA256SUMS. Linux needs cgo for PC/SC (the

@@ -137,6 +137,7 @@ func benchEnterToSummary(b *testing.B, oneWay time.Duration) {
 	b.ReportMetric(float64(v)/float64(r), "ratio")
 	b.ReportMetric(float64(r3.Microseconds())/1000, "ms-3-raw-requests")
 	b.ReportMetric(float64(v)/float64(r3), "ratio-3-raw")
+	b.ReportMetric(float64(percentile(viewer, 0.99).Microseconds())/1000, "ms-p99")
 }
 
 // rawPermissionAlert is the pharmacist's privacy alert 1/6 (the patient's

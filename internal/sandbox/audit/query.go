@@ -13,8 +13,12 @@ type Filter struct {
 	Patient    string    // NHS number
 	Kinds      []Kind    // any of these
 	OrgCode    string    // the organisation of the role that did it
+	UserUUID   string    // the user who did it
+	RoleID     string    // the role they did it in
 	From, To   time.Time // From ≤ Time < To
 	AlertTypes []string  // any of these privacy alert types ("1", "2")
+	Subtypes   []string  // any of these privacy alert subtypes ("1" … "6")
+	Outcome    Outcome   // only this outcome
 	Limit      int       // at most this many rows, the earliest; 0 = all
 }
 
@@ -34,6 +38,12 @@ func (s *Store) Query(ctx context.Context, f Filter) ([]Record, error) {
 	if f.OrgCode != "" {
 		where, args = append(where, "org_code = ?"), append(args, f.OrgCode)
 	}
+	if f.UserUUID != "" {
+		where, args = append(where, "user_uuid = ?"), append(args, f.UserUUID)
+	}
+	if f.RoleID != "" {
+		where, args = append(where, "role_id = ?"), append(args, f.RoleID)
+	}
 	if !f.From.IsZero() {
 		where, args = append(where, "time_ns >= ?"), append(args, f.From.UnixNano())
 	}
@@ -45,6 +55,15 @@ func (s *Store) Query(ctx context.Context, f Filter) ([]Record, error) {
 		for _, t := range f.AlertTypes {
 			args = append(args, t)
 		}
+	}
+	if len(f.Subtypes) > 0 {
+		where = append(where, "alert_subtype IN ("+placeholders(len(f.Subtypes))+")")
+		for _, t := range f.Subtypes {
+			args = append(args, t)
+		}
+	}
+	if f.Outcome != "" {
+		where, args = append(where, "outcome = ?"), append(args, string(f.Outcome))
 	}
 	q := `SELECT ` + columns + ` FROM audit_log`
 	if len(where) > 0 {

@@ -83,16 +83,12 @@ const PermissionWindow = 24 * time.Hour
 // PermissionWindow before now.
 func (s *Store) PermissionGiven(ctx context.Context, user, role, patient string, now time.Time) (bool, error) {
 	rows, err := s.Query(ctx, Filter{
-		Patient: patient, Kinds: []Kind{PrivacyAlert}, AlertTypes: []string{"1"},
-		From: now.Add(-PermissionWindow), To: now.Add(time.Second),
+		Patient: patient, Kinds: []Kind{PrivacyAlert}, AlertTypes: []string{"1"}, Subtypes: []string{"6"},
+		Outcome: Allowed, UserUUID: user, RoleID: role,
+		From: now.Add(-PermissionWindow), To: now.Add(time.Second), Limit: 1,
 	})
 	if err != nil {
 		return false, err
 	}
-	for _, r := range rows {
-		if r.AlertSubtype == "6" && r.Outcome == Allowed && r.UserUUID == user && r.RoleID == role {
-			return true, nil
-		}
-	}
-	return false, nil
+	return len(rows) > 0, nil
 }
