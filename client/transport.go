@@ -347,6 +347,15 @@ func (c *Client) sendOnce(ctx context.Context, req apiRequest, requestID, correl
 	if err != nil {
 		return c.transportFailure(ctx, actx, req, err)
 	}
+	if ctx.Err() == nil && actx.Err() != nil {
+		// An answer that came as the attempt timed out is what the
+		// cancellation provoked (net/http half-closes the connection; a
+		// server that then gives up writes an empty 200), not the server's
+		// answer to the request: the attempt timed out.
+		_ = resp.RawBody().Close()
+		a.err = &TimeoutError{Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: actx.Err()}
+		return a
+	}
 	raw := resp.RawBody()
 	defer raw.Close()
 	a.status, a.header = resp.StatusCode(), resp.Header()

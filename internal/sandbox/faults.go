@@ -85,7 +85,9 @@ func injectFaults(next http.Handler) http.Handler {
 			select {
 			case <-time.After(f.latency):
 			case <-r.Context().Done():
-				return
+				// The client gave up: abort rather than let net/http
+				// answer an empty 200 for a handler that wrote nothing.
+				panic(http.ErrAbortHandler)
 			}
 		}
 		switch {
