@@ -354,9 +354,11 @@ func TestDrillServerRestart(t *testing.T) {
 	s.waitFor("Find a patient")
 
 	addr := strings.TrimPrefix(srv.URL(), "https://")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// Briefly: connections the client dialled and never used hold a
+	// graceful shutdown 5 s; Shutdown closes them when its time is up.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal(err)
 	}
 	s.typeText("9000000009")
@@ -466,9 +468,9 @@ func TestDrillConnectionReset(t *testing.T) {
 	s.typeText("p")
 	txt := waitSentence(t, s, sayUnavailable)
 	noRecord(t, txt)
-	// 3 tries by the client; Go's transport may itself retry a GET once
-	// on a reused connection that was reset.
-	if n := p.faulted(); n < 3 || n > 6 {
+	// 3 tries by the client; Go's transport replays a GET on another pooled
+	// connection when a reused one was reset, up to the pool's size (4) each.
+	if n := p.faulted(); n < 3 || n > 3*(1+4) {
 		t.Errorf("the Bundle was tried %d times; a reset GET is retried (3 tries)", n)
 	} else {
 		t.Logf("the Bundle was tried %d times", n)

@@ -138,11 +138,7 @@ func (m Model) permissionKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case permAsk:
 		switch msg.String() {
 		case "p":
-			// The patient's permission is recorded with the server as a
-			// self-claimed legitimate relationship (alert type 1, subtype 6,
-			// "SCR accessed with the patient's permission"), before the
-			// record is read, so the audit trail says it had permission.
-			return m.sendAlert(client.AlertLRWithPermission, "The patient gave permission to view their Summary Care Record.")
+			return m.viewWithPermission()
 		case "e":
 			if len(p.reasons) == 0 {
 				p.err = "Your role cannot use emergency access (it needs activity B0168). Ask the patient, or switch role."
@@ -192,6 +188,7 @@ func (m Model) sendAlert(reason client.AlertReason, note string) (Model, tea.Cmd
 	p := &m.permission
 	p.sentFrom = p.step
 	p.step, p.err = permSending, ""
+	p.parallel, p.acked, p.pending = false, false, nil
 	m.req++
 	m.busy = "Recording the access…"
 	alert := client.PrivacyAlert{
@@ -206,43 +203,80 @@ func (m Model) sendAlert(reason client.AlertReason, note string) (Model, tea.Cmd
 	}))
 }
 
+// viewWithPermission records the patient's permission with the server as a
+// self-claimed legitimate relationship (alert type 1, subtype 6, "SCR
+// accessed with the patient's permission"), so the audit trail says the
+// record was viewed with it, and asks for the record at the same time: one
+// round trip, not two. The record is shown only once both have come back
+// and the alert was acknowledged.
+func (m Model) viewWithPermission() (Model, tea.Cmd) {
+	m, alertCmd := m.sendAlert(client.AlertLRWithPermission, "The patient gave permission to view their Summary Care Record.")
+	m.permission.parallel, m.permission.acked, m.permission.pending = true, false, nil
+	m.busy = "Opening the Summary Care Record…"
+	return m, tea.Batch(alertCmd, m.summaryTask())
+}
+
 func (m Model) alertSent(msg alertSentMsg) (Model, tea.Cmd) {
 	if msg.gen != m.gen || msg.req != m.req || m.state != statePermission {
 		return m, nil
 	}
-	m.busy = ""
+	p := &m.permission
 	if msg.err != nil {
 		if m.isSignedOut(msg.err) {
 			return m.sessionEnded(), nil
 		}
-		m.permission.step = m.permission.sentFrom
-		if m.permission.step == permNote {
-			m.permission.step = permReason
+		m.req++ // a record on its way beside the alert is dropped
+		m.busy = ""
+		p.step, p.pending = p.sentFrom, nil
+		if p.step == permNote {
+			p.step = permReason
 		}
-		m.permission.err = "The access could not be recorded, so the record is not shown. " + Explain(msg.err)
+		p.err = "The access could not be recorded, so the record is not shown. " + Explain(msg.err)
 		return m, nil
 	}
-	return m.fetchSummary()
+	if !p.parallel {
+		return m.fetchSummary()
+	}
+	p.acked = true
+	if p.pending != nil {
+		return m.showSummary(p.pending), nil
+	}
+	return m, nil
 }
 
+// summaryTask fetches the record for the current request.
+func (m Model) summaryTask() tea.Cmd {
+	nhs, scrID := m.lookup.Patient.NHSNumber, m.lookup.Consent.SCRID
+	s, gen, req, ctx := m.session, m.gen, m.req, m.ctx
+	return task(func() tea.Msg {
+		sum, err := s.Summary(ctx, nhs, scrID)
+		return summaryMsg{gen: gen, req: req, summary: sum, err: err}
+	})
+}
+
+func (m Model) showSummary(sum *client.Summary) Model {
+	m.busy = ""
+	m.permission.pending = nil
+	m.summary = newSummaryModel(m.c, m.lookup.Patient, sum, m.footer())
+	m.state = stateSummary
+	return m
+}
+
+// fetchSummary asks for the record once an emergency alert is acknowledged.
 func (m Model) fetchSummary() (Model, tea.Cmd) {
 	m.req++
 	m.permission.step = permSending
 	m.busy = "Opening the Summary Care Record…"
-	nhs, scrID := m.lookup.Patient.NHSNumber, m.lookup.Consent.SCRID
-	s, gen, req, ctx := m.session, m.gen, m.req, m.ctx
-	return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
-		sum, err := s.Summary(ctx, nhs, scrID)
-		return summaryMsg{gen: gen, req: req, summary: sum, err: err}
-	}))
+	return m, tea.Batch(m.spin.Tick, m.summaryTask())
 }
 
 func (m Model) summaryArrived(msg summaryMsg) (Model, tea.Cmd) {
 	if msg.gen != m.gen || msg.req != m.req || m.state != statePermission || m.lookup == nil {
 		return m, nil
 	}
-	m.busy = ""
 	if msg.err != nil {
+		m.busy = ""
+		m.req++ // the alert beside it, if any, no longer leads anywhere
 		if m.isSignedOut(msg.err) {
 			return m.sessionEnded(), nil
 		}
@@ -256,8 +290,12 @@ func (m Model) summaryArrived(msg summaryMsg) (Model, tea.Cmd) {
 		m.permission.err = Explain(msg.err)
 		return m, nil
 	}
-	m.summary = newSummaryModel(m.c, m.lookup.Patient, msg.summary, m.footer())
-	m.state = stateSummary
+	if p := &m.permission; p.parallel && !p.acked {
+		// Not shown before the server has the permission recorded.
+		p.pending = msg.summary
+		return m, nil
+	}
+	m = m.showSummary(msg.summary)
 	return m, nil
 }
 

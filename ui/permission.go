@@ -34,6 +34,12 @@ type permissionModel struct {
 	// sentFrom is the step an alert was sent from, to go back to if the
 	// server does not accept it.
 	sentFrom permStep
+	// parallel: the permission alert and the record were asked for side by
+	// side; acked: the alert was acknowledged; pending: the record, held
+	// until it is.
+	parallel bool
+	acked    bool
+	pending  *client.Summary
 }
 
 func newPermissionModel(c *common, l *client.Lookup, role client.Role, step permStep) permissionModel {

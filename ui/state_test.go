@@ -344,7 +344,7 @@ func TestStateRecordOnlyAfterAlert(t *testing.T) {
 	m.req = 5
 	next, cmd := m.Update(alertSentMsg{gen: m.gen, req: 5, err: &client.ForbiddenError{}})
 	got := next.(Model)
-	if got.state != statePermission || cmd != nil || got.req != 5 {
+	if got.state != statePermission || cmd != nil || got.req != 6 {
 		t.Fatalf("after a refused alert: state %v, a command %v, req %d", got.state, cmd != nil, got.req)
 	}
 	if !strings.Contains(ansi.Strip(got.render()), "access could not be recorded") {
@@ -356,5 +356,36 @@ func TestStateRecordOnlyAfterAlert(t *testing.T) {
 	next, cmd = m.Update(alertSentMsg{gen: m.gen, req: 5})
 	if got := next.(Model); cmd == nil || got.req != 6 || got.state != statePermission {
 		t.Errorf("after an acknowledged alert the record is not asked for: req %d, state %v", got.req, got.state)
+	}
+}
+
+// With the patient's permission the record is asked for beside the alert
+// that records it, but shown only once that alert is acknowledged; if the
+// alert is refused, the record that came is dropped.
+func TestStatePermissionRecordedBeforeShown(t *testing.T) {
+	f := newFixture(t)
+	m := step(f.in(statePermission), keyPress("p"))
+	if !m.permission.parallel || m.permission.step != permSending {
+		t.Fatalf("p: parallel %v, step %v", m.permission.parallel, m.permission.step)
+	}
+	req := m.req
+	early := step(m, summaryMsg{gen: m.gen, req: req, summary: f.summary})
+	if early.state != statePermission || patientOnScreen(early) == "wasp" {
+		t.Fatalf("the record is shown before the permission is recorded: %v", early.state)
+	}
+	if shown := step(early, alertSentMsg{gen: m.gen, req: req}); shown.state != stateSummary {
+		t.Errorf("after the alert is acknowledged: %v", shown.state)
+	}
+	refused := step(early, alertSentMsg{gen: m.gen, req: req, err: &client.ForbiddenError{}})
+	if refused.state != statePermission || refused.permission.pending != nil || refused.req == req {
+		t.Errorf("after a refused alert: state %v, pending %v", refused.state, refused.permission.pending != nil)
+	}
+	// The other order: acknowledged first, then the record.
+	acked := step(m, alertSentMsg{gen: m.gen, req: req})
+	if acked.state != statePermission {
+		t.Fatalf("shown with no record: %v", acked.state)
+	}
+	if shown := step(acked, summaryMsg{gen: m.gen, req: req, summary: f.summary}); shown.state != stateSummary {
+		t.Errorf("the record after the acknowledgement: %v", shown.state)
 	}
 }

@@ -140,6 +140,19 @@ func (h *Handlers) search(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("more than %d matches: narrow the date range", maxResults))
 		return
 	}
+	// A read whose viewer recorded the patient's permission (alert 1/6) in
+	// the day before it, or as it happened (the viewer sends the two side
+	// by side), was a read with permission.
+	for i := range rs {
+		if rs[i].Kind == SCRRead && !rs[i].Permission && rs[i].Outcome == Allowed {
+			given, err := h.store.PermissionGiven(r.Context(), rs[i].UserUUID, rs[i].RoleID, rs[i].Patient, rs[i].Time.Add(time.Minute))
+			if err != nil {
+				unavailable(w)
+				return
+			}
+			rs[i].Permission = given
+		}
+	}
 	// Recorded before anything is disclosed; if it cannot be, nothing is.
 	if _, ok := h.append(w, r, rec); !ok {
 		return
