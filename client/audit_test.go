@@ -170,3 +170,47 @@ func TestAlertReasonRows(t *testing.T) {
 		seen[k] = true
 	}
 }
+
+// A read is reported as with permission when the viewer recorded the
+// patient's permission (alert 1/6) beside it, whichever reached the server
+// first; an emergency read is reported without.
+func TestAccessReportReadWithPermission(t *testing.T) {
+	srv, ca := sbxServer(t)
+	c := newSBXClient(t, srv, ca, 0)
+	ctx := context.Background()
+	pharmacist := sbxAs(t, c, sbxPharmacist, sbxPharmacistRole)
+	alertErr := make(chan error, 1)
+	go func() {
+		alertErr <- pharmacist.SendPrivacyAlert(ctx, PrivacyAlert{NHS: sbxPatient, SCRID: sbxPatientSCRID, Reason: AlertLRWithPermission})
+	}()
+	if _, err := pharmacist.Summary(ctx, sbxPatient, sbxPatientSCRID); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-alertErr; err != nil {
+		t.Fatal(err)
+	}
+	doctor := sbxAs(t, c, sbxAEDoctor, sbxAEDoctorRole)
+	if err := doctor.SendPrivacyAlert(ctx, PrivacyAlert{NHS: sbxPatient, SCRID: sbxPatientSCRID, Reason: AlertEmergency, Note: "collapsed"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := doctor.Summary(ctx, sbxPatient, sbxPatientSCRID); err != nil {
+		t.Fatal(err)
+	}
+	officer := sbxAs(t, c, sbxPrivacyOfficer, sbxPrivacyOfficerRole)
+	report, err := officer.AccessReport(ctx, sbxPatient, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := map[string]bool{}
+	for _, a := range report {
+		if a.Kind == "SCR viewed" && a.Outcome == AccessSucceeded {
+			reads[a.UserUUID] = a.WithPermission
+		}
+	}
+	if with, ok := reads[sbxPharmacist]; !ok || !with {
+		t.Errorf("the pharmacist's read: reported %v, with permission %v", ok, with)
+	}
+	if with, ok := reads[sbxAEDoctor]; !ok || with {
+		t.Errorf("the doctor's emergency read: reported %v, with permission %v", ok, with)
+	}
+}
