@@ -332,3 +332,29 @@ func TestAuthKeyRejectsUnsupportedKeys(t *testing.T) {
 		t.Fatalf("AuthKey: err = %v, want ErrUnsupportedKey", err)
 	}
 }
+
+// A PINSigner signs once, then refuses; Forget wipes a passcode never used.
+func TestPINSignerOnce(t *testing.T) {
+	ec, _ := identities(t)
+	p := smartcard.NewPIV(newCard(t, ec, virtual.Options{}))
+	key, err := p.AuthKey(ec.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := pin(testPIN)
+	s := key.WithPIN(given)
+	if _, err := s.Sign(nil, make([]byte, 32), crypto.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	if string(given) != "\x00\x00\x00\x00\x00\x00" {
+		t.Error("the passcode is still in the caller's buffer after signing")
+	}
+	if _, err := s.Sign(nil, make([]byte, 32), crypto.SHA256); !errors.Is(err, smartcard.ErrPINRequired) {
+		t.Errorf("a second signature: %v, want ErrPINRequired", err)
+	}
+	unused := pin(testPIN)
+	key.WithPIN(unused).Forget()
+	if string(unused) != "\x00\x00\x00\x00\x00\x00" {
+		t.Error("Forget left the passcode")
+	}
+}

@@ -615,14 +615,11 @@ func (m Model) passcodeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if m.pinStatus.Blocked() {
 		return m, nil
 	}
-	if msg.String() != "enter" {
-		m.passcode = m.passcode.update(msg)
-		return m, nil
-	}
-	pin := m.passcode.take()
-	if err := smartcard.CheckPIN(pin); err != nil {
-		clear(pin)
-		m.passErr = Explain(err)
+	pin, problem, done := m.typePasscode(msg)
+	if !done {
+		if problem != "" {
+			m.passErr = problem
+		}
 		return m, nil
 	}
 	m.state, m.passErr, m.busy = stateSigningIn, "", "Signing in…"
@@ -644,9 +641,26 @@ func (m Model) passcodeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	}))
 }
 
+// typePasscode gives a key to the passcode field; on Enter it hands over
+// the digits (done) if they can be a passcode, else wipes them and says why.
+// The caller owns, and must wipe or hand on, the digits. m is a pointer:
+// the field it changes is m's own.
+func (m *Model) typePasscode(msg tea.KeyPressMsg) (pin []byte, problem string, done bool) {
+	if msg.String() != "enter" {
+		m.passcode = m.passcode.update(msg)
+		return nil, "", false
+	}
+	pin = m.passcode.take()
+	if err := smartcard.CheckPIN(pin); err != nil {
+		clear(pin)
+		return nil, Explain(err), false
+	}
+	return pin, "", true
+}
+
 func forgetSigner(s any) {
-	if f, ok := s.(interface{ forget() }); ok {
-		f.forget()
+	if f, ok := s.(interface{ Forget() }); ok {
+		f.Forget()
 	}
 }
 
@@ -823,14 +837,11 @@ func (m Model) lock() Model {
 }
 
 func (m Model) lockedKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	if msg.String() != "enter" {
-		m.passcode = m.passcode.update(msg)
-		return m, nil
-	}
-	pin := m.passcode.take()
-	if err := smartcard.CheckPIN(pin); err != nil {
-		clear(pin)
-		m.unlockErr = Explain(err)
+	pin, problem, done := m.typePasscode(msg)
+	if !done {
+		if problem != "" {
+			m.unlockErr = problem
+		}
 		return m, nil
 	}
 	card, gen := m.card, m.gen

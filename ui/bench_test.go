@@ -29,10 +29,10 @@ import (
 // very large record under 4 ms at p99. The numbers are reported, not
 // asserted: a loaded machine must not fail the tests.
 
-// awaitMsg runs cmd (and the commands of a batch) and returns the first
-// message of type T; others (spinner ticks) are left to finish alone.
-func awaitMsg[T tea.Msg](tb testing.TB, cmd tea.Cmd) T {
-	tb.Helper()
+// runCmd runs cmd, and each command of a batch, in goroutines, and delivers
+// the messages on the channel; commands that never end (spinner ticks) are
+// left to finish alone.
+func runCmd(cmd tea.Cmd) <-chan tea.Msg {
 	out := make(chan tea.Msg, 16)
 	var run func(tea.Cmd)
 	run = func(c tea.Cmd) {
@@ -51,19 +51,46 @@ func awaitMsg[T tea.Msg](tb testing.TB, cmd tea.Cmd) T {
 		}()
 	}
 	run(cmd)
+	return out
+}
+
+// awaitMsgs runs cmd and returns the first n messages that keep says to
+// keep, in the order they came, failing after 10 s.
+func awaitMsgs(tb testing.TB, cmd tea.Cmd, n int, keep func(tea.Msg) bool) []tea.Msg {
+	tb.Helper()
+	out := runCmd(cmd)
 	timeout := time.After(10 * time.Second)
-	for {
+	var got []tea.Msg
+	for len(got) < n {
 		select {
 		case msg := <-out:
-			if t, ok := msg.(T); ok {
-				return t
+			if keep(msg) {
+				got = append(got, msg)
 			}
 		case <-timeout:
-			var zero T
-			tb.Fatalf("no %T within 10 s", zero)
-			return zero
+			tb.Fatalf("%d of %d messages within 10 s", len(got), n)
 		}
 	}
+	return got
+}
+
+// awaitMsg runs cmd and returns its first message of type T.
+func awaitMsg[T tea.Msg](tb testing.TB, cmd tea.Cmd) T {
+	tb.Helper()
+	return awaitMsgs(tb, cmd, 1, func(m tea.Msg) bool { _, ok := m.(T); return ok })[0].(T)
+}
+
+// awaitBoth runs cmd and returns its alertSentMsg and summaryMsg in the
+// order they came.
+func awaitBoth(tb testing.TB, cmd tea.Cmd) []tea.Msg {
+	tb.Helper()
+	return awaitMsgs(tb, cmd, 2, func(m tea.Msg) bool {
+		switch m.(type) {
+		case alertSentMsg, summaryMsg:
+			return true
+		}
+		return false
+	})
 }
 
 // BenchmarkEnterToSummary times Enter on an NHS number to the summary drawn
@@ -72,44 +99,6 @@ func awaitMsg[T tea.Msg](tb testing.TB, cmd tea.Cmd) T {
 // the same Patient and Bundle: on loopback, where a round trip costs a fraction of a
 // millisecond and the ratio shows the viewer's own work, and through a proxy
 // that adds 10 ms each way to every reply, closer to Spine from a pharmacy.
-// awaitBoth runs cmd and returns its alertSentMsg and summaryMsg in the
-// order they came.
-func awaitBoth(tb testing.TB, cmd tea.Cmd) []tea.Msg {
-	tb.Helper()
-	out := make(chan tea.Msg, 16)
-	var run func(tea.Cmd)
-	run = func(c tea.Cmd) {
-		if c == nil {
-			return
-		}
-		go func() {
-			msg := c()
-			if batch, ok := msg.(tea.BatchMsg); ok {
-				for _, sub := range batch {
-					run(sub)
-				}
-				return
-			}
-			out <- msg
-		}()
-	}
-	run(cmd)
-	var got []tea.Msg
-	timeout := time.After(10 * time.Second)
-	for len(got) < 2 {
-		select {
-		case msg := <-out:
-			switch msg.(type) {
-			case alertSentMsg, summaryMsg:
-				got = append(got, msg)
-			}
-		case <-timeout:
-			tb.Fatalf("%d of the alert and the record within 10 s", len(got))
-		}
-	}
-	return got
-}
-
 func BenchmarkEnterToSummary(b *testing.B) {
 	b.Run("loopback", func(b *testing.B) { benchEnterToSummary(b, 0) })
 	b.Run("rtt-20ms", func(b *testing.B) { benchEnterToSummary(b, 10*time.Millisecond) })

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
-	"io"
 	"sync"
 
 	"github.com/scrterm/scr/smartcard"
@@ -85,7 +84,7 @@ func (c *pivCard) VerifyPIN(pin []byte) error {
 }
 
 func (c *pivCard) Signer(pin []byte) crypto.Signer {
-	return &onceSigner{key: c.key, pin: pin}
+	return c.key.WithPIN(pin)
 }
 
 func (c *pivCard) Close() error {
@@ -95,33 +94,4 @@ func (c *pivCard) Close() error {
 		}
 	})
 	return c.closeErr
-}
-
-// onceSigner signs with the passcode it was given, once: the passcode is
-// wiped by the first signature, or by forget if none was made.
-type onceSigner struct {
-	mu  sync.Mutex
-	key *smartcard.Key
-	pin []byte
-}
-
-func (s *onceSigner) Public() crypto.PublicKey { return s.key.Public() }
-
-func (s *onceSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pin == nil {
-		return nil, smartcard.ErrPINRequired
-	}
-	pin := s.pin
-	s.pin = nil
-	return s.key.SignWithPIN(pin, digest, opts) // wipes pin
-}
-
-// forget wipes a passcode that was never used.
-func (s *onceSigner) forget() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.pin)
-	s.pin = nil
 }

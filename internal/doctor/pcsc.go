@@ -4,8 +4,6 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
-	"io"
-	"sync"
 
 	"github.com/scrterm/scr/smartcard"
 )
@@ -85,27 +83,5 @@ func (c *pcscCard) Signer(cert *x509.Certificate, pin []byte) (crypto.Signer, er
 	if err != nil {
 		return nil, err
 	}
-	return &onceSigner{key: key, pin: pin}, nil
-}
-
-// onceSigner signs with the passcode it was given, once, as ui's does: the
-// card verifies the passcode and signs in one transaction, and the passcode
-// is wiped by that signature.
-type onceSigner struct {
-	mu  sync.Mutex
-	key *smartcard.Key
-	pin []byte
-}
-
-func (s *onceSigner) Public() crypto.PublicKey { return s.key.Public() }
-
-func (s *onceSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pin == nil {
-		return nil, smartcard.ErrPINRequired
-	}
-	pin := s.pin
-	s.pin = nil
-	return s.key.SignWithPIN(pin, digest, opts) // wipes pin
+	return key.WithPIN(pin), nil
 }
