@@ -9,8 +9,9 @@ DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
 # pcscd and vpcd for the PC/SC tests, libpcsclite-dev for cgo, OpenSC as an
-# independent PIV implementation to check our card against, tmux for end-to-end.
-DEB_PACKAGES := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools tmux
+# independent PIV implementation to check our card against, tmux for end-to-end,
+# groff-base to check the man page.
+DEB_PACKAGES := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools tmux groff-base
 
 # Fuzz targets run briefly in `make test` (a count, not a duration: a timed run
 # can end in a spurious "context deadline exceeded" on a loaded machine); run one

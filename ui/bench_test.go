@@ -281,9 +281,13 @@ func (r rawFetch) do(tb testing.TB, req *http.Request, want int) {
 // BenchmarkScrollFrame is one key press and one frame of the very large
 // record (50 allergies, 300+ medication rows), the whole screen as the
 // program draws it; p99 is reported beside the mean.
-func BenchmarkScrollFrame(b *testing.B) {
-	p, s := summaryTestPatient(b, "9000000130", ""), summaryTestSummary(b, "9000000130")
-	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+func BenchmarkScrollFrame(b *testing.B) { benchScroll(b, "9000000130", 2000) }
+
+// benchScroll times one key press and one whole frame of patient nhs's
+// summary at each of benchSizes, going back to the top every `every` frames.
+func benchScroll(b *testing.B, nhs string, every int) {
+	p, s := summaryTestPatient(b, nhs, ""), summaryTestSummary(b, nhs)
+	for _, size := range benchSizes {
 		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {
 			m := New(Options{Now: func() time.Time { return fixedNow }})
 			m = step(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
@@ -296,7 +300,7 @@ func BenchmarkScrollFrame(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				start := time.Now()
 				key := down
-				if i%2000 == 1999 {
+				if i%every == every-1 {
 					key = top
 				}
 				m = step(m, key)
@@ -462,29 +466,4 @@ func BenchmarkSummaryRender(b *testing.B) {
 // BenchmarkScrollFrameNormal is BenchmarkScrollFrame for the published
 // record, 9000000009: one key press (down; back to the top every 200) and one
 // frame.
-func BenchmarkScrollFrameNormal(b *testing.B) {
-	p, s := summaryTestPatient(b, "9000000009", ""), summaryTestSummary(b, "9000000009")
-	for _, size := range benchSizes {
-		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {
-			m := New(Options{Now: func() time.Time { return fixedNow }})
-			m = step(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-			m.state = stateSummary
-			m.summary = newSummaryModel(m.c, p, s, "Viewed as Pharmacist at FA123 · access recorded")
-			_ = m.View()
-			down, top := keyPress("down"), keyPress("g")
-			var frames []time.Duration
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				start := time.Now()
-				key := down
-				if i%200 == 199 {
-					key = top
-				}
-				m = step(m, key)
-				_ = m.View()
-				frames = append(frames, time.Since(start))
-			}
-			b.ReportMetric(float64(percentile(frames, 0.99).Microseconds())/1000, "ms-p99")
-		})
-	}
-}
+func BenchmarkScrollFrameNormal(b *testing.B) { benchScroll(b, "9000000009", 200) }

@@ -106,33 +106,9 @@ func summaryTestBody(m summaryModel) []string {
 	return lines
 }
 
-// summaryTestKey is a key press as Bubble Tea sends it.
-func summaryTestKey(k string) tea.KeyPressMsg {
-	switch k {
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "pgup":
-		return tea.KeyPressMsg{Code: tea.KeyPgUp}
-	case "home":
-		return tea.KeyPressMsg{Code: tea.KeyHome}
-	case "end":
-		return tea.KeyPressMsg{Code: tea.KeyEnd}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
-	}
-	r := []rune(k)[0]
-	return tea.KeyPressMsg{Code: r, Text: k}
-}
-
 func summaryPress(m summaryModel, keys ...string) summaryModel {
 	for _, k := range keys {
-		m, _ = m.update(summaryTestKey(k))
+		m, _ = m.update(keyPress(k))
 	}
 	return m
 }
@@ -657,7 +633,7 @@ func TestSummaryOddInput(t *testing.T) {
 	var zero summaryModel
 	zero.c = summaryTestCommon(80, 24)
 	_ = zero.view()
-	zero, _ = zero.update(summaryTestKey("down"))
+	zero, _ = zero.update(keyPress("down"))
 	_ = zero.view()
 }
 
