@@ -12,6 +12,11 @@
 // 900xxx), e-mail addresses at example.com, and NHS numbers in the 900000xxxx
 // test range of the NHS sandbox, with their modulus 11 check digits.
 //
+// Some records are built from NHS England's published SCR payloads
+// (internal/nhscorpus, MIT, Crown copyright): their clinical content is kept,
+// while the patient, author and practice are replaced by made-up ones and every
+// UUID by one derived from the sandbox patient (see fromPublished).
+//
 // Run it with `go generate ./assets`. It is deterministic (every identifier is
 // derived from the NHS number), so it rewrites the same files unless this file
 // has changed. It leaves 9000000009, the NHS's published example, alone.
@@ -19,15 +24,19 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha1"
 	"encoding/json"
 	"fmt"
 	"log"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/scrterm/scr/internal/nhscorpus"
 	"github.com/scrterm/scr/internal/sandbox/records"
 )
 
@@ -39,19 +48,43 @@ func main() {
 		dir := filepath.Join(outDir, p.nhs)
 		check(os.MkdirAll(dir, 0o755))
 		writeJSON(filepath.Join(dir, "patient.json"), pdsPatient(p))
-		for _, f := range []string{"documentreference.json", "bundle.json"} {
+		for _, f := range []string{"documentreference.json", "documentreference-outdated.json", "bundle.json", "LICENSE"} {
 			check(removeIfExists(filepath.Join(dir, f)))
 		}
 		if p.scr == nil {
 			continue
 		}
-		writeJSON(filepath.Join(dir, "documentreference.json"), docRefBundle(p))
-		if p.scr.consent != "No" { // an opted-out patient's record is never served
-			writeJSON(filepath.Join(dir, "bundle.json"), scrBundle(p))
+		var bundle obj
+		if p.scr.source != "" {
+			bundle = fromPublished(p) // first: it sets the summary's date and the id it replaced
+			lic, err := nhscorpus.Read("scr/LICENSE")
+			check(err)
+			check(os.WriteFile(filepath.Join(dir, "LICENSE"), lic, 0o644))
+		} else if p.scr.consent != "No" { // an opted-out patient's record is never served
+			bundle = scrBundle(p)
+		}
+		id := idsOf(p)
+		writeJSON(filepath.Join(dir, "documentreference.json"), docRefBundle(p, id.scr, "", p.scr.created))
+		if p.outdated != "" {
+			// The SCR as it was a day before: the id of the record the current
+			// one replaced, if the published record names it.
+			old := cmp.Or(p.scr.replaces, uuid(p.nhs, "scr-outdated"))
+			writeJSON(filepath.Join(dir, "documentreference-outdated.json"),
+				docRefBundle(p, old, "outdated", p.scr.created.AddDate(0, 0, -1)))
+		}
+		if bundle != nil {
+			writeJSON(filepath.Join(dir, "bundle.json"), bundle)
 		}
 	}
 	writeJSON(filepath.Join(outDir, "superseded.json"), obj{{supersededNHS, nhsOf(people, "Kowalski")}})
 	writeJSON(filepath.Join(outDir, "invalidated.json"), []string{invalidatedNHS})
+	var outdated obj
+	for _, p := range people {
+		if p.outdated != "" {
+			outdated = append(outdated, kv{p.nhs, p.outdated})
+		}
+	}
+	writeJSON(filepath.Join(outDir, "outdated.json"), outdated)
 	check(os.WriteFile(filepath.Join(outDir, "README.md"), readme(people), 0o644))
 }
 
@@ -85,6 +118,7 @@ type person struct {
 	died          string // deceasedDateTime
 	multipleBirth int
 	sensitive     bool
+	veryRestrict  bool // meta.security V rather than R (implies sensitive)
 	addresses     []addr
 	phone, mobile string
 	email         string
@@ -93,6 +127,9 @@ type person struct {
 	welsh         bool   // NHSCommunication: Welsh
 	largePrint    bool   // ContactPreference: large print
 	scr           *summary
+	// outdated is when the DocumentReference search gives an SCR id whose
+	// Bundle is empty: "once" (a session's first search) or "always".
+	outdated string
 }
 
 type oldName struct {
@@ -115,6 +152,13 @@ type summary struct {
 	practice string // "" leaves the Practice paragraph out
 	withheld bool   // the "deliberately withheld" statement under the title
 	sections []section
+
+	// A record built from a published one (fromPublished) has these instead
+	// of author, practice, withheld and sections.
+	source   string                // its path in internal/nhscorpus/published
+	rename   []string              // old, new, …: the people and places in it, made up instead
+	edit     func(composition obj) // any change to the Composition beyond those
+	replaces string                // set by fromPublished: the id the record replaced, if it says
 }
 
 func nhsOf(people []person, family string) string {
@@ -351,6 +395,120 @@ func patients() []person {
 		},
 		twin(nhsNumber("900000014"), "Amelia", 1),
 		twin(nhsNumber("900000015"), "Isla", 2),
+		{
+			nhs: nhsNumber("900000016"), what: "additional information as Spine sends it: every section of the published treatments-plus-risks-to-patient.json (two Treatments and two Risks to Patient sections), its Procedure and Observation entries, very long supporting-information cells, the allergies-and-medications withheld statement",
+			prefix: "Mr", given: []string{"Graham", "Peter"}, family: "Ackroyd", nameFrom: "1950-04-17",
+			gender: "male", born: "1950-04-17",
+			addresses: []addr{{[]string{"6 Low Fold", "Horsforth", "Leeds", "West Yorkshire"}, "LS18 5QF", "1988-10-01", ""}},
+			phone:     "01632960165", mobile: "07700900165", gp: "Y90165", pharmacy: "FX165",
+			scr: &summary{
+				consent: "Ask", source: gpSummaryFixtures + "from/fhir/additionalinfo/treatments-plus-risks-to-patient.json",
+				rename: radford("Fiona", "HOLROYD", "Mrs", "DR SK AMBLER'S PRACTICE, 27 Quarry Fold, Horsforth, Leeds LS18 9QF", "555254290165", "555000090165"),
+			},
+		},
+		{
+			nhs: nhsNumber("900000017"), what: "a core summary (allergies and medication only, as a GP's first upload has), the published no-non-core.json with every section's code removed: sections known by Spine's titles alone; allergies (Sensitivity to PENICILLIN VK) after the medication; dates written \"10 Feb 2016\"",
+			prefix: "Mrs", given: []string{"Pauline", "Mary"}, family: "Ibbotson", nameFrom: "1969-05-31",
+			oldNames: []oldName{{"Miss", []string{"Pauline", "Mary"}, "Crowther", "1947-02-08", "1969-05-30"}},
+			gender:   "female", born: "1947-02-08",
+			addresses: []addr{{[]string{"31 Carr Croft", "Meanwood", "Leeds", "West Yorkshire"}, "LS6 4QJ", "1981-07-01", ""}},
+			phone:     "01632960173", gp: "Y90173",
+			scr: &summary{
+				consent: "Ask", source: gpSummaryFixtures + "from/fhir/additionalinfo/no-non-core.json", edit: uncoded,
+				rename: radford("Janet", "BARRACLOUGH", "Mrs", "DR RT OSEI'S PRACTICE, 4 Mill Green, Meanwood, Leeds LS6 4QX", "555254290173", "555000090173"),
+			},
+		},
+		{
+			nhs: nhsNumber("900000018"), what: "very restricted (meta.security V): no address, telecom or GP on PDS, as for R; has an SCR (the published withheld-information.json: entries withheld, a Personal Preferences section with no table)",
+			prefix: "Ms", given: []string{"Leah"}, family: "Marsh", nameFrom: "1988-02-19",
+			gender: "female", born: "1988-02-19", sensitive: true, veryRestrict: true,
+			scr: &summary{
+				consent: "Ask", source: gpSummaryFixtures + "from/fhir/additionalinfo/withheld-information.json",
+				rename: radford("Carol", "AINSWORTH", "Mrs", "DR HN QURESHI'S PRACTICE, 12 Weir Side, Rodley, Leeds LS13 1QW", "555254290181", "555000090181"),
+			},
+		},
+		{
+			nhs: nhsNumber("900000020"), outdated: "once",
+			what:   "an out-of-date SCR id that recovers: a session's first DocumentReference search names the SCR the current one replaced (its Bundle has 0 entries), every later one the current SCR; the record is the published additional_information_gp_summary_1.json",
+			prefix: "Mr", given: []string{"Oliver", "James"}, family: "Thackeray", nameFrom: "1967-08-09",
+			gender: "male", born: "1967-08-09",
+			addresses: []addr{{[]string{"9 Tanhouse Yard", "Rawdon", "Leeds", "West Yorkshire"}, "LS19 6QD", "2009-03-16", ""}},
+			mobile:    "07700900203", email: "oliver.thackeray@example.com", gp: "Y90203", pharmacy: "FX203",
+			scr: &summary{
+				consent: "Ask", source: gpSummaryFixtures + "additional_information_gp_summary_1.json",
+				rename: []string{
+					"WILSON, Bob (Mr)", "PRIESTLEY, Alan (Mr)",
+					"Mr Bob Wilson", "Mr Alan Priestley",
+					"Spine Testing, The Practice, Woodvale Terrace, Horsforth, Leeds LS18 4JW", "Aire Valley Practice, 3 Woodmill Terrace, Rawdon, Leeds LS19 6QE",
+					"0177865579", "01632960203",
+					"676789689789", "555000090203",
+					"173067658018", "555254290203",
+				},
+			},
+		},
+		{
+			nhs: nhsNumber("900000021"), outdated: "always",
+			what:   "an SCR id always out of date (the record keeps changing): every DocumentReference search names an SCR whose Bundle has 0 entries",
+			prefix: "Mrs", given: []string{"Beatrice", "Ann"}, family: "Holloway", nameFrom: "1944-12-01",
+			gender: "female", born: "1944-12-01",
+			addresses: []addr{{[]string{"15 Rectory Gardens", "Beverley", "East Riding of Yorkshire"}, "HU17 8QP", "1994-05-20", ""}},
+			phone:     "01632960211", gp: "Y90211",
+			scr: &summary{
+				consent: "Ask", created: at("2026-11-24T17:45"), author: "FENWICK, Judith (Dr)",
+				practice: "Minster Moorgate Surgery, 10 Lairgate, Beverley, East Riding of Yorkshire, HU17 8QE.",
+				sections: []section{
+					allergies(allergy{"11-Jan-2001", "Trimethoprim allergy", "Certain", "Moderate", "Widespread rash"}),
+					acuteMeds("24-Nov-2025", "24-Nov-2026",
+						med{date: "Prescribed: 24-Nov-2026", item: "Doxycycline 100mg capsules", dose: "Two On The First Day Then One Daily For 4 Days", qty: "6 capsule"}),
+					repeatMeds(
+						med{date: "Last Issued: 24-Nov-2026", item: "Warfarin 1mg tablets", dose: "As Directed By The Anticoagulant Clinic", qty: "56 tablet"},
+						med{date: "Last Issued: 24-Nov-2026", item: "Digoxin 62.5microgram tablets", dose: "One To Be Taken Each Day", qty: "28 tablet"},
+					),
+					discontinuedMeds("24-May-2026", "24-Nov-2026",
+						med{date: "Last Issued: 23-Nov-2026", item: "Warfarin 3mg tablets", dose: "As Directed By The Anticoagulant Clinic", qty: "28 tablet",
+							stopped: "24-Nov-2026", reason: "Dose changed"}),
+				},
+			},
+		},
+		{
+			nhs: nhsNumber("900000023"), what: "entries withheld, under the title and in a Personal Preferences section that also has rows (the published withheld-information-and-additional.json)",
+			prefix: "Miss", given: []string{"Chloe"}, family: "Radcliffe", nameFrom: "1990-06-25",
+			gender: "female", born: "1990-06-25",
+			addresses: []addr{{[]string{"Flat 7", "2 Chapel Fold", "Bramley", "Leeds"}, "LS13 3QH", "2015-11-02", ""}},
+			mobile:    "07700900238", email: "chloe.radcliffe@example.com", gp: "Y90238",
+			scr: &summary{
+				consent: "Ask", source: gpSummaryFixtures + "from/fhir/additionalinfo/withheld-information-and-additional.json",
+				rename: radford("Helen", "DYSON", "Mrs", "DR AM KHALID'S PRACTICE, 8 Chapel Fold, Bramley, Leeds LS13 3QJ", "555254290238", "555000090238"),
+			},
+		},
+		{
+			nhs: nhsNumber("900000024"), what: "XHTML as a newer GP system sends it (the published empty-html-tags.json): indented with white space, empty cells `<td></td>` and white-space-only cells, bullet-separated details, dates \"21-Sep-2023\", \"Prescribed Elsewhere\", an Organization entry",
+			prefix: "Mr", given: []string{"Rhys", "Daniel"}, family: "Cartwright", nameFrom: "1979-03-30",
+			gender: "male", born: "1979-03-30",
+			addresses: []addr{{[]string{"Flat 2", "44 Amhurst Walk", "Hackney", "London"}, "N16 0QR", "2020-01-13", ""}},
+			mobile:    "07700900246", gp: "Y90246",
+			scr: &summary{
+				consent: "Ask", source: gpSummaryFixtures + "from/fhir/additionalinfo/empty-html-tags.json",
+				rename: []string{
+					"MCCULLAGH, Steven", "LOCKWOOD, Martin",
+					"with Steven", "with Martin",
+					"MA Baird", "JE Okoro",
+					"1 Main St, London, W1A 1AA", "5 Vale Row, London, N16 0QZ",
+					"+442071231234", "+442079460246",
+				},
+			},
+		},
+		{
+			nhs: nhsNumber("900000025"), what: "a section whose code a viewer may not know (PatientCarerCorrespondenceHeader, \"Patient/Carer Correspondence\") and a Communication entry (the published patientcarercorrespondence.json)",
+			prefix: "Mr", given: []string{"Stanley"}, family: "Ogden", nameFrom: "1938-10-14",
+			gender: "male", born: "1938-10-14",
+			addresses: []addr{{[]string{"3 Wharfe Row", "Otley", "West Yorkshire"}, "LS21 1QT", "1972-04-01", ""}},
+			phone:     "01632960254", gp: "Y90254",
+			scr: &summary{
+				consent: "Ask", source: gpSummaryFixtures + "from/fhir/additionalinfo/patientcarercorrespondence.json",
+				rename: radford("Susan", "WHITELEY", "Mrs", "DR CF NORTH'S PRACTICE, 2 Moorfield Row, Otley, Leeds LS21 1QS", "555254290254", "555000090254"),
+			},
+		},
 	}
 }
 
@@ -731,7 +889,10 @@ func isoDay(d string) string {
 
 func pdsPatient(p person) obj {
 	security := obj{{"system", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"}, {"code", "U"}, {"display", "unrestricted"}}
-	if p.sensitive {
+	switch {
+	case p.veryRestrict:
+		security = obj{{"system", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"}, {"code", "V"}, {"display", "very restricted"}}
+	case p.sensitive:
 		security = obj{{"system", "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"}, {"code", "R"}, {"display", "restricted"}}
 	}
 	names := []obj{humanName("1", "usual", p.prefix, p.given, p.family, p.nameFrom, "")}
@@ -870,12 +1031,21 @@ func idsOf(p person) ids {
 	}
 }
 
-func docRefBundle(p person) obj {
+// docRefBundle is the DocumentReference search's answer naming SCR scrID,
+// created at date; variant tells the identifiers of one such answer from another's.
+func docRefBundle(p person, scrID, variant string, date time.Time) obj {
 	id := idsOf(p)
-	docRef := uuid(p.nhs, "document-reference")
+	id.scr = scrID
+	named := func(name string) string { // the current answer's ids as they always were
+		if variant == "" {
+			return uuid(p.nhs, name)
+		}
+		return uuid(p.nhs, name, variant)
+	}
+	docRef := named("document-reference")
 	return obj{
 		{"resourceType", "Bundle"},
-		{"id", strings.ToLower(uuid(p.nhs, "document-reference-bundle"))},
+		{"id", strings.ToLower(named("document-reference-bundle"))},
 		{"type", "searchset"},
 		{"total", 1},
 		{"entry", []obj{
@@ -888,7 +1058,7 @@ func docRefBundle(p person) obj {
 					{"status", "current"},
 					{"type", gpSummaryType()},
 					{"subject", obj{{"reference", "Patient/" + id.patient}}},
-					{"date", instant(p.scr.created)},
+					{"date", instant(date)},
 					{"securityLabel", []obj{{{"coding", []obj{{{"system", "https://fhir.nhs.uk/CodeSystem/SCR-ACSPermission"}, {"code", p.scr.consent}}}}}}},
 					{"content", []obj{{{"attachment", obj{{"url", "https://api.service.nhs.uk/summary-care-record/Bundle?composition.identifier=" +
 						id.scr + "&composition.subject:Patient.identifier=" + nhsSystem + "|" + p.nhs}}}}}},
@@ -1074,6 +1244,12 @@ SCR Bundle), each exactly as the sandbox serves it. ` + "`superseded.json`" + ` 
 NHS numbers to the current ones; ` + "`invalidated.json`" + ` lists numbers invalidated without a
 successor. Telephone numbers are Ofcom's drama numbers; e-mail is at example.com.
 
+A patient whose SCR id goes out of date also has ` + "`documentreference-outdated.json`" + `, the
+DocumentReference searchset naming an SCR id whose Bundle has 0 entries (as the SCR API
+answers an out-of-date id); ` + "`outdated.json`" + ` says when the sandbox serves it instead of
+` + "`documentreference.json`" + `: ` + "`once`" + ` (on a session's, that is a role token's, first search
+for the patient) or ` + "`always`" + `.
+
 | NHS number | name | SCR consent | what it exercises |
 | --- | --- | --- | --- |
 | 9000000009 | Mrs Jane Smith | Ask | the published PDS and SCR examples, served unchanged; deceased; name period ended |
@@ -1087,6 +1263,24 @@ successor. Telephone numbers are Ofcom's drama numbers; e-mail is at example.com
 	}
 	fmt.Fprintf(&b, "| %s | (superseded) | | PDS answers with %s's current record |\n", supersededNHS, nhsOf(people, "Kowalski"))
 	fmt.Fprintf(&b, "| %s | (invalidated) | | PDS answers 404 INVALIDATED_RESOURCE |\n", invalidatedNHS)
+	b.WriteString(`
+## Records built from NHS England's published ones
+
+These SCRs are NHS England's published test records (repository
+NHSDigital/summary-care-record-api, copied into ` + "`internal/nhscorpus/published/scr`" + `; MIT,
+Crown copyright, LICENSE beside each). Their clinical content is unchanged; the patient
+is the sandbox's (NHS number), the author, practice and their identifiers are made up,
+the UUIDs are derived from the patient, and the Bundle is a searchset with its total, as
+GET /Bundle serves it.
+
+| NHS number | built from (below ` + "`internal/nhscorpus/published/scr/`" + `) |
+| --- | --- |
+`)
+	for _, p := range people {
+		if p.scr != nil && p.scr.source != "" {
+			fmt.Fprintf(&b, "| %s | `%s` |\n", p.nhs, strings.TrimPrefix(p.scr.source, "scr/"))
+		}
+	}
 	return b.Bytes()
 }
 
@@ -1101,4 +1295,216 @@ func check(err error) {
 	if err != nil {
 		log.Fatal(err)
 	}
+}
+
+// ---- Records built from published ones ---------------------------------------
+
+// gpSummaryFixtures is where the SCR service's GP summary test records sit in
+// internal/nhscorpus/published.
+const gpSummaryFixtures = "scr/docker/service/src/test/resources/gp_summary/"
+
+var uuidPattern = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
+
+// fromPublished builds p's SCR Bundle from the published record p.scr.source,
+// as GET /Bundle serves it: a searchset with its total (the test records are
+// "document" Bundles, some with a wrong total), under the live API's base URL.
+// The clinical content is kept. The record is made the sandbox patient's: their
+// NHS number, made-up people and places (p.scr.rename), the SCR id of their
+// DocumentReference, and every other UUID derived from the patient, so that two
+// patients built from one record share no ids. It sets p.scr.created from the
+// Composition's date and p.scr.replaces from its relatesTo.
+func fromPublished(p person) obj {
+	raw, err := nhscorpus.Read(p.scr.source)
+	check(err)
+	for i := 0; i < len(p.scr.rename); i += 2 {
+		if !bytes.Contains(raw, []byte(p.scr.rename[i])) {
+			log.Fatalf("%s: %s: nothing to rename from %q", p.nhs, p.scr.source, p.scr.rename[i])
+		}
+	}
+	rename := strings.NewReplacer(p.scr.rename...)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	v, err := decodeOrdered(dec)
+	check(err)
+	bundle := walkStrings(v, func(s string) string {
+		return uuidPattern.ReplaceAllStringFunc(rename.Replace(s), func(u string) string {
+			id := uuid(p.nhs, "published", strings.ToUpper(u))
+			if u == strings.ToLower(u) {
+				return strings.ToLower(id)
+			}
+			return id
+		})
+	}).(obj)
+
+	scrID, sourceNHS := idsOf(p).scr, ""
+	entries := bundle.get("entry").([]any)
+	for _, e := range entries {
+		e := e.(obj)
+		url, _ := e.get("fullUrl").(string) // some published entries have none
+		if _, rest, ok := strings.Cut(url, "/summary-care-record/FHIR/R4/"); ok {
+			e.set("fullUrl", scrBase+rest)
+		}
+		res := e.get("resource").(obj)
+		switch res.get("resourceType") {
+		case "Composition":
+			ident := res.get("identifier").(obj)
+			if res.get("id") == ident.get("value") {
+				res.set("id", scrID)
+				e.set("fullUrl", scrBase+"Composition/"+scrID)
+			}
+			ident.set("value", scrID)
+			t, err := time.Parse(time.RFC3339, res.get("date").(string))
+			check(err)
+			p.scr.created = t
+			if rel, ok := res.get("relatesTo").([]any); ok {
+				p.scr.replaces = rel[0].(obj).get("targetIdentifier").(obj).get("value").(string)
+			}
+			if p.scr.edit != nil {
+				p.scr.edit(res)
+			}
+		case "Patient":
+			for _, id := range res.get("identifier").([]any) {
+				if id := id.(obj); id.get("system") == nhsSystem {
+					sourceNHS = id.get("value").(string)
+					id.set("value", p.nhs)
+				}
+			}
+		}
+	}
+	var out obj
+	for _, m := range bundle {
+		switch m.k {
+		case "type":
+			out = append(out, kv{"type", "searchset"})
+		case "total": // counted again below
+		case "entry":
+			out = append(out, kv{"total", len(entries)}, m)
+		default:
+			out = append(out, m)
+		}
+	}
+	b, err := marshal(out)
+	check(err)
+	if sourceNHS == "" || bytes.Contains(b, []byte(sourceNHS)) {
+		log.Fatalf("%s: %s: the published patient's NHS number (%q) is not replaced everywhere", p.nhs, p.scr.source, sourceNHS)
+	}
+	return out
+}
+
+// uncoded is the edit that makes a published record one whose sections carry
+// their titles but no codes, with the allergies after the medication.
+func uncoded(composition obj) {
+	var title, allergies, rest []any
+	for _, s := range composition.get("section").([]any) {
+		sec := s.(obj).without("code")
+		switch sec.get("title") {
+		case "General Practice Summary":
+			title = append(title, sec)
+		case "Allergies and Adverse Reactions":
+			allergies = append(allergies, sec)
+		default:
+			rest = append(rest, sec)
+		}
+	}
+	composition.set("section", slices.Concat(title, rest, allergies))
+}
+
+// radford renames the author and practice of the published test records
+// written by "RADFORD, Michelle (Mrs)": forename, surname and title of the
+// made-up author, her practice as the Practice paragraph writes it, and her
+// SDS role profile and user IDs.
+func radford(forename, surname, title, practice, roleProfile, userID string) []string {
+	return []string{
+		"RADFORD, Michelle (Mrs)", fmt.Sprintf("%s, %s (%s)", surname, forename, title),
+		"MICHELLEMrsRADFORD", strings.ToUpper(forename) + title + surname, // run together, as Spine sent it
+		"DR DK NANDI'S PRACTICE, 342 Troy Road, Horsforth, Leeds LS18 5TN", practice,
+		"103292576980", roleProfile,
+		"103267400988", userID,
+	}
+}
+
+// decodeOrdered decodes one JSON value from dec, objects as obj so that their
+// members keep the published order.
+func decodeOrdered(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		o := obj{}
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			v, err := decodeOrdered(dec)
+			if err != nil {
+				return nil, err
+			}
+			o = append(o, kv{k.(string), v})
+		}
+		_, err := dec.Token()
+		return o, err
+	case json.Delim('['):
+		a := []any{}
+		for dec.More() {
+			v, err := decodeOrdered(dec)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		_, err := dec.Token()
+		return a, err
+	}
+	return tok, nil
+}
+
+// walkStrings replaces every string value in v (not member names) by f's.
+func walkStrings(v any, f func(string) string) any {
+	switch v := v.(type) {
+	case obj:
+		for i := range v {
+			v[i].v = walkStrings(v[i].v, f)
+		}
+	case []any:
+		for i := range v {
+			v[i] = walkStrings(v[i], f)
+		}
+	case string:
+		return f(v)
+	}
+	return v
+}
+
+func (o obj) get(k string) any {
+	for _, m := range o {
+		if m.k == k {
+			return m.v
+		}
+	}
+	return nil
+}
+
+// set replaces the value of member k, which must be there (a member added
+// would not reach an obj held by value elsewhere).
+func (o obj) set(k string, v any) {
+	for i := range o {
+		if o[i].k == k {
+			o[i].v = v
+			return
+		}
+	}
+	log.Fatalf("no member %q to set", k)
+}
+
+func (o obj) without(k string) obj {
+	var out obj
+	for _, m := range o {
+		if m.k != k {
+			out = append(out, m)
+		}
+	}
+	return out
 }

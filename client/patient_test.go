@@ -8,9 +8,13 @@ import (
 	"time"
 )
 
-// referenceDir holds the NHS's published payloads. The tests fail, never
-// skip, without it: they are the contract.
-const referenceDir = "../../shared/reference/nhs"
+// The NHS's published examples, in the project's copy of NHS England's
+// payloads (internal/nhscorpus): the PDS sandbox's mocks and the SCR
+// specification's examples. They are the contract.
+const (
+	publishedPDS = "../internal/nhscorpus/published/pds/sandbox/mocks"
+	publishedSCR = "../internal/nhscorpus/published/scr/specification/components/examples"
+)
 
 // sandboxPatients holds the sandbox's synthetic patients.
 const sandboxPatients = "../assets/sandbox/patients"
@@ -38,7 +42,7 @@ func mustParsePatient(t *testing.T, path string, asked NHSNumber) *Patient {
 }
 
 func TestParsePatientReference(t *testing.T) {
-	p := mustParsePatient(t, filepath.Join(referenceDir, "pds/Patient.json"), "9000000009")
+	p := mustParsePatient(t, filepath.Join(publishedPDS, "Patient.json"), "9000000009")
 	if p.NHSNumber != "9000000009" || p.SupersededFrom != "" {
 		t.Errorf("number %q superseded from %q", p.NHSNumber, p.SupersededFrom)
 	}
@@ -57,7 +61,7 @@ func TestParsePatientReference(t *testing.T) {
 	}
 
 	// On a day inside the periods the name, address and GP are in force.
-	p, err := ParsePatient(readTestFile(t, filepath.Join(referenceDir, "pds/Patient.json")), "9000000009",
+	p, err := ParsePatient(readTestFile(t, filepath.Join(publishedPDS, "Patient.json")), "9000000009",
 		time.Date(2025, 12, 31, 23, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
@@ -68,11 +72,11 @@ func TestParsePatientReference(t *testing.T) {
 }
 
 func TestParsePatientSensitiveAndMinimal(t *testing.T) {
-	p := mustParsePatient(t, filepath.Join(referenceDir, "pds/Sensitive_Patient.json"), "")
+	p := mustParsePatient(t, filepath.Join(publishedPDS, "Sensitive_Patient.json"), "")
 	if !p.Sensitive || !p.Address.IsZero() || p.GP != (GP{}) {
 		t.Errorf("sensitive %v address %q GP %+v", p.Sensitive, p.Address, p.GP)
 	}
-	p = mustParsePatient(t, filepath.Join(referenceDir, "pds/Minimal_Patient.json"), "")
+	p = mustParsePatient(t, filepath.Join(publishedPDS, "Minimal_Patient.json"), "")
 	if p.NHSNumber != "9000000033" || p.Name.String() != "" {
 		t.Errorf("minimal: %+v", p)
 	}
@@ -150,7 +154,7 @@ func TestParsePatientCleansText(t *testing.T) {
 }
 
 func TestParsePatientSearch(t *testing.T) {
-	m, err := ParsePatientSearch(readTestFile(t, filepath.Join(referenceDir, "pds/PatientSearch.json")), testNow)
+	m, err := ParsePatientSearch(readTestFile(t, filepath.Join(publishedPDS, "PatientSearch.json")), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +186,7 @@ func TestParsePatientSearch(t *testing.T) {
 
 func FuzzParsePatient(f *testing.F) {
 	for _, name := range []string{"Patient.json", "Minimal_Patient.json", "Sensitive_Patient.json"} {
-		f.Add(readTestFile(f, filepath.Join(referenceDir, "pds", name)))
+		f.Add(readTestFile(f, filepath.Join(publishedPDS, name)))
 	}
 	f.Add(readTestFile(f, filepath.Join(sandboxPatients, "9000000076/patient.json")))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -44,7 +44,7 @@ func onlyTable(t *testing.T, sec Section) *Table {
 }
 
 func TestParseSummaryReference(t *testing.T) {
-	s := mustParseSummary(t, filepath.Join(referenceDir, "scr/GetScrBundle.json"))
+	s := mustParseSummary(t, filepath.Join(publishedSCR, "GetScrBundle.json"))
 	if s.ID != "BF4180FD-C403-4EF7-A4AB-E07303AF5477" || s.NHSNumber != "9000000009" ||
 		s.Created.String() != "17-Nov-2020 01:00" || s.Author != "Dr Steve Jones" {
 		t.Errorf("header: %q %q %v %q", s.ID, s.NHSNumber, s.Created, s.Author)
@@ -171,7 +171,7 @@ func TestParseSummarySandbox(t *testing.T) {
 }
 
 func TestParseConsent(t *testing.T) {
-	c, err := ParseConsent(readTestFile(t, filepath.Join(referenceDir, "scr/DocumentReferenceBundle.json")))
+	c, err := ParseConsent(readTestFile(t, filepath.Join(publishedSCR, "DocumentReferenceBundle.json")))
 	if err != nil || c.SCRID != "FA60BE64-1F34-11EB-A2A8-000C29A364EB" || c.Permission != ConsentAsk {
 		t.Errorf("reference: %+v %v", c, err)
 	}
@@ -286,7 +286,7 @@ func TestParseNarrativeBounds(t *testing.T) {
 }
 
 func FuzzParseSummary(f *testing.F) {
-	f.Add(readTestFile(f, filepath.Join(referenceDir, "scr/GetScrBundle.json")))
+	f.Add(readTestFile(f, filepath.Join(publishedSCR, "GetScrBundle.json")))
 	f.Add(readTestFile(f, filepath.Join(sandboxPatients, "9000000092/bundle.json")))
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Composition","section":[{"text":{"div":"<table><tr><td>a<table><td>b</table>"}}]}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -339,7 +339,7 @@ func assertBlockInert(t *testing.T, b Block) {
 
 func BenchmarkParseSummary(b *testing.B) {
 	for _, bm := range []struct{ name, path string }{
-		{"GetScrBundle", filepath.Join(referenceDir, "scr/GetScrBundle.json")},
+		{"GetScrBundle", filepath.Join(publishedSCR, "GetScrBundle.json")},
 		{"9000000130", filepath.Join(sandboxPatients, "9000000130/bundle.json")},
 	} {
 		data := readTestFile(b, bm.path)

@@ -67,5 +67,11 @@ func notes(p records.Patient) string {
 	if p.Deceased {
 		n = append(n, "deceased")
 	}
+	switch p.OutdatedSCR {
+	case "once":
+		n = append(n, "SCR id out of date on first look")
+	case "always":
+		n = append(n, "SCR id always out of date")
+	}
 	return strings.Join(n, "; ")
 }

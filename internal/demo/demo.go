@@ -36,6 +36,11 @@ var Patients = []ui.DemoPatient{
 	{NHSNumber: "9000000033", What: "no Summary Care Record"},
 	{NHSNumber: "9000000092", What: "entries withheld"},
 	{NHSNumber: "9000000106", What: "a superseded number, now 9000000114"},
+	// Records built from NHS England's published ones.
+	{NHSNumber: "9000000165", What: "additional information, very long entries"},
+	{NHSNumber: "9000000173", What: "sections known only by their titles"},
+	{NHSNumber: "9000000181", What: "very restricted record"},
+	{NHSNumber: "9000000203", What: "SCR id out of date at the first look"},
 }
 
 // shutdownGrace bounds how long Close lets requests in flight finish.

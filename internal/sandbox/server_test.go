@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/nhscorpus"
 	"github.com/scrterm/scr/internal/sandbox"
 	"github.com/scrterm/scr/internal/sandbox/audit"
 	"github.com/scrterm/scr/internal/sandbox/sandboxtest"
@@ -217,13 +218,13 @@ func bundlePath(scrID string) string {
 		"&composition.subject:Patient.identifier=https://fhir.nhs.uk/Id/nhs-number|" + testPatient
 }
 
-// published reads an SCR example from the NHS reference payloads beside the
-// repository (../shared/reference/nhs/scr).
+// published reads an example of the SCR specification from the project's
+// copy of NHS England's payloads (internal/nhscorpus).
 func published(t tb, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "reference", "nhs", "scr", name))
+	b, err := nhscorpus.Read("scr/specification/components/examples/" + name)
 	if err != nil {
-		t.Fatalf("the published NHS examples must sit beside the repository: %v", err)
+		t.Fatal(err)
 	}
 	return b
 }

@@ -15,6 +15,9 @@ type Patient struct {
 	Sensitive bool   // restricted on PDS: no address, telecom or GP is served
 	Deceased  bool
 	Consent   string // their SCR's SCR-ACSPermission (Ask, No or Yes); "" if they have no SCR
+	// OutdatedSCR is when the DocumentReference search gives an SCR id whose
+	// Bundle is empty: "once" (a session's first search), "always", or "".
+	OutdatedSCR string
 }
 
 // List reads the patients folder (assets.Patients), checked as New checks it,
@@ -42,7 +45,7 @@ func List(patients fs.FS) ([]Patient, error) {
 			l.Name = strings.Join(slices.Concat(usual.Prefix, usual.Given, []string{usual.Family}), " ")
 		}
 		if p.scr != nil {
-			l.Consent = p.scr.consent
+			l.Consent, l.OutdatedSCR = p.scr.consent, p.scr.outdated
 		}
 		out = append(out, l)
 	}

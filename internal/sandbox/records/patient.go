@@ -11,6 +11,7 @@ const (
 	nhsNumberSystem       = "https://fhir.nhs.uk/Id/nhs-number"
 	confidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 	restrictedCode        = "R" // meta.security: a sensitive patient
+	veryRestrictedCode    = "V" // meta.security: very restricted, withheld at least as R is
 
 	extDeathNotification = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus"
 	extCommunication     = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSCommunication"
@@ -80,10 +81,11 @@ type extension struct {
 }
 
 // restricted reports whether the patient is sensitive: meta.security holds the
-// v3 Confidentiality code R.
+// v3 Confidentiality code R, or V, which only tightens R and so must never
+// give away more than R does.
 func (p *pdsPatient) restricted() bool {
 	return slices.ContainsFunc(p.Meta.Security, func(c coding) bool {
-		return c.System == confidentialitySystem && c.Code == restrictedCode
+		return c.System == confidentialitySystem && (c.Code == restrictedCode || c.Code == veryRestrictedCode)
 	})
 }
 

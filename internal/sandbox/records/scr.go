@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/scrterm/scr/internal/rbac"
@@ -73,10 +74,71 @@ func (s *Service) findSCR(w http.ResponseWriter, r *http.Request) {
 	if p := s.store.patients[nhs]; p != nil && p.scr != nil {
 		body = p.scr.docRef
 		rec.Detail = fmt.Sprintf("SCR %s, consent %s", p.scr.id, p.scr.consent)
+		if s.servesOutdated(p.scr, sess, nhs) {
+			body = p.scr.outdatedDocRef
+			rec.Detail = fmt.Sprintf("SCR %s (out of date: its Bundle is empty), consent %s", p.scr.outdatedID, p.scr.consent)
+		}
 	}
 	if s.commit(w, r, rec) {
 		writeFHIR(w, http.StatusOK, body)
 	}
+}
+
+// servesOutdated reports whether this DocumentReference search gets the
+// patient's out-of-date SCR id rather than the current one.
+func (s *Service) servesOutdated(sum *summary, sess wire.Session, nhs string) bool {
+	switch sum.outdated {
+	case outdatedAlways:
+		return true
+	case outdatedOnce:
+		return s.reads.first(sessionKey(sess), nhs)
+	}
+	return false
+}
+
+// sessionKey names the session a request belongs to: its role token, or, where
+// no token ID is known (a Service wired without the identity service), the
+// user in the role.
+func sessionKey(sess wire.Session) string {
+	if sess.TokenID != "" {
+		return "token " + sess.TokenID
+	}
+	return "role " + sess.UserUUID + "/" + sess.RoleID
+}
+
+// consentReads is which sessions have read which patients' consent, for an
+// SCR id that is out of date only on a session's first read. It belongs to one
+// Service, so nothing carries over between sandboxes (or tests).
+type consentReads struct {
+	mu   sync.Mutex
+	seen map[consentRead]struct{}
+}
+
+type consentRead struct{ session, nhs string }
+
+// maxConsentReads bounds consentReads in a sandbox left running for a long
+// time: past it, everything is forgotten, which costs a session at most one
+// more out-of-date id, something a viewer must cope with anyway.
+const maxConsentReads = 1 << 16
+
+func newConsentReads() *consentReads {
+	return &consentReads{seen: map[consentRead]struct{}{}}
+}
+
+// first records that session read nhs's consent, reporting whether it was
+// the first time.
+func (c *consentReads) first(session, nhs string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := consentRead{session, nhs}
+	if _, ok := c.seen[k]; ok {
+		return false
+	}
+	if len(c.seen) >= maxConsentReads {
+		clear(c.seen)
+	}
+	c.seen[k] = struct{}{}
+	return true
 }
 
 // readSCR is GET /Bundle: the SCR itself, if the identifier asked for is the

@@ -19,11 +19,13 @@ type Config struct {
 }
 
 // Service answers the PDS and SCR requests of API.md from the patients it was
-// made with. It is safe for concurrent use: after New, nothing in it changes.
+// made with. It is safe for concurrent use: after New, nothing in it changes
+// but which sessions have read which consents (see consentReads).
 type Service struct {
 	store *store
 	audit audit.Recorder
 	now   func() time.Time
+	reads *consentReads
 }
 
 // New loads and checks the patients and encodes every fixed answer.
@@ -41,7 +43,7 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{store: st, audit: cfg.Audit, now: cfg.Now}, nil
+	return &Service{store: st, audit: cfg.Audit, now: cfg.Now, reads: newConsentReads()}, nil
 }
 
 // The roots of the two APIs under the server's base URL (API.md).

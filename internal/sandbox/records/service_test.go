@@ -6,14 +6,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/scrterm/scr/assets"
+	"github.com/scrterm/scr/internal/nhscorpus"
 	"github.com/scrterm/scr/internal/sandbox/audit"
 	"github.com/scrterm/scr/internal/sandbox/wire"
 )
@@ -176,13 +175,22 @@ func issue(t testing.TB, body []byte) (code, spine, text string) {
 	return i.Code, spine, i.Details.Text
 }
 
-// referenceFile reads one of the NHS's published examples from the shared
-// reference folder beside the repository (as CI lays it out too).
+// referenceFile reads one of the NHS's published examples from the project's
+// copy of them (internal/nhscorpus).
 func referenceFile(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "shared", "reference", "nhs", rel))
+	where := map[string]string{
+		"pds/Patient.json":                 "pds/sandbox/mocks/Patient.json",
+		"scr/DocumentReferenceBundle.json": "scr/specification/components/examples/DocumentReferenceBundle.json",
+		"scr/GetScrBundle.json":            "scr/specification/components/examples/GetScrBundle.json",
+		"scr/LICENSE":                      "scr/LICENSE",
+	}[rel]
+	if where == "" {
+		t.Fatalf("no published example %s", rel)
+	}
+	b, err := nhscorpus.Read(where)
 	if err != nil {
-		t.Fatalf("the published NHS examples must sit beside the repository: %v", err)
+		t.Fatal(err)
 	}
 	return b
 }

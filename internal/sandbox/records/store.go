@@ -19,6 +19,22 @@ const (
 	scrFile        = "bundle.json"            // the SCR Bundle, as served
 	supersededFile = "superseded.json"        // {"old NHS number": "current NHS number"}
 	invalidFile    = "invalidated.json"       // ["NHS number", …]: invalidated, not superseded
+
+	// An SCR whose id goes out of date: the patient's folder also holds the
+	// DocumentReference searchset naming an SCR id that is no longer current
+	// (its Bundle has no entries), and outdatedFile says when it is served.
+	outdatedDocRefFile = "documentreference-outdated.json"
+	outdatedFile       = "outdated.json" // {"NHS number": outdatedOnce or outdatedAlways}
+)
+
+// When the out-of-date DocumentReference is served instead of the current one.
+const (
+	// outdatedOnce: on a session's first DocumentReference search for the
+	// patient only, as when the record changed between a viewer's two calls;
+	// looking the patient up again finds the current id.
+	outdatedOnce = "once"
+	// outdatedAlways: on every search, as for a record that keeps changing.
+	outdatedAlways = "always"
 )
 
 // Consent codes of https://fhir.nhs.uk/CodeSystem/SCR-ACSPermission.
@@ -45,6 +61,10 @@ type summary struct {
 	consent string // consentAsk, consentNo or consentYes
 	docRef  []byte // GET /DocumentReference
 	bundle  []byte // GET /Bundle; nil for an opted-out patient, whose record is never served
+
+	outdatedID     string // the SCR id outdatedDocRef names, whose Bundle is empty; "" if none
+	outdatedDocRef []byte // GET /DocumentReference when the id is out of date
+	outdated       string // outdatedOnce or outdatedAlways, from outdatedFile
 }
 
 // store is every patient, by NHS number, and the numbers retired from use.
@@ -89,7 +109,36 @@ func loadStore(fsys fs.FS) (*store, error) {
 	for _, nhs := range invalid {
 		s.invalidated[nhs] = true
 	}
+	if err := s.loadOutdated(fsys); err != nil {
+		return nil, err
+	}
 	return s, s.checkRetired()
+}
+
+// loadOutdated reads when each out-of-date DocumentReference is served, and
+// checks that every one has a rule and every rule a DocumentReference: a file
+// left over, or a rule mistyped, would silently change what a patient shows.
+func (s *store) loadOutdated(fsys fs.FS) error {
+	rules := map[string]string{}
+	if err := readOptionalJSON(fsys, outdatedFile, &rules); err != nil {
+		return err
+	}
+	for nhs, rule := range rules {
+		p := s.patients[nhs]
+		switch {
+		case rule != outdatedOnce && rule != outdatedAlways:
+			return fmt.Errorf("records: %s: %s: %q is not %q or %q", outdatedFile, nhs, rule, outdatedOnce, outdatedAlways)
+		case p == nil || p.scr == nil || p.scr.outdatedDocRef == nil:
+			return fmt.Errorf("records: %s: %s has no %s", outdatedFile, nhs, outdatedDocRefFile)
+		}
+		p.scr.outdated = rule
+	}
+	for _, p := range s.sorted {
+		if p.scr != nil && p.scr.outdatedDocRef != nil && p.scr.outdated == "" {
+			return fmt.Errorf("records: patient %s: %s but no rule in %s", p.nhs, outdatedDocRefFile, outdatedFile)
+		}
+	}
+	return nil
 }
 
 // checkRetired makes sure every retired number is valid, is no patient's, and
@@ -174,6 +223,9 @@ func loadSummary(fsys fs.FS, nhs string) (*summary, error) {
 	if sum.docRef, err = compact(raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", docRefFile, err)
 	}
+	if err := loadOutdatedDocRef(fsys, nhs, sum); err != nil {
+		return nil, fmt.Errorf("%s: %w", outdatedDocRefFile, err)
+	}
 	raw, err = fs.ReadFile(fsys, path.Join(nhs, scrFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && sum.consent == consentNo:
@@ -190,6 +242,33 @@ func loadSummary(fsys fs.FS, nhs string) (*summary, error) {
 		return nil, fmt.Errorf("%s: %w", scrFile, err)
 	}
 	return sum, nil
+}
+
+// loadOutdatedDocRef reads the patient's out-of-date DocumentReference
+// searchset, if they have one: the same consent as the current one, and
+// another SCR id (else the Bundle would not be empty).
+func loadOutdatedDocRef(fsys fs.FS, nhs string, sum *summary) error {
+	raw, err := fs.ReadFile(fsys, path.Join(nhs, outdatedDocRefFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	id, consent, err := checkDocRef(raw, nhs)
+	switch {
+	case err != nil:
+		return err
+	case strings.EqualFold(id, sum.id):
+		return fmt.Errorf("SCR id %s is the current one", id)
+	case consent != sum.consent:
+		return fmt.Errorf("consent %s, but the current DocumentReference says %s", consent, sum.consent)
+	case consent == consentNo:
+		return errors.New("an opted-out patient has no record to go out of date")
+	}
+	sum.outdatedID = id
+	sum.outdatedDocRef, err = compact(raw)
+	return err
 }
 
 // checkDocRef checks a DocumentReference searchset (DocumentReferenceBundle.json)
