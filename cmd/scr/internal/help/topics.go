@@ -98,7 +98,7 @@ A relative path in the file is relative to the file's directory. A missing file 
 		Name:     "demo",
 		Summary:  "the whole journey with no reader, no pcscd and no network",
 		Synopsis: []string{"scr --demo [--idle-lock DURATION]", "scr card --demo"},
-		Body: `scr --demo runs the sandbox on 127.0.0.1, over HTTPS with a CA made afresh and held in memory, and the demo card (Priya SHARMA, a community pharmacist) in a built-in reader, all in one process. The passcode is 123456. Try the NHS numbers 9000000009 (the NHS's published example), 9000000017 (allergies and medication), 9000000025 (sensitive), 9000000041 (opted out) and 9000000106 (superseded).
+		Body: `scr --demo runs the sandbox on 127.0.0.1, over HTTPS with a CA made afresh and held in memory, and the demo card (Priya SHARMA, a community pharmacist) in a built-in reader, all in one process. The passcode is 123456. Try the NHS numbers 9000000009 (the NHS's published example), 9000000017 (allergies and medication), 9000000025 (sensitive), 9000000041 (opted out), 9000000106 (superseded), 9000000165 (additional information, from a record NHS England publishes), 9000000173 (sections known only by their titles), 9000000181 (very restricted) and 9000000203 (an out-of-date record id, read again).
 
 F2 pulls the demo card out, which wipes the screen and ends the session as pulling a real card does, and puts it back. The audit trail goes when scr exits. --demo cannot be given with --server, --ca or --reader, and ignores those settings in the environment and the configuration file.`,
 	},
