@@ -141,7 +141,10 @@ type (
 // SendPrivacyAlert posts the privacy alert (API.md section 3, item 3), which
 // must succeed before the record is shown. The sender is the signed-in user in
 // the chosen role: the server refuses an alert naming anyone else. A role
-// without the activity the reason needs gets *ForbiddenError.
+// without the activity the reason needs gets *ForbiddenError; an alert Spine
+// calls malformed (a 400: NHS number agent missing, several organisations,
+// INVALID_VALUE) *RequestFaultError, the viewer's fault. Either way the
+// record must not be shown.
 //
 // It is never retried (send retries GETs only): an alert whose answer was lost
 // may have been recorded, and a second one would tell the privacy officer of

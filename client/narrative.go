@@ -30,18 +30,42 @@ type Highlight struct {
 	Withheld bool
 }
 
-// Table is a narrative table. A row shorter than Headers has a last cell that
-// spans the remaining columns (colspan), as in the SCR's "No relevant
-// information available for this category." rows, which are kept as rows.
-// A table nested in a cell is flattened into that cell's text.
+// Table is a narrative table, normalised to a grid: Headers (when the first
+// row is all <th>) and every row of Rows have one Cell per column, so a
+// column is the same index in every row. colspan and rowspan are honoured
+// (see Cell). A row with fewer cells than the grid and no colspan has its
+// last cell span the remaining columns, as in the SCR's "No relevant
+// information available for this category." rows, which some GP systems
+// send without a colspan. A table nested in a cell is flattened into that
+// cell's text.
 type Table struct {
 	Caption string
-	Headers []string
-	Rows    [][]string
-	// Omitted counts rows beyond maxNarrativeRows that were dropped, so the
-	// screen can say the table is incomplete.
-	Omitted int
+	Headers []Cell // nil when the table has no header row
+	Rows    [][]Cell
+	// Omitted counts rows beyond maxNarrativeRows that were dropped, and
+	// OmittedColumns the columns beyond maxNarrativeCells (the most of any
+	// row), so the screen can say the table is incomplete.
+	Omitted        int
+	OmittedColumns int
 }
+
+// Cell is one column of a Table row. A cell with a colspan or rowspan is
+// held once, at its first row and column, with its spans; every other
+// position it takes is Covered. So its text is read once, never repeated
+// on each row it spans, and the rows below still have a Cell for each
+// column.
+type Cell struct {
+	Text string
+	// ColSpan and RowSpan are the columns and rows the cell takes, within
+	// the grid; 0 and 1 both mean one.
+	ColSpan, RowSpan int
+	// Covered marks a position taken by a cell to its left or above: it has
+	// no text of its own.
+	Covered bool
+}
+
+// Cols is the number of columns c takes: at least 1.
+func (c Cell) Cols() int { return max(c.ColSpan, 1) }
 
 func (Heading) narrativeBlock()   {}
 func (Paragraph) narrativeBlock() {}
@@ -54,7 +78,7 @@ func (*Table) narrativeBlock()    {}
 const (
 	maxNarrativeBlocks = 5000 // per section
 	maxNarrativeRows   = 5000 // per table
-	maxNarrativeCells  = 64   // per row
+	maxNarrativeCells  = 64   // columns per table
 	maxNarrativeIndent = 8    // list levels shown as indentation
 	// maxNarrativeRawText bounds the bytes gathered for one line or cell
 	// before cleanText sees it: maxFieldRunes runes of up to 4 bytes, and as
@@ -96,9 +120,10 @@ func asciiEqualFold(s, want string) bool {
 // the tokenizer rather than html.Parse: the SCR's XHTML uses self-closing
 // tags (<td/>) that the HTML tree builder would misread as open elements,
 // and a flat token loop is simpler to bound. Entities are decoded by the
-// tokenizer; every text reaches the model through cleanText.
-func parseNarrative(div string) (blocks []Block, withheld bool) {
-	p := narrativeParser{}
+// tokenizer; every text reaches the model through cleanText, then through
+// DisplayDates with bounds.
+func parseNarrative(div string, bounds DateBounds) (blocks []Block, withheld bool) {
+	p := narrativeParser{bounds: bounds}
 	z := html.NewTokenizer(strings.NewReader(div))
 	for {
 		tt := z.Next()
@@ -121,11 +146,18 @@ func parseNarrative(div string) (blocks []Block, withheld bool) {
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
 			var class string
+			p.colSpan, p.rowSpan = 1, 1
+			cell := string(name) == "td" || string(name) == "th"
 			for hasAttr {
 				var k, v []byte
 				k, v, hasAttr = z.TagAttr()
-				if string(k) == "class" {
+				switch {
+				case string(k) == "class":
 					class = string(v)
+				case cell && string(k) == "colspan":
+					p.colSpan = htmlSpan(v, 1, maxHTMLColSpan)
+				case cell && string(k) == "rowspan":
+					p.rowSpan = htmlSpan(v, 1, maxHTMLRowSpan)
 				}
 			}
 			p.start(string(name), class)
@@ -139,8 +171,34 @@ func parseNarrative(div string) (blocks []Block, withheld bool) {
 	}
 }
 
+// The spans HTML itself allows; rowspan 0 is "to the end of the table".
+// They only bound the numbers read: the grid bounds what is kept.
+const (
+	maxHTMLColSpan = 1000
+	maxHTMLRowSpan = 65534
+)
+
+// htmlSpan reads a colspan or rowspan value as HTML does: leading digits
+// after optional white space; def when there are none, at most limit.
+func htmlSpan(v []byte, def, limit int) int {
+	v = bytes.TrimLeft(v, " \t\n\f\r")
+	n, digits := 0, 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = min(n*10+int(c-'0'), limit) // stays small, however many digits
+		digits++
+	}
+	if digits == 0 {
+		return def
+	}
+	return n
+}
+
 // narrativeParser is parseNarrative's state between tokens.
 type narrativeParser struct {
+	bounds   DateBounds // for DisplayDates
 	blocks   []Block
 	withheld bool
 	omitted  int // blocks dropped beyond maxNarrativeBlocks
@@ -158,16 +216,37 @@ type narrativeParser struct {
 
 	skipping int // open <script>/<style>, whose text is not narrative
 
-	// The table being gathered: only the outermost becomes a Table.
-	tables  int
-	table   *Table
-	row     []string
-	rowHead bool // every cell of the row so far is <th>
-	inRow   bool
-	cell    bytes.Buffer
-	cellSep string // owed before the cell's next text
-	inCell  bool
-	caption bool
+	// The table being gathered: only the outermost becomes a Table, its
+	// rows kept as sent until the table ends and they are put on a grid.
+	tables   int
+	table    *Table
+	rawRows  []rawRow
+	bodyRows int  // rawRows that are not the header row
+	rowSpans bool // a cell of the table has a rowspan, so empty rows count
+	row      rawRow
+	rowHead  bool // every cell of the row so far is <th>
+	inRow    bool
+	cell     bytes.Buffer
+	cellSep  string // owed before the cell's next text
+	inCell   bool
+	caption  bool
+	// The spans of the <td> or <th> tag just read, and of the open cell.
+	colSpan, rowSpan         int
+	cellColSpan, cellRowSpan int
+}
+
+// rawRow is a table row as sent: its cells in order with the spans asked
+// (RowSpan 0 for "to the end"), before they are placed on the grid.
+type rawRow struct {
+	cells   []Cell
+	dropped int  // cells beyond maxNarrativeCells, not kept
+	head    bool // the table's header row
+	colSpan bool // a cell has a colspan: the short-row rule does not apply
+}
+
+// clean is cleanText, then the record's dates in the SCR's form.
+func (p *narrativeParser) clean(s string) string {
+	return DisplayDates(cleanText(s), p.bounds)
 }
 
 func (p *narrativeParser) text(t []byte) {
@@ -231,6 +310,7 @@ func (p *narrativeParser) start(name, class string) {
 		if p.tables == 0 {
 			p.flushText()
 			p.table = &Table{}
+			p.rawRows, p.bodyRows, p.rowSpans = p.rawRows[:0], 0, false
 		} else {
 			p.cellSeparator(" ")
 		}
@@ -285,6 +365,7 @@ func (p *narrativeParser) startInTable(name string) {
 			p.inRow, p.rowHead = true, true
 		}
 		p.inCell = true
+		p.cellColSpan, p.cellRowSpan = p.colSpan, p.rowSpan
 		if name == "td" {
 			p.rowHead = false
 		}
@@ -320,7 +401,7 @@ func (p *narrativeParser) end(name string) {
 	if p.tables == 1 {
 		switch name {
 		case "caption":
-			p.table.Caption = cleanText(p.cell.String())
+			p.table.Caption = p.clean(p.cell.String())
 			p.cell.Reset()
 			p.caption = false
 		case "td", "th":
@@ -367,7 +448,7 @@ func (p *narrativeParser) lineBreak() {
 		p.appendRaw(&p.buf, []byte(" "))
 		return
 	}
-	p.lines = append(p.lines, cleanText(p.buf.String()))
+	p.lines = append(p.lines, p.clean(p.buf.String()))
 	p.buf.Reset()
 }
 
@@ -426,6 +507,7 @@ func (p *narrativeParser) ensureCell() {
 	if !p.inCell {
 		p.inCell = true
 		p.rowHead = false
+		p.cellColSpan, p.cellRowSpan = 1, 1
 	}
 }
 
@@ -433,15 +515,20 @@ func (p *narrativeParser) endCell() {
 	if !p.inCell {
 		return
 	}
-	text := cleanText(p.cell.String())
+	text := p.clean(p.cell.String())
 	p.cell.Reset()
 	p.inCell, p.cellSep = false, ""
 	if isWithheldText(text) {
 		p.withheld = true
 	}
-	if len(p.row) < maxNarrativeCells {
-		p.row = append(p.row, text)
+	// No row can place more cells than the grid has columns.
+	if len(p.row.cells) >= maxNarrativeCells {
+		p.row.dropped++
+		return
 	}
+	p.row.cells = append(p.row.cells, Cell{Text: text, ColSpan: p.cellColSpan, RowSpan: p.cellRowSpan})
+	p.row.colSpan = p.row.colSpan || p.cellColSpan > 1
+	p.rowSpans = p.rowSpans || p.cellRowSpan != 1
 }
 
 func (p *narrativeParser) endRow() {
@@ -450,19 +537,137 @@ func (p *narrativeParser) endRow() {
 		return
 	}
 	row := p.row
-	p.row, p.inRow = nil, false
-	if len(row) == 0 {
+	p.row, p.inRow = rawRow{}, false
+	// A row without cells is nothing, unless a rowspan may reach down
+	// through it: HTML counts it among the rows spanned.
+	if len(row.cells) == 0 && row.dropped == 0 && !p.rowSpans {
 		return
 	}
-	t := p.table
 	switch {
-	case p.rowHead && t.Headers == nil && len(t.Rows) == 0:
-		t.Headers = row
-	case len(t.Rows) >= maxNarrativeRows:
-		t.Omitted++
+	case p.rowHead && len(p.rawRows) == 0 && len(row.cells) > 0:
+		row.head = true
+	case p.bodyRows >= maxNarrativeRows:
+		p.table.Omitted++
+		return
 	default:
-		t.Rows = append(t.Rows, row)
+		p.bodyRows++
 	}
+	p.rawRows = append(p.rawRows, row)
+}
+
+// placeRows puts the table's rows on a grid as HTML lays a table out: each
+// cell at the first column of its row not taken by a rowspan from above,
+// taking ColSpan columns and RowSpan rows. The grid is as wide as the
+// furthest column a cell starts in: a colspan past it ("colspan=99" for
+// "the whole row", or a hostile 100000) is cut to it. Every row is then
+// filled out to that width (see Table).
+func (p *narrativeParser) placeRows(t *Table) {
+	var down [maxNarrativeCells]int // rows below still taken, by column
+	grid := make([][]Cell, 0, len(p.rawRows))
+	width := 0
+	for y, raw := range p.rawRows {
+		// The columns rowspans from above take in this row; a column
+		// between them that none takes is an empty cell.
+		var row []Cell
+		for x := range down {
+			if down[x] > 0 {
+				down[x]--
+				for len(row) < x {
+					row = append(row, Cell{ColSpan: 1, RowSpan: 1})
+				}
+				row = append(row, Cell{Covered: true})
+			}
+		}
+		x, dropped, last := 0, raw.dropped, -1
+		for _, c := range raw.cells {
+			for x < len(row) && row[x].Covered {
+				x++
+			}
+			if x >= maxNarrativeCells {
+				dropped++
+				continue
+			}
+			span := min(c.Cols(), maxNarrativeCells-x)
+			for k := 1; k < span; k++ {
+				if x+k < len(row) && row[x+k].Covered {
+					span = k // no overlap with a cell from above
+					break
+				}
+			}
+			rows := len(p.rawRows) - y // rowspan 0: to the end of the table
+			if c.RowSpan > 0 {
+				rows = min(c.RowSpan, rows)
+			}
+			for len(row) < x+span {
+				row = append(row, Cell{}) // x <= len(row): all set below
+			}
+			row[x] = Cell{Text: c.Text, ColSpan: span, RowSpan: rows}
+			last = x
+			for k := 1; k < span; k++ {
+				row[x+k] = Cell{Covered: true}
+			}
+			if rows > 1 {
+				for k := range span {
+					down[x+k] = rows - 1
+				}
+			}
+			x += span
+		}
+		t.OmittedColumns = max(t.OmittedColumns, dropped)
+		width = max(width, last+1)
+		if dropped == len(raw.cells)+raw.dropped {
+			row = nil // no cell of its own: nothing to read
+		}
+		grid = append(grid, row)
+	}
+	out := grid[:0]
+	for y, row := range grid {
+		if row == nil {
+			continue
+		}
+		if len(row) > width {
+			row = row[:width]
+			for x := range row {
+				if !row[x].Covered {
+					row[x].ColSpan = min(row[x].ColSpan, width-x)
+				}
+			}
+		}
+		row = fillRow(row, width, !p.rawRows[y].colSpan)
+		if p.rawRows[y].head && t.Headers == nil && len(out) == 0 {
+			t.Headers = row
+			continue
+		}
+		out = append(out, row)
+	}
+	if len(out) > 0 {
+		t.Rows = out
+	}
+}
+
+// fillRow makes row width columns long. With short set (the row has no
+// colspan), a last cell that ends the row spans the rest: some GP systems
+// send "No relevant information…" as one cell without a colspan. Otherwise
+// the row is padded with empty cells.
+func fillRow(row []Cell, width int, short bool) []Cell {
+	n := len(row)
+	if n == width {
+		return row
+	}
+	last := n - 1
+	for last >= 0 && row[last].Covered {
+		last--
+	}
+	// Not a cell spanning rows: the rows below would not agree.
+	pad := Cell{ColSpan: 1, RowSpan: 1}
+	if short && last >= 0 && last+row[last].Cols() == n && row[last].RowSpan <= 1 {
+		row[last].ColSpan = width - last
+		pad = Cell{Covered: true}
+	}
+	for len(row) < width {
+		row = append(row, pad)
+	}
+	return row
 }
 
 // endTable closes the outermost table, if one is open.
@@ -473,6 +678,8 @@ func (p *narrativeParser) endTable() {
 	p.endRow()
 	t := p.table
 	p.table, p.tables, p.caption = nil, 0, false
+	p.placeRows(t)
+	clear(p.rawRows) // let the texts go
 	if t.Caption != "" || len(t.Headers) > 0 || len(t.Rows) > 0 {
 		p.add(t)
 	}

@@ -24,8 +24,14 @@ type Patient struct {
 	BirthDate FHIRDate
 	Gender    string // "male", "female", "other", "unknown" or empty
 
-	// Sensitive: meta.security holds R (restricted). PDS then withholds the
-	// address, telecom and GP, and the screen must say so, not show blanks.
+	// Security is the meta.security label's code when it restricts the
+	// record: SecurityRestricted, SecurityVeryRestricted, SecurityRedacted,
+	// or a code not known here (cleaned, cut short). Empty for U
+	// (unrestricted) or no label.
+	Security string
+	// Sensitive: Security is set. PDS then withholds the address, telecom
+	// and GP, and the screen must say so, not show blanks. An unknown label
+	// counts, to fail safe.
 	Sensitive bool
 	Address   Address // the home address in force today; zero if none
 	GP        GP      // the registered practice in force today; zero if none
@@ -80,10 +86,86 @@ type GP struct {
 	Name    string // the reference's display, when PDS sends one
 }
 
+// The PDS security labels (meta.security, v3-Confidentiality) that withhold
+// the address, telecom and GP.
+const (
+	SecurityRestricted     = "R"
+	SecurityVeryRestricted = "V"
+	SecurityRedacted       = "REDACTED"
+	securityUnrestricted   = "U"
+)
+
+// securityRank orders the labels a record may carry several of, most
+// restrictive last; a code not known here ranks lowest, but still restricts.
+var securityRank = map[string]int{SecurityRestricted: 1, SecurityRedacted: 2, SecurityVeryRestricted: 3}
+
+// securityLabel is the most restrictive label of a record other than U, or ""
+// if none restricts it.
+func securityLabel(codes []fhirCoding) string {
+	best, bestRank := "", -1
+	for _, c := range codes {
+		code := strings.TrimSpace(c.Code)
+		if code == "" || code == securityUnrestricted {
+			continue
+		}
+		if r := securityRank[code]; r > bestRank {
+			best, bestRank = code, r
+		}
+	}
+	if bestRank == 0 {
+		// Unknown: kept for the banner to name, but it is the server's text.
+		best = cleanText(best)
+		if r := []rune(best); len(r) > 12 {
+			best = string(r[:12]) + "…"
+		}
+		if best == "" {
+			best = "?"
+		}
+	}
+	return best
+}
+
 // PatientMatch is one result of a PDS search.
 type PatientMatch struct {
+	// Patient is the match. For an unusable one it holds only what tells
+	// the entry apart in a list (name, birth date, gender), its NHSNumber is
+	// empty, and it is nil when the entry is not a Patient at all.
 	Patient *Patient
 	Score   float64 // 1 for an exact match
+	// Unusable is why this match cannot be chosen; Usable (zero) if it can.
+	Unusable UnusableReason
+}
+
+// UnusableReason is why one search result cannot be used. The others of the
+// search stay usable: one bad entry does not hide the rest.
+type UnusableReason int
+
+const (
+	Usable             UnusableReason = iota
+	UnusableNotPatient                // the entry is not a Patient
+	UnusableNoNumber                  // no NHS number (id) at all
+	UnusableBadNumber                 // an NHS number of the wrong length or with other characters
+	UnusableCheckDigit                // an NHS number whose check digit fails
+	UnusableNoName                    // no name to tell the patient by
+)
+
+// String names the reason, for an error message or a log.
+func (r UnusableReason) String() string {
+	switch r {
+	case Usable:
+		return "usable"
+	case UnusableNotPatient:
+		return "not a Patient"
+	case UnusableNoNumber:
+		return "no NHS number"
+	case UnusableBadNumber:
+		return "malformed NHS number"
+	case UnusableCheckDigit:
+		return "NHS number fails the check digit"
+	case UnusableNoName:
+		return "no name"
+	}
+	return fmt.Sprintf("UnusableReason(%d)", int(r))
 }
 
 // ErrTooManyMatches is PDS's answer (200, an OperationOutcome with
@@ -114,7 +196,8 @@ func ParsePatient(data []byte, asked NHSNumber, now time.Time) (*Patient, error)
 }
 
 // ParsePatientSearch reads the answer to a PDS search: a searchset Bundle,
-// best match first, or ErrTooManyMatches.
+// or ErrTooManyMatches. Every entry is a match: usable ones best first, then
+// those that cannot be used, each with its reason.
 func ParsePatientSearch(data []byte, now time.Time) ([]PatientMatch, error) {
 	var b struct {
 		ResourceType string `json:"resourceType"`
@@ -144,17 +227,39 @@ func ParsePatientSearch(data []byte, now time.Time) ([]PatientMatch, error) {
 	matches := make([]PatientMatch, 0, len(b.Entry))
 	for i := range b.Entry {
 		e := &b.Entry[i]
+		m := PatientMatch{Score: e.Search.Score}
 		if e.Resource.ResourceType != "Patient" {
-			continue // PDS sends none; anything else is not a match to offer
+			m.Unusable = UnusableNotPatient // PDS sends none
+			matches = append(matches, m)
+			continue
 		}
 		p, err := e.Resource.patient(now)
-		if err != nil {
-			return nil, fmt.Errorf("client: PDS search result %d: %w", i+1, err)
+		m.Patient = p
+		var bad *InvalidNHSNumberError
+		switch {
+		case strings.TrimSpace(e.Resource.ID) == "":
+			m.Unusable = UnusableNoNumber
+		case errors.As(err, &bad) && bad.Reason == NHSNumberCheckDigit:
+			m.Unusable = UnusableCheckDigit
+		case err != nil:
+			m.Unusable = UnusableBadNumber
+		case p.Name.Family == "" && len(p.Name.Given) == 0:
+			m.Unusable = UnusableNoName
 		}
-		matches = append(matches, PatientMatch{Patient: p, Score: e.Search.Score})
+		if m.Unusable != Usable {
+			// Only what tells the entry apart in the list is kept: a
+			// record that cannot be matched to the person is not shown.
+			m.Patient = &Patient{Name: p.Name, NameInForce: p.NameInForce, BirthDate: p.BirthDate, Gender: p.Gender}
+		}
+		matches = append(matches, m)
 	}
 	slices.SortStableFunc(matches, func(a, b PatientMatch) int {
 		switch {
+		case (a.Unusable == Usable) != (b.Unusable == Usable):
+			if a.Unusable == Usable {
+				return -1
+			}
+			return 1
 		case a.Score > b.Score:
 			return -1
 		case a.Score < b.Score:
@@ -199,12 +304,14 @@ type fhirPatient struct {
 	} `json:"generalPractitioner"`
 }
 
+// patient reads the record. A record without a valid number cannot be matched
+// to the person in front of the pharmacist: it is refused (the error wraps the
+// *InvalidNHSNumberError), though the Patient, number empty, is still returned
+// for a search to list as unusable.
 func (r *fhirPatient) patient(now time.Time) (*Patient, error) {
-	id, err := ParseNHSNumber(r.ID)
-	if err != nil {
-		// A record without a valid number cannot be matched to the person in
-		// front of the pharmacist: refuse it rather than show it.
-		return nil, fmt.Errorf("client: PDS patient id: %w", err)
+	id, idErr := ParseNHSNumber(r.ID)
+	if idErr != nil {
+		idErr = fmt.Errorf("client: PDS patient id: %w", idErr)
 	}
 	p := &Patient{
 		NHSNumber:    id,
@@ -214,11 +321,8 @@ func (r *fhirPatient) patient(now time.Time) (*Patient, error) {
 	}
 	// A date we cannot read still means the patient has died.
 	p.Deceased = r.DeceasedBoolean || r.DeceasedDateTime != ""
-	for _, c := range r.Meta.Security {
-		if c.Code == "R" {
-			p.Sensitive = true
-		}
-	}
+	p.Security = securityLabel(r.Meta.Security)
+	p.Sensitive = p.Security != ""
 
 	// The name in force, usual before any other; failing that, the usual name
 	// (or any name) that was in force last.
@@ -267,7 +371,7 @@ func (r *fhirPatient) patient(now time.Time) (*Patient, error) {
 		// carry them anyway, the viewer must not be what discloses them.
 		p.Address, p.GP = Address{}, GP{}
 	}
-	return p, nil
+	return p, idErr
 }
 
 // cleanTexts is cleanText over a list, dropping entries left empty.
@@ -283,7 +387,7 @@ func cleanTexts(ss []string) []string {
 
 // FHIRDate is a FHIR date or dateTime, which may be only a year or a month.
 type FHIRDate struct {
-	Time      time.Time // UTC midnight for a date; as sent for a dateTime
+	Time      time.Time // UTC midnight for a date; as sent for a dateTime (its clock time in UTC if sent without a zone)
 	Precision DatePrecision
 }
 
@@ -317,22 +421,46 @@ func (d FHIRDate) String() string {
 	return ""
 }
 
-// parseFHIRDate reads any of FHIR's date and dateTime forms; anything else is
-// the zero FHIRDate, since a malformed date is not worth refusing a record
-// over, and the screen shows it as absent.
+// parseFHIRDate reads any of FHIR's date and dateTime forms, each at its own
+// precision: "2017", "2017-10", "2017-10-09", "2017-10-09T15:25:00+01:00".
+// It also reads the dateTimes NHS systems send that FHIR does not allow: no
+// seconds ("2017-10-09T15:25+00:00", as Spine sends Composition.date), and
+// no zone (see parseFHIRDateTime). Anything else is the zero FHIRDate, since
+// a malformed date is not worth refusing a record over, and the screen
+// shows it as absent.
 func parseFHIRDate(s string) FHIRDate {
-	for _, f := range [...]struct {
-		layout string
-		p      DatePrecision
-	}{
-		{time.RFC3339, PrecisionTime},
-		{"2006-01-02", PrecisionDay},
-		{"2006-01", PrecisionMonth},
-		{"2006", PrecisionYear},
-	} {
-		if t, err := time.Parse(f.layout, s); err == nil {
-			return FHIRDate{Time: t, Precision: f.p}
-		}
+	s = strings.TrimSpace(s)
+	// Fixed positions, not time.Parse: RFC3339 refuses a time without
+	// seconds, and a partial date must keep its precision.
+	y, ny := scanDigits(s, 0)
+	if ny != 4 || y == 0 {
+		return FHIRDate{}
+	}
+	if len(s) == 4 {
+		return FHIRDate{Time: time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC), Precision: PrecisionYear}
+	}
+	if s[4] != '-' || !twoDigitsAt(s, 5) || (len(s) > 7 && s[7] != '-') {
+		return FHIRDate{}
+	}
+	m := int(s[5]-'0')*10 + int(s[6]-'0')
+	if m < 1 || m > 12 {
+		return FHIRDate{}
+	}
+	if len(s) == 7 {
+		return FHIRDate{Time: time.Date(y, time.Month(m), 1, 0, 0, 0, 0, time.UTC), Precision: PrecisionMonth}
+	}
+	if !twoDigitsAt(s, 8) {
+		return FHIRDate{}
+	}
+	d := int(s[8]-'0')*10 + int(s[9]-'0')
+	if !validDay(y, m, d) {
+		return FHIRDate{}
+	}
+	if len(s) == 10 {
+		return FHIRDate{Time: time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC), Precision: PrecisionDay}
+	}
+	if t, ok := parseFHIRDateTime(s, y, m, d); ok {
+		return FHIRDate{Time: t, Precision: PrecisionTime}
 	}
 	return FHIRDate{}
 }

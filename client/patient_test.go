@@ -176,8 +176,8 @@ func TestParsePatientSearch(t *testing.T) {
 	}
 
 	two := `{"resourceType":"Bundle","entry":[
-		{"search":{"score":0.8},"resource":{"resourceType":"Patient","id":"9000000149"}},
-		{"search":{"score":1},"resource":{"resourceType":"Patient","id":"9000000157"}}]}`
+		{"search":{"score":0.8},"resource":{"resourceType":"Patient","id":"9000000149","name":[{"family":"A"}]}},
+		{"search":{"score":1},"resource":{"resourceType":"Patient","id":"9000000157","name":[{"family":"B"}]}}]}`
 	m, err = ParsePatientSearch([]byte(two), testNow)
 	if err != nil || len(m) != 2 || m[0].Patient.NHSNumber != "9000000157" {
 		t.Errorf("not best first: %+v %v", m, err)

@@ -92,7 +92,8 @@ type Lookup struct {
 	Consent Consent
 	// ConsentErr is why Consent is unknown: ErrNoSCR when the patient has
 	// no SCR (not a failure), else the typed error of the DocumentReference
-	// search, e.g. *ForbiddenError for a role that may not view SCRs. It is
+	// search, e.g. *AccessControlError when Spine's access control refuses
+	// it (or *ForbiddenError when the server says it is the role). It is
 	// carried beside the patient rather than returned so that the banner is
 	// still shown: PDS is open to every role, the SCR is not.
 	ConsentErr error
@@ -135,12 +136,44 @@ func (s *Session) Lookup(ctx context.Context, nhs NHSNumber) (*Lookup, error) {
 
 // Summary reads the SCR scrID (Consent.SCRID) of patient nhs. The caller must
 // first have the patient's permission, or have sent the privacy alert (API.md
-// section 3). A patient who has opted out gives *OptedOutError. An empty
-// Bundle, the answer when scrID is no longer the patient's current SCR, gives
-// ErrNoSCR: look the patient up again. A record for any patient other than
-// nhs is an *InvalidResponseError, never a Summary: the wrong patient's record
-// must not reach the screen.
+// section 3). A patient who has opted out gives *OptedOutError. A record for
+// any patient other than nhs is an *InvalidResponseError, never a Summary: the
+// wrong patient's record must not reach the screen.
+//
+// An empty Bundle is Spine's answer for an id that is no longer the patient's
+// current SCR ("If you specify an out-of-date UUID, this endpoint returns a
+// Bundle with 0 entries"): the record changed since scrID was read. The
+// consent is then read once more and the Bundle asked for once more, with the
+// id that consent gives; the permission or privacy alert given for this
+// patient covers that second read. A fresh consent of No gives
+// *OptedOutError, no SCR any longer ErrNoSCR, and a second empty Bundle
+// ErrRecordChanged: never a claim that there is no record.
 func (s *Session) Summary(ctx context.Context, nhs NHSNumber, scrID string) (*Summary, error) {
+	sum, err := s.readSummary(ctx, nhs, scrID)
+	if !errors.Is(err, errEmptyBundle) {
+		return sum, err
+	}
+	c, err := s.Consent(ctx, nhs)
+	switch {
+	case err != nil:
+		return nil, err // ErrNoSCR among them: the SCR is gone
+	case c.Permission == ConsentNo:
+		return nil, &OptedOutError{ServerReply{Service: ServiceSCR, Status: http.StatusOK,
+			Text: "the consent read again after an empty Bundle is No"}}
+	}
+	sum, err = s.readSummary(ctx, nhs, c.SCRID)
+	if errors.Is(err, errEmptyBundle) {
+		return nil, ErrRecordChanged
+	}
+	return sum, err
+}
+
+// errEmptyBundle is readSummary's answer for a Bundle of no entries; Summary
+// never returns it.
+var errEmptyBundle = errors.New("client: empty SCR Bundle")
+
+// readSummary is one GET /Bundle.
+func (s *Session) readSummary(ctx context.Context, nhs NHSNumber, scrID string) (*Summary, error) {
 	q := url.Values{
 		"composition.identifier":                 {scrID},
 		"composition.subject:Patient.identifier": {nhsIdentifier(nhs)},
@@ -157,7 +190,7 @@ func (s *Session) Summary(ctx context.Context, nhs NHSNumber, scrID string) (*Su
 		return nil, invalid(res, "malformed JSON", err)
 	}
 	if head.ResourceType == "Bundle" && len(head.Entry) == 0 {
-		return nil, ErrNoSCR
+		return nil, errEmptyBundle
 	}
 	sum, err := ParseSummary(res.body)
 	if err != nil {
@@ -209,7 +242,8 @@ func (q PatientQuery) values() url.Values {
 	return v
 }
 
-// SearchPatients searches PDS, best match first. More matches than
+// SearchPatients searches PDS, best match first, then any result that cannot
+// be used (PatientMatch.Unusable), which does not spoil the rest. More matches than
 // MaxResults (or PDS's default) give ErrTooManyMatches, unwrapped: the user
 // must add details.
 func (s *Session) SearchPatients(ctx context.Context, q PatientQuery) ([]PatientMatch, error) {

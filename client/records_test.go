@@ -6,10 +6,13 @@ package client
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -123,13 +126,17 @@ func TestLookupThenSummary(t *testing.T) {
 		t.Fatalf("summary of %q", sum.NHSNumber)
 	}
 	rows := onlyTable(t, sectionByCode(t, sum, "AllergiesHeader")).Rows
-	if !slices.ContainsFunc(rows, func(r []string) bool { return slices.Contains(r, "Toxic reaction to wasp sting") }) {
-		t.Fatalf("allergies %q", rows)
+	if !slices.ContainsFunc(rows, func(r []Cell) bool {
+		return slices.Contains(r, Cell{Text: "Toxic reaction to wasp sting", ColSpan: 1, RowSpan: 1})
+	}) {
+		t.Fatalf("allergies %+v", rows)
 	}
 
-	// An SCR ID that is not the patient's current one: an empty Bundle.
-	if _, err := s.Summary(ctx, "9000000017", sbxPatientSCRID); !errors.Is(err, ErrNoSCR) {
-		t.Fatalf("another patient's SCR ID: %v, want ErrNoSCR", err)
+	// An SCR ID that is not the patient's current one: an empty Bundle, so
+	// the consent is read again and the current SCR read with its id.
+	other, err := s.Summary(ctx, "9000000017", sbxPatientSCRID)
+	if err != nil || other.NHSNumber != "9000000017" || other.ID == sbxPatientSCRID {
+		t.Fatalf("another patient's SCR ID: %v, %+v", err, other)
 	}
 }
 
@@ -271,5 +278,138 @@ func TestSummaryOfWrongPatient(t *testing.T) {
 	}
 	if sum, err := s.Summary(context.Background(), sbxPatient, sbxPatientSCRID); err != nil || sum.NHSNumber != sbxPatient {
 		t.Fatalf("the patient's own SCR: %v", err)
+	}
+}
+
+// scrStandIn is an SCR API whose consent answers come from a script, one per
+// DocumentReference search (the last repeated), and whose Bundle is the
+// sandbox's 9000000009 record for current, empty for any other id. It stands in
+// for the sandbox where the sandbox has no patient for the case.
+type scrStandIn struct {
+	current string
+	bundle  []byte // current's Bundle
+	mu      sync.Mutex
+	consent []string // bodies of GET /DocumentReference, in turn
+	log     []string // "DocumentReference" or "Bundle <id>", in order
+}
+
+func (f *scrStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/fhir+json")
+	switch r.URL.Path {
+	case scrDocRefPath:
+		f.log = append(f.log, "DocumentReference")
+		body := f.consent[0]
+		if len(f.consent) > 1 {
+			f.consent = f.consent[1:]
+		}
+		if strings.HasPrefix(body, "403 ") {
+			w.WriteHeader(http.StatusForbidden)
+			body = strings.TrimPrefix(body, "403 ")
+		}
+		_, _ = io.WriteString(w, body)
+	case scrBundlePath:
+		id := r.URL.Query().Get("composition.identifier")
+		f.log = append(f.log, "Bundle "+id)
+		if id != f.current {
+			_, _ = io.WriteString(w, `{"resourceType":"Bundle","type":"searchset","total":0}`)
+			return
+		}
+		_, _ = w.Write(f.bundle)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// consentFor is the published DocumentReference search answer naming scrID
+// under permission.
+func consentFor(t *testing.T, scrID string, permission ConsentCode) string {
+	t.Helper()
+	b := string(readTestFile(t, filepath.Join(publishedSCR, "DocumentReferenceBundle.json")))
+	if !strings.Contains(b, sbxPatientSCRID) || !strings.Contains(b, `"code": "Ask"`) {
+		t.Fatal("the published DocumentReference search has changed")
+	}
+	b = strings.ReplaceAll(b, sbxPatientSCRID, scrID)
+	return strings.Replace(b, `"code": "Ask"`, `"code": "`+string(permission)+`"`, 1)
+}
+
+// TestSummaryRecordChanged: an empty Bundle for the id just read means the
+// record changed. The consent is read once more and the Bundle asked for once
+// more with the id it gives; never "no SCR" while there is one.
+func TestSummaryRecordChanged(t *testing.T) {
+	const stale, stale2 = "0B0E0A0D-0000-4000-8000-000000000001", "0B0E0A0D-0000-4000-8000-000000000002"
+	noSCR := string(readTestFile(t, "../internal/nhscorpus/published/scr/docker/service/src/integration-test/resources/uat/get_scr_id/no_results/1-basic.response.json"))
+	acf := `403 {"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden","details":{"text":` +
+		`"Code: 420, Display: x;Code: 30418, Display: [PSIS-30418] - ACF does not permit access to resource"}}]}`
+	for _, tc := range []struct {
+		name    string
+		consent []string // after the Summary's first Bundle
+		want    func(*Summary, error) bool
+		log     []string
+	}{
+		{"recovers", []string{consentFor(t, sbxPatientSCRID, ConsentAsk)},
+			func(s *Summary, err error) bool { return err == nil && s.NHSNumber == sbxPatient },
+			[]string{"Bundle " + stale, "DocumentReference", "Bundle " + sbxPatientSCRID}},
+		{"still out of date", []string{consentFor(t, stale2, ConsentAsk)},
+			func(_ *Summary, err error) bool { return err == ErrRecordChanged },
+			[]string{"Bundle " + stale, "DocumentReference", "Bundle " + stale2}},
+		{"opted out meanwhile", []string{consentFor(t, sbxPatientSCRID, ConsentNo)},
+			func(_ *Summary, err error) bool { var oe *OptedOutError; return errors.As(err, &oe) },
+			[]string{"Bundle " + stale, "DocumentReference"}},
+		{"no SCR now", []string{noSCR},
+			func(_ *Summary, err error) bool { return err == ErrNoSCR },
+			[]string{"Bundle " + stale, "DocumentReference"}},
+		{"consent refused", []string{acf},
+			func(_ *Summary, err error) bool { var ae *AccessControlError; return errors.As(err, &ae) },
+			[]string{"Bundle " + stale, "DocumentReference"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &scrStandIn{current: sbxPatientSCRID, consent: tc.consent,
+				bundle: readTestFile(t, "../assets/sandbox/patients/9000000009/bundle.json")}
+			ts := httptest.NewServer(f)
+			defer ts.Close()
+			c, err := New(Config{Server: ts.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &Session{client: c, roleToken: "role-token", role: &Role{ID: sbxPharmacistRole}}
+			sum, err := s.Summary(context.Background(), sbxPatient, stale)
+			if !tc.want(sum, err) {
+				t.Errorf("Summary: %+v, %v", sum, err)
+			}
+			if !slices.Equal(f.log, tc.log) {
+				t.Errorf("requests %q, want %q", f.log, tc.log)
+			}
+		})
+	}
+}
+
+// TestSummaryRecordChangedSandbox: the sandbox's patients whose SCR id goes
+// out of date: 9000000203 on a session's first consent read only (the retry
+// recovers), 9000000211 always. Three requests each after the lookup: the
+// empty Bundle, the consent once more, the Bundle once more.
+func TestSummaryRecordChangedSandbox(t *testing.T) {
+	_, c, s := sbxRecords(t, sbxPharmacist, sbxPharmacistRole)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		nhs      NHSNumber
+		recovers bool
+	}{{"9000000203", true}, {"9000000211", false}} {
+		l, err := s.Lookup(ctx, tc.nhs)
+		if err != nil || !l.HasSCR() {
+			t.Fatalf("%s: lookup %v, %+v", tc.nhs, err, l)
+		}
+		c.rec.reset()
+		sum, err := s.Summary(ctx, tc.nhs, l.Consent.SCRID)
+		switch {
+		case tc.recovers && (err != nil || sum.NHSNumber != tc.nhs):
+			t.Errorf("%s: %v, want the record", tc.nhs, err)
+		case !tc.recovers && err != ErrRecordChanged:
+			t.Errorf("%s: %v, want ErrRecordChanged", tc.nhs, err)
+		}
+		if sent, _ := c.rec.attempts(); len(sent) != 3 {
+			t.Errorf("%s: %d requests, want 3", tc.nhs, len(sent))
+		}
 	}
 }

@@ -109,14 +109,108 @@ type Organisation struct {
 	ODSCode string
 }
 
-// Section is one Composition.section. Code is kept whatever it is
+// Section is one Composition.section. Code is kept as sent, whatever it is
 // (AllergiesHeader, AcuteMedsHeader, … and codes not known today), so a new
-// section still reaches the screen under its own title.
+// section still reaches the screen under its own title. Title is the title
+// sent, else the code, else "".
 type Section struct {
-	Code     string
-	Title    string
+	Code  string
+	Title string
+	// Kind is what the section is, as an SCR section code: Code when it is
+	// one of the SCR's (the Section… constants); else the code of the Spine
+	// title the section carries, as some GP systems send a title and no
+	// code; else Code as sent (maybe ""). Read Kind, not Code, to find the
+	// allergies or the medication.
+	Kind     string
 	Blocks   []Block
 	Withheld bool // a statement in this section says entries were withheld
+}
+
+// SCR section codes.
+const (
+	SectionTitle                      = "Title"
+	SectionAllergies                  = "AllergiesHeader"
+	SectionAcuteMeds                  = "AcuteMedsHeader"
+	SectionRepeatMeds                 = "RepeatMedsHeader"
+	SectionDiscontinuedMeds           = "DiscRepeatMedsHeader"
+	SectionRisksToPatient             = "RisksToPatientHeader"
+	SectionDiagnoses                  = "DiagnosesHeader"
+	SectionProblems                   = "ProblemsHeader"
+	SectionObservations               = "ObservationsHeader"
+	SectionTreatments                 = "TreatmentsHeader"
+	SectionResults                    = "ResultsHeader"
+	SectionInvestigations             = "InvestigationsHeader"
+	SectionEvents                     = "EventsHeader"
+	SectionProcedures                 = "ProceduresHeader"
+	SectionAdvice                     = "AdviceHeader"
+	SectionPreferences                = "PreferencesHeader"
+	SectionCircumstances              = "CircumstancesHeader"
+	SectionHistory                    = "HistoryHeader"
+	SectionLifestyle                  = "LifestyleHeader"
+	SectionDocumentation              = "DocumentationHeader"
+	SectionPatientCarerCorrespondence = "PatientCarerCorrespondenceHeader"
+)
+
+// sectionTitles is Spine's title for each SCR section code, as NHS
+// England's published records carry them. The three medication titles are
+// followed by the period they cover ("Acute Medications (For the 12 month
+// period 14-May-2019 to 14-May-2020)"), so they are matched as a prefix;
+// the others whole.
+var sectionTitles = [...]struct {
+	code, title string
+	prefix      bool
+}{
+	{SectionTitle, "General Practice Summary", false},
+	{SectionAllergies, "Allergies and Adverse Reactions", false},
+	{SectionAcuteMeds, "Acute Medication", true},
+	{SectionRepeatMeds, "Current Repeat Medication", true},
+	{SectionDiscontinuedMeds, "Discontinued Repeat Medication", true},
+	{SectionRisksToPatient, "Risks to Patient", false},
+	{SectionDiagnoses, "Diagnoses", false},
+	{SectionProblems, "Problems and Issues", false},
+	{SectionObservations, "Clinical Observations and Findings", false},
+	{SectionTreatments, "Treatments", false},
+	{SectionResults, "Investigation Results", false},
+	{SectionInvestigations, "Investigations", false},
+	{SectionEvents, "Care Events", false},
+	{SectionProcedures, "Administrative Procedures", false},
+	{SectionAdvice, "Provision of Advice and Information to Patients and Carers", false},
+	{SectionPreferences, "Personal Preferences", false},
+	{SectionCircumstances, "Social and Personal Circumstances", false},
+	{SectionHistory, "Family History", false},
+	{SectionLifestyle, "Lifestyle", false},
+	{SectionDocumentation, "Care Professional Documentation", false},
+	{SectionPatientCarerCorrespondence, "Patient/Carer Correspondence", false},
+}
+
+// sectionKind is what a section with code and (cleaned) title is: see
+// Section.Kind.
+func sectionKind(code, title string) string {
+	for _, st := range sectionTitles {
+		if code == st.code {
+			return code
+		}
+	}
+	for _, st := range sectionTitles {
+		if titleIs(title, st.title, st.prefix) {
+			return st.code
+		}
+	}
+	return code
+}
+
+// titleIs reports whether title is want, in any case, or with prefix set
+// begins with it ("Medication" or "Medications") as a whole word.
+func titleIs(title, want string, prefix bool) bool {
+	if len(title) < len(want) || !strings.EqualFold(title[:len(want)], want) {
+		return false
+	}
+	rest := title[len(want):]
+	if !prefix {
+		return rest == ""
+	}
+	rest = strings.TrimPrefix(strings.TrimPrefix(rest, "s"), "S")
+	return rest == "" || rest[0] == ' ' || rest[0] == '('
 }
 
 // ClinicalEntry is one structured Condition, Observation or Procedure sent
@@ -165,6 +259,17 @@ func ParseSummary(bundle []byte) (*Summary, error) {
 	s := &Summary{
 		Created: parseFHIRDate(comp.Date),
 	}
+	// Dates written in the narrative lie between the patient's birth and
+	// the record's making.
+	bounds := DateBounds{NotAfter: s.Created.Time}
+	for i := range b.Entry {
+		if r := &b.Entry[i].Resource; r.ResourceType == "Patient" {
+			var born string
+			_ = decodeJSON(r.BirthDate, &born) // a wrong type is no bound, not a failed record
+			bounds.NotBefore = parseFHIRDate(born).Time
+			break
+		}
+	}
 	if ids := comp.identifiers(); len(ids) > 0 {
 		s.ID = cleanText(ids[0].Value)
 	}
@@ -182,10 +287,12 @@ func ParseSummary(bundle []byte) (*Summary, error) {
 				break
 			}
 		}
+		out.Kind = sectionKind(out.Code, out.Title)
 		if out.Title == "" {
 			out.Title = out.Code
 		}
-		out.Blocks, out.Withheld = parseNarrative(sec.Text.Div)
+		out.Title = DisplayDates(out.Title, bounds)
+		out.Blocks, out.Withheld = parseNarrative(sec.Text.Div, bounds)
 		s.Withheld = s.Withheld || out.Withheld
 		s.Sections = append(s.Sections, out)
 	}
@@ -266,6 +373,9 @@ type fhirResource struct {
 
 	// Practitioner ([]HumanName) and Organization (string)
 	Name jsontext.Value `json:"name"`
+
+	// Patient: a string, kept raw so a wrong type does not fail the record
+	BirthDate jsontext.Value `json:"birthDate"`
 
 	// Condition, Observation, Procedure
 	Code              fhirConcepts `json:"code"` // a list on PractitionerRole

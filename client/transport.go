@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -353,7 +354,7 @@ func (c *Client) sendOnce(ctx context.Context, req apiRequest, requestID, correl
 		// server that then gives up writes an empty 200), not the server's
 		// answer to the request: the attempt timed out.
 		_ = resp.RawBody().Close()
-		a.err = &TimeoutError{Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: actx.Err()}
+		a.err = &TimeoutError{Service: serviceOf(req.path), Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: actx.Err()}
 		return a
 	}
 	raw := resp.RawBody()
@@ -362,7 +363,7 @@ func (c *Client) sendOnce(ctx context.Context, req apiRequest, requestID, correl
 	body, err := io.ReadAll(io.LimitReader(raw, MaxResponseBytes+1))
 	switch {
 	case err != nil && ctx.Err() == nil && actx.Err() != nil:
-		a.err = &TimeoutError{Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: actx.Err()}
+		a.err = &TimeoutError{Service: serviceOf(req.path), Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: actx.Err()}
 	case err != nil && ctx.Err() != nil:
 		a.err = ctx.Err()
 	case err != nil:
@@ -385,7 +386,7 @@ func (c *Client) transportFailure(ctx, actx context.Context, req apiRequest, err
 	}
 	var ne net.Error
 	if actx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
-		return httpAttempt{err: &TimeoutError{Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: err}}
+		return httpAttempt{err: &TimeoutError{Service: serviceOf(req.path), Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: err}}
 	}
 	if te := tlsFailureOf(err); te != nil {
 		return httpAttempt{err: te}
@@ -393,10 +394,10 @@ func (c *Client) transportFailure(ctx, actx context.Context, req apiRequest, err
 	// A reset, or a connection closed before any answer: the request may
 	// never have been read, so a GET can safely go again.
 	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return httpAttempt{err: &UnavailableError{Err: err}, reset: true}
+		return httpAttempt{err: &UnavailableError{ServerReply: ServerReply{Service: serviceOf(req.path)}, Err: err}, reset: true}
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		return httpAttempt{err: &UnavailableError{Err: err}}
+		return httpAttempt{err: &UnavailableError{ServerReply: ServerReply{Service: serviceOf(req.path)}, Err: err}}
 	}
 	return httpAttempt{err: fmt.Errorf("client: %s %s: %w", req.method, maskNHSPath(req.path), err)}
 }
@@ -460,73 +461,186 @@ type wireErrorBody struct {
 		Code        string `json:"code"`
 		Diagnostics string `json:"diagnostics"`
 		Details     struct {
-			Text   string `json:"text"`
-			Coding []struct {
-				Code    string `json:"code"`
-				Display string `json:"display"`
-			} `json:"coding"`
+			Text   string      `json:"text"`
+			Coding wireCodings `json:"coding"`
 		} `json:"details"`
 	} `json:"issue"`
 }
 
-// spineACFCode is in Spine's text when access control refuses a record
-// (summary-care-record.openapi.yaml).
-const spineACFCode = "PSIS-30418"
+type wireCoding struct {
+	Code    string `json:"code"`
+	Display string `json:"display"`
+}
 
-// errorForStatus maps a non-2xx answer to its typed error.
+// wireCodings is details.coding, which should be a list; the SCR
+// specification's 500 example sends one object, so that is taken too rather
+// than losing the whole body.
+type wireCodings []wireCoding
+
+func (c *wireCodings) UnmarshalJSON(b []byte) error {
+	if t := strings.TrimSpace(string(b)); strings.HasPrefix(t, "{") {
+		var one wireCoding
+		if err := decodeJSON(b, &one); err != nil {
+			return err
+		}
+		*c = wireCodings{one}
+		return nil
+	}
+	var many []wireCoding
+	if err := decodeJSON(b, &many); err != nil {
+		return err
+	}
+	*c = many
+	return nil
+}
+
+// statusSpineBusiness is Spine's 420, "Business condition related to access
+// control which prevents the action being performed by PSIS": with PSIS-30418
+// in the text, the access control refusal (summary-care-record.yaml, GET
+// /Bundle), not a bad request.
+const statusSpineBusiness = 420
+
+// psisCode finds Spine's own code in a details text such as "Code: 420,
+// Display: …;Code: 30418, Display: [PSIS-30418] - ACF does not permit
+// access to resource": the last [PSIS-n] marked, the most specific.
+var psisCode = regexp.MustCompile(`\[(PSIS-[0-9]+)\]`)
+
+// namesRole and namesOptOut are the words by which a refusal says which of
+// Spine's causes it was; without them the cause is not guessed.
+var (
+	namesRole   = regexp.MustCompile(`(?i)\b(role|roles|activity|activities)\b`)
+	namesOptOut = regexp.MustCompile(`(?i)\bopted[ -]out\b`)
+	namesHeader = regexp.MustCompile(`(?i)\b(header|x-request-id|x-correlation-id|nhsd-session-urid|authorization)\b`)
+)
+
+// call is which of the viewer's requests failed: the same status and code
+// mean different things on different calls.
+type call int
+
+const (
+	callOther call = iota
+	callSignIn
+	callPDSRead
+	callPDSSearch
+	callSCR         // the SCR's GETs and the privacy alert: nothing on them is typed by the user
+	callAuditSearch // the audit report: its dates are the privacy officer's
+)
+
+func callOf(req apiRequest) call {
+	switch {
+	case strings.HasPrefix(req.path, "/oauth2/"):
+		return callSignIn
+	case strings.HasPrefix(req.path, pdsPatientPath+"/"):
+		return callPDSRead
+	case req.path == pdsPatientPath:
+		return callPDSSearch
+	case req.path == scrAuditEventPath && req.method == http.MethodGet:
+		return callAuditSearch
+	case strings.HasPrefix(req.path, "/summary-care-record/"):
+		return callSCR
+	}
+	return callOther
+}
+
+// errorForStatus maps a non-2xx answer to its typed error. Where the body is
+// missing or not JSON, the status and the call alone decide.
 func errorForStatus(req apiRequest, a httpAttempt, requestID string) error {
-	rep := ServerReply{Status: a.status, RequestID: requestID}
+	rep := ServerReply{Service: serviceOf(req.path), Status: a.status, RequestID: requestID}
 	var eb wireErrorBody
-	var detailsText string
+	var said []string // every text of the body, to read a cause from
 	if isJSONContentType(a.header.Get("Content-Type")) && decodeJSON(a.body, &eb) == nil {
 		rep.Code, rep.Text = eb.Error, eb.Description
-		if len(eb.Issue) > 0 {
-			is := eb.Issue[0]
-			rep.Code, rep.Text, detailsText = is.Code, is.Diagnostics, is.Details.Text
+		for i, is := range eb.Issue {
+			said = append(said, is.Diagnostics, is.Details.Text)
+			for _, c := range is.Details.Coding {
+				said = append(said, c.Display)
+			}
+			if i > 0 {
+				continue
+			}
+			rep.Code, rep.Text = is.Code, nonEmptyOr(is.Diagnostics, is.Details.Text)
 			if len(is.Details.Coding) > 0 {
 				rep.SpineCode = is.Details.Coding[0].Code
-				detailsText = nonEmptyOr(detailsText, is.Details.Coding[0].Display)
+				rep.Text = nonEmptyOr(rep.Text, is.Details.Coding[0].Display)
 			}
-			rep.Text = nonEmptyOr(rep.Text, detailsText)
+		}
+		said = append(said, eb.Description)
+		if rep.SpineCode == "" {
+			if m := psisCode.FindAllStringSubmatch(strings.Join(said, ";"), -1); m != nil {
+				rep.SpineCode = m[len(m)-1][1]
+			}
 		}
 	}
-	oauth := strings.HasPrefix(req.path, "/oauth2/")
+	text := strings.Join(said, "\n")
+	c := callOf(req)
 	switch s := a.status; {
 	case s == http.StatusUnauthorized:
 		return &SignedOutError{rep}
 	case s == http.StatusTooManyRequests:
 		ra, _ := parseRetryAfter(a.header, time.Now())
 		return &RateLimitedError{ServerReply: rep, RetryAfter: ra}
-	case s >= 500:
+	case s >= 500, s == http.StatusRequestTimeout:
+		// 408 is the server's own timeout (PDS: UNABLE_TO_CALL_SERVICE, a
+		// service behind it did not answer in time), not the request's fault.
 		return &UnavailableError{ServerReply: rep}
-	case oauth && s >= 400:
+	case c == callSignIn && s >= 400:
 		return &SignInError{rep}
-	case s == http.StatusForbidden && isOptOutRefusal(req.path, rep.Text, detailsText):
-		return &OptedOutError{rep}
-	case s == http.StatusForbidden:
-		return &ForbiddenError{rep}
-	case s == http.StatusNotFound, rep.SpineCode == "RESOURCE_NOT_FOUND", rep.SpineCode == "INVALIDATED_RESOURCE":
+	case s == http.StatusForbidden || s == statusSpineBusiness:
+		return refusal(c, rep, text)
+	case c == callPDSRead && (s == http.StatusNotFound || rep.SpineCode == "RESOURCE_NOT_FOUND" || rep.SpineCode == "INVALIDATED_RESOURCE"):
 		return &NotFoundError{rep}
-	case s >= 400:
+	case s >= 400 && typedByUser(c, rep, text):
 		return &BadRequestError{rep}
+	case s >= 400:
+		return &RequestFaultError{rep}
 	}
 	return &InvalidResponseError{Status: a.status, RequestID: requestID, Problem: "unexpected status " + strconv.Itoa(a.status)}
 }
 
-// isOptOutRefusal tells the consent refusal from the role refusal. Spine answers both
-// with the same ACF text; only the SCR retrieval (GET /Bundle) is refused for
-// consent, and the viewer has checked the role's activities before, so an ACF
-// refusal there is the patient's opt-out unless the server says it was the role
-// (the sandbox's diagnostics do).
-func isOptOutRefusal(path, diagnostics, detailsText string) bool {
-	if !strings.HasSuffix(path, "/Bundle") {
-		return false
+// refusal tells a 403 (or Spine's 420) apart by what the server said. Spine
+// answers the patient's opt-out and a role without the activity with the same
+// PSIS-30418, so the opt-out and the role are named only when the server
+// names them (the sandbox's diagnostics do); otherwise an SCR refusal is
+// Spine's access control, cause unknown.
+func refusal(c call, rep ServerReply, text string) error {
+	switch {
+	case c == callSCR && namesOptOut.MatchString(text):
+		return &OptedOutError{rep}
+	case namesRole.MatchString(text):
+		return &ForbiddenError{rep}
+	case rep.SpineCode != "" && rep.SpineCode != "ACCESS_DENIED" && !strings.HasPrefix(rep.SpineCode, "PSIS-"):
+		// INVALID_METHOD (the app may not use this method), INVALID_VALUE
+		// (PDS: several results asked for in application-restricted mode),
+		// FORBIDDEN_UPDATE: refusals of how the viewer asked, not of who.
+		return &RequestFaultError{rep}
+	case c == callSCR:
+		return &AccessControlError{rep}
 	}
-	d := strings.ToLower(diagnostics)
-	if strings.Contains(d, "opted out") {
-		return true
+	return &AccessDeniedError{rep}
+}
+
+// typedByUser reports whether a 4xx refused what the user typed: an NHS
+// number PDS calls INVALID_RESOURCE_ID, or a search's details. Everything else
+// on the wire (headers, the SCR's parameters, a privacy alert) the viewer
+// built, and is its fault.
+func typedByUser(c call, rep ServerReply, text string) bool {
+	switch c {
+	case callPDSRead:
+		return rep.SpineCode == "INVALID_RESOURCE_ID"
+	case callPDSSearch:
+		switch rep.SpineCode {
+		case "INVALID_SEARCH_DATA", "TOO_FEW_VALUES_SUBMITTED", "TOO_MANY_VALUES_SUBMITTED":
+			return true
+		case "INVALID_VALUE", "MISSING_VALUE":
+			// "Invalid header or query parameter": a header is ours; a
+			// query parameter is, nearly always, a detail typed.
+			return rep.Status == http.StatusBadRequest && !namesHeader.MatchString(text)
+		}
+	case callAuditSearch:
+		// More accesses than one report holds: the date range typed.
+		return rep.SpineCode == "TOO_MANY_MATCHES"
 	}
-	return strings.Contains(detailsText+diagnostics, spineACFCode) && !strings.Contains(d, "role")
+	return false
 }
 
 func nonEmptyOr(s, def string) string {

@@ -21,8 +21,8 @@ const bannerGap = "  "
 //
 // The name comes first and unlabelled; labels have no colons; a missing value
 // reads "Not Known". Badges are words, so a monochrome or NO_COLOR terminal
-// loses nothing. A sensitive patient's address is never shown, only the
-// badge saying it is withheld. Items wrap between each other onto as many
+// loses nothing. A restricted patient's address and GP are never shown, only
+// the badge naming the label and saying they are withheld. Items wrap between each other onto as many
 // lines as c.width needs, never inside a value, except that one item wider
 // than the whole line is word-wrapped and the address is cut with an
 // ellipsis. The result has no trailing newline; every line fits c.width.
@@ -65,7 +65,7 @@ func renderBanner(c *common, p *client.Patient) string {
 
 	var badges []string
 	if p.Sensitive {
-		badges = append(badges, st.Badge.Render("SENSITIVE — address withheld"))
+		badges = append(badges, st.Badge.Render(securityWords(p.Security)+" — address and GP withheld"))
 	}
 	if p.Deceased {
 		d := "DECEASED"
@@ -118,6 +118,21 @@ func renderBanner(c *common, p *client.Patient) string {
 	return out
 }
 
+// securityWords names a PDS security label for the banner's SENSITIVE badge
+// (PDS's "sensitive patients"). A label not known here is still restrictive
+// (the client fails safe), and is named by its code.
+func securityWords(code string) string {
+	switch code {
+	case client.SecurityRestricted:
+		return "SENSITIVE: Restricted record"
+	case client.SecurityVeryRestricted:
+		return "SENSITIVE: Very restricted record"
+	case client.SecurityRedacted:
+		return "SENSITIVE: Redacted record"
+	}
+	return "SENSITIVE: Restricted record (label " + code + ")"
+}
+
 // bannerNow is the clock the banner reads the age by, in local time.
 func bannerNow(c *common) time.Time {
 	if c.now != nil {
@@ -147,7 +162,12 @@ func bannerFlow(lines []string, w int, items []string) []string {
 		case iw > w:
 			flush()
 			for l := range strings.SplitSeq(ansi.Wrap(it, w, ""), "\n") {
-				lines = append(lines, l)
+				if ansi.StringWidth(l) > w {
+					// A word (with the badge's padding) wider than the
+					// line: broken, as nothing may overflow.
+					l = ansi.Hardwrap(l, w, true)
+				}
+				lines = append(lines, strings.Split(l, "\n")...)
 			}
 			continue
 		case curW > 0 && curW+len(bannerGap)+iw > w:

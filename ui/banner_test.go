@@ -75,7 +75,7 @@ func TestBannerPublishedExample(t *testing.T) {
 func TestBannerSensitive(t *testing.T) {
 	p := summaryTestPatient(t, "9000000025", "")
 	out := ansi.Strip(renderBanner(summaryTestCommon(120, 24), p))
-	if !strings.Contains(out, "SENSITIVE — address withheld") {
+	if !strings.Contains(out, "SENSITIVE: Restricted record — address and GP withheld") {
 		t.Errorf("no SENSITIVE badge:\n%s", out)
 	}
 	if strings.Contains(out, "Address") {
@@ -189,4 +189,45 @@ func TestBannerGolden(t *testing.T) {
 	summaryGolden(t, "banner/9000000114_via_9000000106_80", ansi.Strip(renderBanner(summaryTestCommon(80, 24), p)))
 	// One with the styling kept.
 	summaryGolden(t, "banner/9000000009_80_ansi", renderBanner(summaryTestCommon(80, 24), summaryTestPatient(t, "9000000009", "")))
+}
+
+// TestBannerSecurityLabels: each PDS security label that restricts a record
+// is named, the address and GP are withheld even if sent, and the banner
+// still fits 80 columns (and narrower).
+func TestBannerSecurityLabels(t *testing.T) {
+	for code, want := range map[string]string{
+		"R":        "SENSITIVE: Restricted record — address and GP withheld",
+		"V":        "SENSITIVE: Very restricted record — address and GP withheld",
+		"REDACTED": "SENSITIVE: Redacted record — address and GP withheld",
+		// Unknown: sensitive all the same, named by its code.
+		"XYZZY-LABEL-TOO-LONG": "SENSITIVE: Restricted record (label XYZZY-LABEL-…) — address and GP withheld",
+	} {
+		in := `{"resourceType":"Patient","id":"9000000025","meta":{"security":[{"code":"` + code + `"}]},
+			"name":[{"use":"usual","prefix":["Mrs"],"given":["Janet"],"family":"Smythe"}],
+			"birthDate":"2005-06-16","gender":"female",
+			"address":[{"use":"home","line":["1 Secret Row","Leeds"],"postalCode":"LS1 4AP"}],
+			"generalPractitioner":[{"identifier":{"value":"Y99999"}}]}`
+		p, err := client.ParsePatient([]byte(in), "9000000025", bannerNow(summaryTestCommon(80, 24)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []int{60, 80, 120} {
+			raw := renderBanner(summaryTestCommon(w, 24), p)
+			bannerLinesFit(t, raw, w)
+			out := ansi.Strip(raw)
+			if w >= 80 && !strings.Contains(out, want) {
+				t.Errorf("%s width %d: want %q:\n%s", code, w, want, out)
+			}
+			for _, leak := range []string{"LS1 4AP", "Secret Row", "Y99999", "Address", "GP Not"} {
+				if strings.Contains(out, leak) {
+					t.Errorf("%s width %d: shows %q:\n%s", code, w, leak, out)
+				}
+			}
+		}
+	}
+	// U is no restriction: the address is shown, and no badge.
+	p := summaryTestPatient(t, "9000000017", "")
+	if out := ansi.Strip(renderBanner(summaryTestCommon(80, 24), p)); strings.Contains(out, "SENSITIVE") || !strings.Contains(out, "Address") {
+		t.Errorf("unrestricted patient:\n%s", out)
+	}
 }

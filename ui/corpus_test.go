@@ -448,3 +448,57 @@ func TestCorpusBanners(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusWordsWholeAt80: at 80 columns no word of a table cell that could
+// fit its column is broken across lines — not a drug name ("Paracetam|ol"),
+// not a date, not a dose — in any table of any published or sandbox record.
+// A word may end a line at its own hyphen. Each table is laid out as the
+// only block of its section, so the words found are its own.
+func TestCorpusWordsWholeAt80(t *testing.T) {
+	checked := 0
+	for _, rec := range corpusRecords(t) {
+		for _, sec := range rec.summary.Sections {
+			for _, b := range sec.Blocks {
+				tb, ok := b.(*client.Table)
+				if !ok {
+					continue
+				}
+				one := &client.Summary{Sections: []client.Section{{Kind: sec.Kind, Code: sec.Code, Title: "T", Blocks: []client.Block{tb}}}}
+				lay := buildSummaryLayout(summaryTestCommon(80, 24), nil, one, summaryTestFooter, 80)
+				fields := strings.Fields(ansi.Strip(strings.Join(lay.lines, "\n")))
+				for _, row := range append([][]client.Cell{tb.Headers}, tb.Rows...) {
+					for _, c := range row {
+						for _, word := range strings.Fields(c.Text) {
+							if summaryWidth(word) > summaryLongWord {
+								continue
+							}
+							checked++
+							if !slices.Contains(fields, word) && !corpusBrokenAtHyphens(fields, word) {
+								t.Errorf("%s, %q: %q is broken at 80 columns", rec.name, sec.Title, word)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if checked < 5000 {
+		t.Errorf("only %d words checked", checked)
+	}
+}
+
+// corpusBrokenAtHyphens reports whether word is shown as pieces that each
+// end at one of its own hyphens.
+func corpusBrokenAtHyphens(fields []string, word string) bool {
+	for i, f := range fields {
+		if len(f) < len(word) && strings.HasSuffix(f, "-") && strings.HasPrefix(word, f) {
+			rest := word[len(f):]
+			for _, g := range fields[i+1:] {
+				if g == rest || corpusBrokenAtHyphens([]string{g}, rest) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -233,18 +233,21 @@ func hijackClose(w http.ResponseWriter, rst bool) {
 
 // The sentences the viewer may show for a failure, from explain.go.
 var (
-	sayUnavailable = Explain(&client.UnavailableError{})
-	sayTooLong     = Explain(&client.TimeoutError{})
-	sayUnreadable  = Explain(&client.InvalidResponseError{})
-	saySignedOut   = "Your session has ended. Enter your passcode to sign in again; the NHS number you typed is kept."
-	saySignInError = Explain(&client.SignInError{})
-	sayClock       = Explain(&client.SignInError{ServerReply: client.ServerReply{Text: "the assertion has expired"}})
-	sayWrongName   = tlsSentence(client.TLSWrongName)
-	sayAnyElse     = Explain(io.ErrUnexpectedEOF)
+	// A failure names the service that failed: the lookup's is PDS's, the
+	// record's the SCR's.
+	sayUnavailable    = Explain(&client.UnavailableError{ServerReply: client.ServerReply{Service: client.ServicePDS}})
+	saySCRUnavailable = Explain(&client.UnavailableError{ServerReply: client.ServerReply{Service: client.ServiceSCR}})
+	sayTooLong        = Explain(&client.TimeoutError{Service: client.ServiceSCR})
+	sayUnreadable     = Explain(&client.InvalidResponseError{})
+	saySignedOut      = "Your session has ended. Enter your passcode to sign in again; the NHS number you typed is kept."
+	saySignInError    = Explain(&client.SignInError{})
+	sayClock          = Explain(&client.SignInError{ServerReply: client.ServerReply{Text: "the assertion has expired"}})
+	sayWrongName      = tlsSentence(client.TLSWrongName)
+	sayAnyElse        = Explain(io.ErrUnexpectedEOF)
 )
 
 var failureSentences = []string{
-	sayUnavailable, sayTooLong, sayUnreadable, saySignedOut, saySignInError, sayClock, sayWrongName, sayAnyElse,
+	sayUnavailable, saySCRUnavailable, sayTooLong, sayUnreadable, saySignedOut, saySignInError, sayClock, sayWrongName, sayAnyElse,
 	Explain(&client.SignedOutError{}),
 	tlsSentence(client.TLSUnknownAuthority), tlsSentence(client.TLSExpired), tlsSentence(client.TLSNotTLS), tlsSentence(""),
 	Explain(&client.RateLimitedError{}), Explain(&client.BadRequestError{}), Explain(&client.ForbiddenError{}),
@@ -466,7 +469,7 @@ func TestDrillConnectionReset(t *testing.T) {
 	s.press("enter")
 	s.waitFor("Permission to view is required", "SMITH, Jane (Mrs)")
 	s.typeText("p")
-	txt := waitSentence(t, s, sayUnavailable)
+	txt := waitSentence(t, s, saySCRUnavailable)
 	noRecord(t, txt)
 	// 3 tries by the client; Go's transport replays a GET on another pooled
 	// connection when a reused one was reset, up to the pool's size (4) each.

@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
+	"strings"
 
 	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/smartcard"
@@ -57,16 +60,20 @@ func Explain(err error) string {
 	return "Something went wrong. Try again; if it happens again, note the time and tell IT."
 }
 
-// explainServer says the client's typed errors in words. Each sentence names
-// what happened and what the user can do; none repeats a token, a record's
-// text or a full NHS number.
+// explainServer says the client's typed errors in words. Each sentence says
+// what the service said and what the user can do, names the service that
+// failed, and never picks one cause where the service's code covers several;
+// none repeats a token, a record's text or a full NHS number.
 func explainServer(err error) (string, bool) {
 	var (
 		signedOut *client.SignedOutError
 		forbidden *client.ForbiddenError
 		optedOut  *client.OptedOutError
+		acf       *client.AccessControlError
+		denied    *client.AccessDeniedError
 		notFound  *client.NotFoundError
 		badReq    *client.BadRequestError
+		fault     *client.RequestFaultError
 		limited   *client.RateLimitedError
 		down      *client.UnavailableError
 		timeout   *client.TimeoutError
@@ -88,22 +95,43 @@ func explainServer(err error) (string, bool) {
 		return "Your role does not allow this. Switch to a role that does (ctrl+r), or ask your Registration Authority.", true
 	case errors.As(err, &optedOut):
 		return "This patient has opted out of the Summary Care Record. Nothing can be shown.", true
+	case errors.As(err, &acf):
+		return "Spine's access control refused this: the patient may have withdrawn consent, or your role may not allow it.", true
+	case errors.As(err, &denied):
+		return capital(serviceName(denied.Service)) + " refused access and did not say why. Tell IT" + quoting(denied.RequestID) + ".", true
+	case errors.As(err, &notFound) && notFound.SpineCode == "INVALIDATED_RESOURCE":
+		return "The patient demographics service (PDS) says the record for that NHS number was invalidated, with no number replacing it. Check the number with the patient.", true
 	case errors.As(err, &notFound):
 		return "No patient has that NHS number. Check the number with the patient.", true
 	case errors.Is(err, client.ErrTooManyMatches):
 		return "Too many patients match. Add the date of birth, gender or postcode.", true
 	case errors.Is(err, client.ErrNoSCR):
 		return "This patient has no Summary Care Record.", true
+	case errors.Is(err, client.ErrRecordChanged):
+		return "The Summary Care Record changed while it was being read, so nothing is shown. Look the patient up again.", true
 	case errors.As(err, &badReq):
-		return "The service could not read the request. Check what you typed and try again.", true
+		return badRequestSentence(badReq), true
+	case errors.As(err, &fault):
+		what := ""
+		if c := cmp.Or(fault.SpineCode, fault.Code); c != "" {
+			what = " (" + c + ")"
+		}
+		return capital(serviceName(fault.Service)) + " refused a request this viewer made" + what +
+			". That is a fault in scr or its set-up, not in anything you typed: tell IT" + quoting(fault.RequestID) + ".", true
 	case errors.As(err, &limited):
 		if limited.RetryAfter > 0 {
-			return fmt.Sprintf("The service is busy. Try again in %d seconds.", int(math.Ceil(limited.RetryAfter.Seconds()))), true
+			return fmt.Sprintf("%s is busy. Try again in %d seconds.", capital(serviceName(limited.Service)), int(math.Ceil(limited.RetryAfter.Seconds()))), true
 		}
-		return "The service is busy. Try again in a few seconds.", true
+		return capital(serviceName(limited.Service)) + " is busy. Try again in a few seconds.", true
+	case errors.As(err, &down) && (down.Status == http.StatusRequestTimeout || down.Status == http.StatusGatewayTimeout):
+		// The service's own timeout (PDS's 408: a service behind it did not
+		// answer in time), not the network's.
+		return capital(serviceName(down.Service)) + " timed out before it could answer. Try again in a minute; if it persists, tell IT.", true
 	case errors.As(err, &down):
-		return "The Summary Care Record service is unavailable. Try again in a minute; if it persists, tell IT.", true
-	case errors.As(err, &timeout), errors.Is(err, context.DeadlineExceeded):
+		return capital(serviceName(down.Service)) + " is unavailable. Try again in a minute; if it persists, tell IT.", true
+	case errors.As(err, &timeout):
+		return capital(serviceName(timeout.Service)) + " took too long to answer. Check the network and try again.", true
+	case errors.Is(err, context.DeadlineExceeded):
 		return "The service took too long to answer. Check the network and try again.", true
 	case errors.As(err, &tlsErr):
 		return tlsSentence(tlsErr.Reason), true
@@ -113,6 +141,82 @@ func explainServer(err error) (string, bool) {
 		return "This card's key type is not supported. Contact your Registration Authority.", true
 	}
 	return "", false
+}
+
+// badRequestSentence says what the service refused of what the user typed.
+func badRequestSentence(e *client.BadRequestError) string {
+	if e.Service == client.ServiceSCR {
+		if e.SpineCode == "TOO_MANY_MATCHES" {
+			return "The Summary Care Record service found too many accesses for one report. Narrow the date range and try again."
+		}
+		return "The Summary Care Record service refused the details typed. Check what you typed and try again."
+	}
+	const pds = "The patient demographics service (PDS) "
+	switch e.SpineCode {
+	case "INVALID_RESOURCE_ID":
+		return pds + "says that is not a valid NHS number. Check what you typed against the patient's details."
+	case "INVALID_SEARCH_DATA":
+		return pds + "cannot search on that combination of details. Check what you typed and try again."
+	case "TOO_FEW_VALUES_SUBMITTED":
+		return pds + "says too few values were given for the search. Check what you typed and try again."
+	case "TOO_MANY_VALUES_SUBMITTED":
+		return pds + "says too many values were given for the search. Check what you typed and try again."
+	case "INVALID_VALUE", "MISSING_VALUE":
+		// "Invalid header or query parameter": most likely a detail typed,
+		// but it may be the viewer's, so both are said.
+		word := "a value in the search is not valid"
+		if e.SpineCode == "MISSING_VALUE" {
+			word = "a value the search needs is missing"
+		}
+		return pds + "says " + word + ". Check what you typed; if it is right, tell IT" + quoting(e.RequestID) + "."
+	}
+	return pds + "refused the details typed. Check what you typed and try again."
+}
+
+// serviceName is the service a request went to, as the user knows it.
+func serviceName(s client.Service) string {
+	switch s {
+	case client.ServicePDS:
+		return "the patient demographics service (PDS)"
+	case client.ServiceSCR:
+		return "the Summary Care Record service"
+	case client.ServiceSignIn:
+		return "the sign-in service"
+	}
+	return "the service"
+}
+
+// quoting is ", quoting request ID …" for support, or nothing without an ID.
+func quoting(requestID string) string {
+	if requestID == "" {
+		return ""
+	}
+	return ", quoting request ID " + requestID
+}
+
+// capital is s with its first letter upper case, to start a sentence.
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// ExplainUnusable says why a search result cannot be chosen.
+func ExplainUnusable(r client.UnusableReason) string {
+	switch r {
+	case client.UnusableNotPatient:
+		return "cannot be used: it is not a patient record"
+	case client.UnusableNoNumber:
+		return "cannot be used: PDS sent it without an NHS number"
+	case client.UnusableBadNumber:
+		return "cannot be used: PDS sent it with a malformed NHS number"
+	case client.UnusableCheckDigit:
+		return "cannot be used: its NHS number fails the check digit"
+	case client.UnusableNoName:
+		return "cannot be used: PDS sent it without a name"
+	}
+	return "cannot be used"
 }
 
 func tlsSentence(reason string) string {

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/client"
 )
@@ -109,14 +110,37 @@ func (f findModel) update(msg tea.Msg) (findModel, tea.Cmd) {
 	case findResults:
 		if msg, ok := msg.(tea.KeyPressMsg); ok {
 			switch {
-			case key.Matches(msg, f.c.keys.Up) && f.pick > 0:
-				f.pick--
-			case key.Matches(msg, f.c.keys.Down) && f.pick < len(f.matches)-1:
-				f.pick++
+			case key.Matches(msg, f.c.keys.Up):
+				f.pick = f.nextUsable(f.pick, -1)
+			case key.Matches(msg, f.c.keys.Down):
+				f.pick = f.nextUsable(f.pick, +1)
 			}
 		}
 	}
 	return f, nil
+}
+
+// nextUsable is the usable match after from in direction dir, or from if
+// there is none: the cursor never rests on a result that cannot be used.
+func (f findModel) nextUsable(from, dir int) int {
+	for i := from + dir; i >= 0 && i < len(f.matches); i += dir {
+		if f.matches[i].Unusable == client.Usable {
+			return i
+		}
+	}
+	return from
+}
+
+// picked is the match Enter would look up, or nil when none can be used.
+func (f findModel) picked() *client.Patient {
+	if f.pick < 0 || f.pick >= len(f.matches) {
+		return nil
+	}
+	m := f.matches[f.pick]
+	if m.Unusable != client.Usable || m.Patient == nil {
+		return nil
+	}
+	return m.Patient
 }
 
 // appendNumberChars keeps what an NHS number may be typed or scanned with:
@@ -227,6 +251,9 @@ func (f findModel) setResults(matches []client.PatientMatch, err error) findMode
 	}
 	f.fields[f.focus].Blur()
 	f.mode, f.matches, f.pick, f.err = findResults, matches, 0, ""
+	if matches[0].Unusable != client.Usable {
+		f.pick = f.nextUsable(0, +1) // stays 0 when none is usable: picked says so
+	}
 	return f
 }
 
@@ -254,10 +281,39 @@ func (f findModel) view(busy string) string {
 		}
 		b.WriteString("\n" + s.Faint.Render("tab moves between fields; Enter searches; Esc goes back to the NHS number.") + "\n")
 	case findResults:
-		b.WriteString(fmt.Sprintf("%d matching patients. Choose one and press Enter; Esc to search again.\n\n", len(f.matches)))
+		unusable := 0
+		for _, m := range f.matches {
+			if m.Unusable != client.Usable {
+				unusable++
+			}
+		}
+		var head string
+		switch {
+		case unusable == len(f.matches):
+			head = fmt.Sprintf("%d matching patients, none of which can be used. Esc to search again, or search by NHS number.", len(f.matches))
+		case unusable > 0:
+			head = fmt.Sprintf("%d matching patients (%d cannot be used). Choose one and press Enter; Esc to search again.", len(f.matches), unusable)
+		default:
+			head = fmt.Sprintf("%d matching patients. Choose one and press Enter; Esc to search again.", len(f.matches))
+		}
+		b.WriteString(lipgloss.NewStyle().Width(max(f.c.width-2, 10)).Render(head) + "\n\n")
 		for i, m := range f.matches {
-			line := matchLine(m.Patient)
-			line = ansiTruncate(line, f.c.width-2)
+			if m.Unusable != client.Usable {
+				// Listed, so no match is silently missing, but not
+				// selectable; the reason is never the part cut to fit.
+				who, why := unusableLine(m), ExplainUnusable(m.Unusable)
+				line := why
+				if who != "" {
+					line = who + "  " + why
+				}
+				if who != "" && ansi.StringWidth(line) > f.c.width-2 {
+					b.WriteString(s.Disabled.Render("  "+ansiTruncate(who, f.c.width-2)) + "\n")
+					line = "  " + why
+				}
+				b.WriteString(s.Disabled.Render("  "+ansiTruncate(line, f.c.width-2)) + "\n")
+				continue
+			}
+			line := ansiTruncate(matchLine(m.Patient), f.c.width-2)
 			if i == f.pick {
 				b.WriteString(s.Selected.Render("> "+line) + "\n")
 			} else {
@@ -275,6 +331,21 @@ func (f findModel) view(busy string) string {
 		b.WriteString("\n" + s.Notice.Render(f.notice) + "\n")
 	}
 	return b.String()
+}
+
+// unusableLine is what tells apart a search result that cannot be used: its
+// name and birth date, never an NHS number (it had none that holds).
+func unusableLine(m client.PatientMatch) string {
+	var parts []string
+	if p := m.Patient; p != nil {
+		if n := formatName(p.Name); n != "" {
+			parts = append(parts, n)
+		}
+		if !p.BirthDate.IsZero() {
+			parts = append(parts, "Born "+formatDate(p.BirthDate))
+		}
+	}
+	return strings.Join(parts, "  ")
 }
 
 // matchLine is one search result: enough to tell two patients apart, with

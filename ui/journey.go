@@ -50,10 +50,10 @@ func (m Model) findKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case findResults:
 		switch {
 		case key.Matches(msg, k.Submit):
-			if p := m.find.matches[m.find.pick].Patient; p != nil {
+			if p := m.find.picked(); p != nil {
 				return m.startLookup(p.NHSNumber)
 			}
-			return m, nil
+			return m, nil // a result that cannot be used is not looked up
 		case key.Matches(msg, k.Back):
 			m.find, cmd = m.find.showForm()
 			return m, cmd
@@ -281,9 +281,22 @@ func (m Model) summaryArrived(msg summaryMsg) (Model, tea.Cmd) {
 			return m.sessionEnded(), nil
 		}
 		var optedOut *client.OptedOutError
-		if errors.As(msg.err, &optedOut) {
+		switch {
+		case errors.As(msg.err, &optedOut):
 			m = m.newPatient()
 			m.find.err = Explain(msg.err)
+			return m, nil
+		case errors.Is(msg.err, client.ErrRecordChanged):
+			// The record changed under the read: what was looked up is out
+			// of date, so the patient is looked up afresh, number kept.
+			nhs := m.lookup.Patient.NHSNumber
+			m = m.newPatient()
+			m.find = newFindModel(m.c, string(nhs))
+			m.find.err = Explain(msg.err)
+			return m, nil
+		case errors.Is(msg.err, client.ErrNoSCR):
+			// The SCR was withdrawn between the lookup and the read.
+			m.permission.step, m.permission.err = permNoSCR, ""
 			return m, nil
 		}
 		m.permission.step = permAsk

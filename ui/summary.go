@@ -12,13 +12,27 @@ import (
 	"github.com/scrterm/scr/client"
 )
 
-// SCR section codes the summary screen puts first, in this order.
+// The sections the summary screen puts first, in this order, by their
+// Kind: recognised by their code or, without one, by Spine's title.
 const (
-	sectionAllergies    = "AllergiesHeader"
-	sectionAcuteMeds    = "AcuteMedsHeader"
-	sectionRepeatMeds   = "RepeatMedsHeader"
-	sectionDiscontinued = "DiscRepeatMedsHeader"
+	sectionAllergies    = client.SectionAllergies
+	sectionAcuteMeds    = client.SectionAcuteMeds
+	sectionRepeatMeds   = client.SectionRepeatMeds
+	sectionDiscontinued = client.SectionDiscontinuedMeds
 )
+
+// summaryUntitled heads a section sent with neither title nor code: it is
+// still shown, as what it holds may matter.
+const summaryUntitled = "Untitled section"
+
+// summaryKind is what sec is: its Kind as the client recognised it, or its
+// Code for a Section made without the client.
+func summaryKind(sec *client.Section) string {
+	if sec.Kind != "" {
+		return sec.Kind
+	}
+	return sec.Code
+}
 
 // The allergy status line: exactly one of the CUI's four phrases.
 const (
@@ -282,7 +296,7 @@ func (m summaryModel) footerLine(lay *summaryLayout, off int) string {
 		return ""
 	}
 	text := lay.footer
-	pad := w - ansi.StringWidth(text) - len(pos)
+	pad := w - summaryWidth(text) - len(pos)
 	if pad < 1 {
 		text, pad = "", w-len(pos)
 	}
@@ -322,7 +336,7 @@ func buildSummaryLayout(c *common, p *client.Patient, s *client.Summary, footer 
 		b.blank()
 		start := len(b.lines)
 		lay.sections = append(lay.sections, start)
-		switch sec.Code {
+		switch summaryKind(sec) {
 		case sectionAllergies:
 			if lay.allergies < 0 {
 				lay.allergies = start
@@ -374,13 +388,13 @@ func summaryOrder(s *client.Summary) []*client.Section {
 	out := make([]*client.Section, 0, len(s.Sections))
 	for _, code := range [...]string{sectionAllergies, sectionAcuteMeds, sectionRepeatMeds, sectionDiscontinued} {
 		for i := range s.Sections {
-			if s.Sections[i].Code == code {
+			if summaryKind(&s.Sections[i]) == code {
 				out = append(out, &s.Sections[i])
 			}
 		}
 	}
 	for i := range s.Sections {
-		switch s.Sections[i].Code {
+		switch summaryKind(&s.Sections[i]) {
 		case sectionAllergies, sectionAcuteMeds, sectionRepeatMeds, sectionDiscontinued:
 		default:
 			out = append(out, &s.Sections[i])
@@ -415,14 +429,19 @@ func summaryAllergyStatus(s *client.Summary) string {
 	}
 	for i := range s.Sections {
 		sec := &s.Sections[i]
-		if sec.Code != sectionAllergies {
+		if summaryKind(sec) != sectionAllergies {
 			continue
 		}
 		for _, b := range sec.Blocks {
 			switch b := b.(type) {
 			case *client.Table:
 				for _, row := range b.Rows {
-					note(strings.Join(row, " "))
+					var text strings.Builder
+					for _, c := range row {
+						text.WriteString(c.Text) // a covered cell has none
+						text.WriteByte(' ')
+					}
+					note(text.String())
 				}
 			case client.Paragraph:
 				note(b.Text)
@@ -508,21 +527,21 @@ func (b *summaryBody) blank() {
 // wrapped adds text word-wrapped to the width, each line in style.
 func (b *summaryBody) wrapped(text string, style lipgloss.Style) {
 	p := paintOf(style)
-	for _, l := range summaryWrap(summaryCapText(text), b.inner()) {
+	for _, l := range summaryWrapPlain(summaryCapText(text), b.inner()) {
 		b.add(p.paint(l))
 	}
 }
 
 // marked adds text after marker, later lines indented under the text.
 func (b *summaryBody) marked(marker, text string, style lipgloss.Style) {
-	mw := ansi.StringWidth(marker)
+	mw := summaryWidth(marker)
 	if b.inner()-mw < 4 {
 		b.wrapped(marker+text, style)
 		return
 	}
 	indent := strings.Repeat(" ", mw)
 	p := paintOf(style)
-	for i, l := range summaryWrap(summaryCapText(text), b.inner()-mw) {
+	for i, l := range summaryWrapPlain(summaryCapText(text), b.inner()-mw) {
 		if i == 0 {
 			b.add(p.paint(marker + l))
 		} else {
@@ -537,14 +556,17 @@ func (b *summaryBody) section(sec *client.Section) {
 	if title == "" {
 		title = sec.Code
 	}
-	if sec.Code == sectionAllergies {
+	if title == "" {
+		title = summaryUntitled
+	}
+	if summaryKind(sec) == sectionAllergies {
 		// Set apart in characters as well as colour: a "!" before the
 		// heading and a bar down the left of the whole section.
 		b.wrapped(summaryAllergyMarker+title, b.st.AllergySection)
-		if b.width > 2*ansi.StringWidth(summaryAllergyBar)+summaryMinColumn {
+		if b.width > 2*summaryWidth(summaryAllergyBar)+summaryMinColumn {
 			b.prefix = b.st.AllergySection.Render(summaryAllergyBar)
 			b.blankPrefix = b.st.AllergySection.Render(strings.TrimRight(summaryAllergyBar, " "))
-			b.prefixW = ansi.StringWidth(summaryAllergyBar)
+			b.prefixW = summaryWidth(summaryAllergyBar)
 			defer func() { b.prefix, b.blankPrefix, b.prefixW = "", "", 0 }()
 		}
 	} else {
@@ -582,121 +604,201 @@ func (b *summaryBody) highlight(h client.Highlight) {
 // table adds a narrative table fitted to the width: columns share it by
 // their content, cells wrap (a word too long for its column is broken, never
 // cut), and rows are a blank line apart when any row takes more than one
-// (except a row with an empty first cell, which stays with the row above). A
-// row shorter than the headers has a last cell spanning the rest. With more
-// columns than fit at summaryMinColumn, each row is "Header: value" lines.
-func (b *summaryBody) table(t *client.Table) {
-	t = summaryCapTable(t)
-	if t.Caption != "" {
-		b.wrapped(t.Caption, b.st.Text.Bold(true))
+// (except a row that goes with the one above: an empty first cell, or a
+// cell of the row above spanning down into it). A cell spanning columns
+// (colspan) is laid across them; one spanning rows (rowspan) is shown once,
+// on its first row, its column left blank below. With more columns than
+// fit at summaryMinColumn, each row is "Header: value" lines.
+func (b *summaryBody) table(ct *client.Table) {
+	t := summaryTableOf(ct)
+	if t.caption != "" {
+		b.wrapped(t.caption, b.st.Text.Bold(true))
 	}
-	n := len(t.Headers)
-	for _, r := range t.Rows {
-		n = max(n, len(r))
-	}
-	w := b.inner()
+	n, w := t.n, b.inner()
 	switch {
 	case n == 0:
 	case n*summaryMinColumn+(n-1)*len(summaryColumnGap) > w,
-		summaryTableWords(t, n)+(n-1)*len(summaryColumnGap) > w:
+		summaryTableWords(t)+(n-1)*len(summaryColumnGap) > w:
 		b.tableAsList(t)
 	default:
-		b.tableAsGrid(t, n, w)
+		b.tableAsGrid(t, w)
 	}
-	if t.Omitted > 0 {
-		b.wrapped("… "+strconv.Itoa(t.Omitted)+" more rows not shown (the record is too long)", b.st.Faint)
+	if ct.OmittedColumns > 0 {
+		b.wrapped("… "+strconv.Itoa(ct.OmittedColumns)+" more columns not shown (the table is too wide)", b.st.Faint)
+	}
+	if ct.Omitted > 0 {
+		b.wrapped("… "+strconv.Itoa(ct.Omitted)+" more rows not shown (the record is too long)", b.st.Faint)
 	}
 }
 
-func (b *summaryBody) tableAsGrid(t *client.Table, n, w int) {
-	gap := len(summaryColumnGap)
+// summaryTable is a client.Table as the screen lays it out: each row the
+// cells that have text of their own, placed on the n columns, their texts
+// capped (summaryCapText).
+type summaryTable struct {
+	caption string
+	n       int
+	head    []summaryCell // nil: no header row
+	rows    []summaryRow
+}
+
+// summaryCell is a cell over columns [x, x+span): its text, the text's
+// width and its longest word's.
+type summaryCell struct {
+	x, span     int
+	text        string
+	width, word int
+}
+
+type summaryRow struct {
+	cells []summaryCell
+	// below: a cell of a row above spans down into this one.
+	below bool
+}
+
+// summaryTableOf places t's cells. It trusts the client's grid no further
+// than it must: a span never reaches past the row or over a position that
+// is not Covered, so no text is lost whatever the table holds.
+func summaryTableOf(t *client.Table) *summaryTable {
+	out := &summaryTable{caption: summaryCapText(t.Caption), n: len(t.Headers)}
+	for _, r := range t.Rows {
+		out.n = max(out.n, len(r))
+	}
+	if len(t.Headers) > 0 {
+		out.head, _ = summaryPlace(t.Headers, out.n)
+	}
+	out.rows = make([]summaryRow, 0, len(t.Rows))
+	for _, r := range t.Rows {
+		cells, below := summaryPlace(r, out.n)
+		if len(cells) > 0 {
+			out.rows = append(out.rows, summaryRow{cells: cells, below: below})
+		}
+	}
+	return out
+}
+
+func summaryPlace(row []client.Cell, n int) (cells []summaryCell, below bool) {
+	cells = make([]summaryCell, 0, len(row))
+	for x := 0; x < len(row); {
+		c := row[x]
+		if c.Covered && c.Text == "" {
+			below = true // covered from above: spans from the left are skipped whole
+			x++
+			continue
+		}
+		span := min(c.Cols(), n-x)
+		for k := 1; k < span; k++ {
+			if !row[x+k].Covered || row[x+k].Text != "" {
+				span = k
+				break
+			}
+		}
+		text := summaryCapText(c.Text)
+		width, word := summaryMeasure(text)
+		cells = append(cells, summaryCell{x: x, span: span, text: text, width: width, word: word})
+		x += span
+	}
+	return cells, below
+}
+
+func (b *summaryBody) tableAsGrid(t *summaryTable, w int) {
+	n, gap := t.n, len(summaryColumnGap)
 	nat := make([]int, n)  // widest cell
 	word := make([]int, n) // longest word
-	measure := func(i int, s string) {
-		nat[i] = max(nat[i], summaryWidth(s))
-		for f := range strings.FieldsSeq(s) {
-			word[i] = max(word[i], summaryWidth(f))
-		}
-	}
-	for i, h := range t.Headers {
-		measure(i, h)
-	}
-	for _, r := range t.Rows {
-		for i, cell := range r {
-			if i == len(r)-1 && len(r) < n {
-				break // spans the rest: measured against them together
+	measure := func(cells []summaryCell) {
+		for _, c := range cells {
+			if c.span > 1 {
+				continue // measured against its columns together, below
 			}
-			measure(i, cell)
+			nat[c.x] = max(nat[c.x], c.width)
+			// A word longer than summaryLongWord is broken anyway: it must
+			// not take from other columns the room their words need whole.
+			word[c.x] = max(word[c.x], min(c.word, summaryLongWord))
 		}
+	}
+	measure(t.head)
+	for _, r := range t.rows {
+		measure(r.cells)
 	}
 	avail := w - (n-1)*gap
 	widths := summaryColumns(nat, word, avail)
+	// cellWidth is the width of a cell: its columns and the gaps between.
+	cellWidth := func(c summaryCell) int {
+		cw := (c.span - 1) * gap
+		for j := c.x; j < c.x+c.span; j++ {
+			cw += widths[j]
+		}
+		return cw
+	}
 	// A spanning cell wider than the columns it spans takes the width the
-	// columns left over, on the last column, rather than wrap needlessly.
+	// columns left over, on its last column, rather than wrap needlessly.
 	spare := avail
 	for _, cw := range widths {
 		spare -= cw
 	}
-	for _, r := range t.Rows {
-		if k := len(r); k > 0 && k < n && spare > 0 {
-			span := (n - k) * gap
-			for j := k - 1; j < n; j++ {
-				span += widths[j]
-			}
-			if need := summaryWidth(r[k-1]) - span; need > 0 {
-				g := min(need, spare)
-				widths[n-1] += g
-				spare -= g
+	grow := func(cells []summaryCell) {
+		for _, c := range cells {
+			if c.span > 1 && spare > 0 {
+				if need := c.width - cellWidth(c); need > 0 {
+					g := min(need, spare)
+					widths[c.x+c.span-1] += g
+					spare -= g
+				}
 			}
 		}
+	}
+	grow(t.head)
+	for _, r := range t.rows {
+		grow(r.cells)
 	}
 
-	// cellWidth is the width of a cell starting at column i, spanning the
-	// rest when last is set.
-	cellWidth := func(i int, last bool) int {
-		if !last {
-			return widths[i]
-		}
-		cw := 0
-		for j := i; j < n; j++ {
-			cw += widths[j]
-		}
-		return cw + (n-1-i)*gap
-	}
 	var rows [][]string
-	var continues []bool // the row goes with the one above: its first cell is empty
+	var continues []bool // the row goes with the one above
 	multi := false
-	renderRow := func(cells []string, style *lipgloss.Style) {
-		continues = append(continues, style == nil && strings.TrimSpace(cells[0]) == "")
+	var sb strings.Builder
+	renderRow := func(r summaryRow, style *lipgloss.Style) {
+		first := len(r.cells) == 0 || r.cells[0].x > 0 || strings.TrimSpace(r.cells[0].text) == ""
+		continues = append(continues, style == nil && (first || r.below))
 		var p painter
 		if style != nil {
 			p = paintOf(*style)
 		}
-		k := len(cells)
-		wrapped := make([][]string, k)
-		cws := make([]int, k)
+		wrapped := make([][]string, len(r.cells))
+		whole := make([]bool, len(r.cells)) // the text on one line, c.width wide
 		height := 0
-		for i, cell := range cells {
-			cws[i] = cellWidth(i, i == k-1 && k < n)
-			wrapped[i] = summaryWrap(cell, cws[i])
+		for i, c := range r.cells {
+			if c.width <= cellWidth(c) && strings.IndexByte(c.text, '\n') < 0 {
+				wrapped[i], whole[i] = []string{c.text}, true // measured already: fits
+			} else {
+				wrapped[i] = summaryWrapPlain(c.text, cellWidth(c))
+			}
 			height = max(height, len(wrapped[i]))
 		}
 		lines := make([]string, height)
-		var sb strings.Builder
 		for li := range height {
 			sb.Reset()
 			pending := 0 // spaces owed before the next text
-			for i := range k {
+			at := 0      // the column pending reaches
+			for i, c := range r.cells {
+				for ; at < c.x; at++ {
+					pending += widths[at] + gap // a column blank in this row
+				}
 				var text string
+				tw := 0
 				if li < len(wrapped[i]) {
 					text = wrapped[i][li]
+					if tw = c.width; !whole[i] {
+						tw = summaryWidth(text)
+					}
 				}
 				if text != "" {
-					sb.WriteString(strings.Repeat(" ", pending))
+					summarySpaces(&sb, pending)
 					pending = 0
 					sb.WriteString(p.paint(text))
 				}
-				pending += cws[i] - summaryWidth(text) + gap
+				// Never negative: summaryWrap keeps every line within the
+				// width, by the same measure.
+				pending += max(cellWidth(c)-tw, 0) + gap
+				at = c.x + c.span
 			}
 			lines[li] = sb.String()
 		}
@@ -705,26 +807,24 @@ func (b *summaryBody) tableAsGrid(t *client.Table, n, w int) {
 		}
 		rows = append(rows, lines)
 	}
-	if len(t.Headers) > 0 {
+	if t.head != nil {
 		hs := b.st.TableHeader
-		renderRow(t.Headers, &hs)
+		renderRow(summaryRow{cells: t.head}, &hs)
 	}
 	pending := 0
-	for _, r := range t.Rows {
+	for _, r := range t.rows {
 		if len(b.lines)+pending >= summaryMaxLines {
 			b.cut = true
 			break
 		}
-		if len(r) > 0 {
-			renderRow(r, nil)
-			pending += len(rows[len(rows)-1]) + 1
-		}
+		renderRow(r, nil)
+		pending += len(rows[len(rows)-1]) + 1
 	}
 	for i, lines := range rows {
 		// A spacer between rows, but not under the headers, nor above a row
 		// that goes with the one above it (the SCR's "Date Discontinued"
 		// line under its medication).
-		if multi && i > 0 && !(i == 1 && len(t.Headers) > 0) && !continues[i] {
+		if multi && i > 0 && !(i == 1 && t.head != nil) && !continues[i] {
 			b.add("")
 		}
 		for _, l := range lines {
@@ -733,38 +833,53 @@ func (b *summaryBody) tableAsGrid(t *client.Table, n, w int) {
 	}
 }
 
+// summaryBlanks is the spaces summarySpaces writes from, without making
+// them anew for every cell of every line.
+var summaryBlanks = strings.Repeat(" ", 256)
+
+func summarySpaces(sb *strings.Builder, n int) {
+	for n > len(summaryBlanks) {
+		sb.WriteString(summaryBlanks)
+		n -= len(summaryBlanks)
+	}
+	sb.WriteString(summaryBlanks[:n])
+}
+
 // tableAsList shows each row as "Header: value" lines, a blank line apart:
-// for a table with more columns than the width can hold side by side.
-func (b *summaryBody) tableAsList(t *client.Table) {
+// for a table with more columns than the width can hold side by side. A
+// value's label is the header over all its columns; a cell spanning more
+// than one header has none.
+func (b *summaryBody) tableAsList(t *summaryTable) {
+	label := func(c summaryCell) string {
+		for _, h := range t.head {
+			if h.x <= c.x && c.x+c.span <= h.x+h.span {
+				return h.text
+			}
+		}
+		return ""
+	}
 	first := true
-	for _, r := range t.Rows {
+	for _, r := range t.rows {
 		if b.full() {
 			b.cut = true
 			break
 		}
-		if len(r) == 0 {
-			continue
-		}
-		if !first {
+		if !first && !r.below {
 			b.add("")
 		}
 		first = false
-		for i, cell := range r {
-			if strings.TrimSpace(cell) == "" {
+		for _, c := range r.cells {
+			if strings.TrimSpace(c.text) == "" {
 				continue
 			}
-			label := ""
-			spans := i == len(r)-1 && len(r) < len(t.Headers)
-			if i < len(t.Headers) && !spans {
-				label = t.Headers[i]
-			}
+			label := label(c)
 			if label == "" {
-				b.wrapped(cell, b.st.Text)
+				b.wrapped(c.text, b.st.Text)
 				continue
 			}
 			// Later lines of a value are indented under its label.
 			indent := min(2, b.inner()-1)
-			for j, l := range summaryWrap(label+": "+cell, b.inner()-indent) {
+			for j, l := range summaryWrap(label+": "+c.text, b.inner()-indent) {
 				switch {
 				case j > 0:
 					l = strings.Repeat(" ", indent) + l
@@ -785,23 +900,19 @@ const summaryLongWord = 24
 // no word (up to summaryLongWord cells) to be broken: a drug name broken
 // mid-word ("Clarithromyc / in") is too easily misread, so a table that
 // cannot have it is shown as "Header: value" lines instead.
-func summaryTableWords(t *client.Table, n int) int {
-	word := make([]int, n)
-	measure := func(i int, s string) {
-		for f := range strings.FieldsSeq(s) {
-			word[i] = max(word[i], min(summaryWidth(f), summaryLongWord))
-		}
-	}
-	for i, h := range t.Headers {
-		measure(i, h)
-	}
-	for _, r := range t.Rows {
-		for i, cell := range r {
-			if i == len(r)-1 && len(r) < n {
-				break
+func summaryTableWords(t *summaryTable) int {
+	word := make([]int, t.n)
+	measure := func(cells []summaryCell) {
+		for _, c := range cells {
+			if c.span > 1 {
+				continue
 			}
-			measure(i, cell)
+			word[c.x] = max(word[c.x], min(c.word, summaryLongWord))
 		}
+	}
+	measure(t.head)
+	for _, r := range t.rows {
+		measure(r.cells)
 	}
 	total := 0
 	for _, w := range word {
@@ -871,55 +982,11 @@ func summaryColumns(nat, word []int, avail int) []int {
 	return ws
 }
 
-// summaryWrap word-wraps plain text to w cells, breaking a word longer than
-// a line; explicit "\n" are kept. Lines have no trailing spaces. A hyphen
-// next to a digit does not break a line, so "12-May-2020" stays whole
-// unless it is longer than the line; other hyphens do ("modified-release").
-func summaryWrap(text string, w int) []string {
-	w = max(w, 1)
-	if summaryWidth(text) <= w && !strings.Contains(text, "\n") {
-		return []string{text}
-	}
-	if summaryASCII(text) {
-		return summaryWrapASCII(text, w)
-	}
-	protected := false
-	if strings.Contains(text, "-") && !strings.ContainsRune(text, summaryNoBreakHyphen) {
-		text, protected = summaryProtectHyphens(text)
-	}
-	var lines []string
-	for l := range strings.SplitSeq(ansi.Wrap(text, w, ""), "\n") {
-		l = strings.TrimRight(l, " ")
-		if protected {
-			l = strings.ReplaceAll(l, string(summaryNoBreakHyphen), "-")
-		}
-		lines = append(lines, l)
-	}
-	return lines
-}
-
-// summaryCapTable is t with every cell capped by summaryCapText, so that
-// measuring and laying out a table costs what it can show, not what it holds.
-func summaryCapTable(t *client.Table) *client.Table {
-	capped := *t
-	capped.Headers = make([]string, len(t.Headers))
-	for i, h := range t.Headers {
-		capped.Headers[i] = summaryCapText(h)
-	}
-	capped.Rows = make([][]string, len(t.Rows))
-	for i, r := range t.Rows {
-		row := make([]string, len(r))
-		for j, cell := range r {
-			row[j] = summaryCapText(cell)
-		}
-		capped.Rows[i] = row
-	}
-	return &capped
-}
-
 // summaryCapText keeps the first summaryMaxText characters of text and says
-// how many more there were.
+// how many more there were; the text is made plain (summaryPlain) first, so
+// that it is measured as it will be wrapped.
 func summaryCapText(text string) string {
+	text = summaryPlain(text)
 	if len(text) <= summaryMaxText {
 		return text
 	}
@@ -932,89 +999,6 @@ func summaryCapText(text string) string {
 		n++
 	}
 	return text
-}
-
-// summaryASCII reports whether text is printable ASCII and newlines.
-func summaryASCII(text string) bool {
-	for i := 0; i < len(text); i++ {
-		if c := text[i]; (c < 0x20 && c != '\n') || c > 0x7e {
-			return false
-		}
-	}
-	return true
-}
-
-// summaryWrapASCII is summaryWrap for printable ASCII, where a byte is a
-// cell: the same rules, without the cost of grapheme segmentation, which
-// laying out a record of hundreds of rows would otherwise spend most of its
-// time on.
-func summaryWrapASCII(text string, w int) []string {
-	var lines []string
-	for para := range strings.SplitSeq(text, "\n") {
-		if para == "" {
-			lines = append(lines, "")
-			continue
-		}
-		for para != "" {
-			if len(para) <= w {
-				lines = append(lines, strings.TrimRight(para, " "))
-				break
-			}
-			cut, next := w, w // no break found: a word longer than the line
-			for i := w; i > 0; i-- {
-				if para[i] == ' ' {
-					cut, next = i, i+1
-					break
-				}
-				if h := i - 1; h > 0 && para[h] == '-' && !summaryDigitAt(para, h-1) && !summaryDigitAt(para, h+1) {
-					cut, next = i, i
-					break
-				}
-			}
-			if line := strings.TrimRight(para[:cut], " "); line != "" {
-				lines = append(lines, line)
-			}
-			para = strings.TrimLeft(para[next:], " ")
-		}
-	}
-	return lines
-}
-
-func summaryDigitAt(s string, i int) bool { return i >= 0 && i < len(s) && '0' <= s[i] && s[i] <= '9' }
-
-// summaryNoBreakHyphen stands in for a hyphen while wrapping; one cell wide.
-const summaryNoBreakHyphen = '\u2011'
-
-// summaryProtectHyphens swaps each hyphen next to a digit for
-// summaryNoBreakHyphen, reporting whether it swapped any.
-func summaryProtectHyphens(text string) (string, bool) {
-	b := []byte(text)
-	var out strings.Builder
-	swapped := false
-	isDigit := func(i int) bool { return i >= 0 && i < len(b) && '0' <= b[i] && b[i] <= '9' }
-	for i := range b {
-		if b[i] == '-' && (isDigit(i-1) || isDigit(i+1)) {
-			out.WriteRune(summaryNoBreakHyphen)
-			swapped = true
-			continue
-		}
-		out.WriteByte(b[i])
-	}
-	if !swapped {
-		return text, false
-	}
-	return out.String(), true
-}
-
-// summaryWidth is ansi.StringWidth with a fast path for printable ASCII,
-// which most of a record is: one cell a byte.
-func summaryWidth(s string) int {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e {
-			return ansi.StringWidth(s)
-		}
-	}
-	return len(s)
 }
 
 // summaryStyle renders a non-empty line in style; empty stays empty.

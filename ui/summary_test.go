@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/nhscorpus"
 )
 
 // summaryTestNow is the clock of every summary and banner test.
@@ -517,6 +519,24 @@ func TestSummaryResizeKeepsSection(t *testing.T) {
 	}
 }
 
+// row is a table row of one-column cells.
+func row(texts ...string) []client.Cell {
+	out := make([]client.Cell, len(texts))
+	for i, t := range texts {
+		out[i] = client.Cell{Text: t, ColSpan: 1, RowSpan: 1}
+	}
+	return out
+}
+
+// spanning is a cell over n columns and the n-1 positions it covers.
+func spanning(text string, n int) []client.Cell {
+	out := []client.Cell{{Text: text, ColSpan: n, RowSpan: 1}}
+	for range n - 1 {
+		out = append(out, client.Cell{Covered: true})
+	}
+	return out
+}
+
 // summaryHandmade is a summary built by hand to test odd input.
 func summaryHandmade(blocks ...client.Block) *client.Summary {
 	return &client.Summary{
@@ -534,10 +554,10 @@ func TestSummaryLongCellWraps(t *testing.T) {
 	long := strings.Repeat("Abcdefghij", 1000) // one 10 000-character word
 	longWords := strings.TrimSpace(strings.Repeat("Paracetamol 500mg ", 500))
 	s := summaryHandmade(&client.Table{
-		Headers: []string{"Type", "Date", "Medication Item", "Dosage Instructions", "Quantity"},
-		Rows: [][]string{
-			{"Acute Medication", "Prescribed: 12-May-2020", long, "One To Be Taken Each Day", "28 tablet"},
-			{"Acute Medication", "Prescribed: 13-May-2020", longWords, "Two", "56 tablet"},
+		Headers: row("Type", "Date", "Medication Item", "Dosage Instructions", "Quantity"),
+		Rows: [][]client.Cell{
+			row("Acute Medication", "Prescribed: 12-May-2020", long, "One To Be Taken Each Day", "28 tablet"),
+			row("Acute Medication", "Prescribed: 13-May-2020", longWords, "Two", "56 tablet"),
 		},
 		Omitted: 7,
 	})
@@ -575,21 +595,25 @@ func TestSummaryLongCellWraps(t *testing.T) {
 }
 
 func TestSummaryOddInput(t *testing.T) {
+	// Not the client's normalised grid: the screen must cope anyway.
 	ragged := &client.Table{
-		Headers: []string{"Date", "Description", "Additional information"},
-		Rows: [][]string{
+		Headers: row("Date", "Description", "Additional information"),
+		Rows: [][]client.Cell{
 			{},
-			{"01-Jan-2020"},
-			{"02-Jan-2020", "A row longer than its headers", "x", "extra cell", "another"},
-			{"03-Jan-2020", "Spanning the rest of the row, and long enough to need wrapping at sixty columns wide"},
+			row("01-Jan-2020"),
+			row("02-Jan-2020", "A row longer than its headers", "x", "extra cell", "another"),
+			append(row("03-Jan-2020"), spanning("Spanning the rest of the row, and long enough to need wrapping at sixty columns wide", 4)...),
+			{{Text: "Spans too far", ColSpan: 100000}, {Text: "not covered"}, {Covered: true, Text: "covered with text"}},
+			{{Covered: true}, {Text: "below a rowspan", RowSpan: -3}},
 		},
+		OmittedColumns: 6,
 	}
 	many := &client.Table{}
 	for i := range 12 {
-		many.Headers = append(many.Headers, fmt.Sprint("Column ", i))
+		many.Headers = append(many.Headers, row(fmt.Sprint("Column ", i))...)
 	}
-	many.Rows = [][]string{{"a", "b", "", "d"}, {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"}}
-	noHeaders := &client.Table{Caption: "A caption", Rows: [][]string{{"x", "y"}, {"z"}}}
+	many.Rows = [][]client.Cell{row("a", "b", "", "d"), row("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")}
+	noHeaders := &client.Table{Caption: "A caption", Rows: [][]client.Cell{row("x", "y"), spanning("z", 2)}}
 	s := summaryHandmade(ragged, many, noHeaders, &client.Table{}, client.Heading{Text: "A heading"},
 		client.Highlight{Text: "Highlighted"}, client.Paragraph{Text: "Line one\nLine two"},
 		client.Highlight{Text: "One or more entries have been deliberately withheld.", Withheld: true})
@@ -615,7 +639,8 @@ func TestSummaryOddInput(t *testing.T) {
 	m := newSummaryModel(summaryTestCommon(60, 16), p, s, summaryTestFooter)
 	body := strings.Join(summaryTestBody(m), "\n")
 	for _, want := range []string{"extra", "another", "A heading", "Highlighted", "Line one\nLine two",
-		"▲ One or more entries", "Column 0: a", "Column 11: twelve", "A caption", "Still shown."} {
+		"▲ One or more entries", "Column 0: a", "Column 11: twelve", "A caption", "Still shown.",
+		"Spans too", "not covered", "covered with", "below a", "6 more columns not shown"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("body lacks %q:\n%s", want, body)
 		}
@@ -662,5 +687,188 @@ func TestSummaryBackgroundChange(t *testing.T) {
 	}
 	if m.offset != top {
 		t.Errorf("the place moved from %d to %d", top, m.offset)
+	}
+}
+
+// summaryTestBundle is a Bundle of one Composition with sections of title,
+// code and XHTML div, as GP systems send them.
+func summaryTestBundle(tb testing.TB, sections ...[3]string) *client.Summary {
+	tb.Helper()
+	var secs []any
+	for _, s := range sections {
+		sec := map[string]any{"title": s[0], "text": map[string]any{"div": s[2]}}
+		if s[1] != "" {
+			sec["code"] = map[string]any{"coding": []any{map[string]any{"code": s[1]}}}
+		}
+		secs = append(secs, sec)
+	}
+	data, err := json.Marshal(map[string]any{"resourceType": "Bundle", "entry": []any{
+		map[string]any{"resource": map[string]any{"resourceType": "Composition", "date": "2020-06-01", "section": secs}},
+	}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := client.ParseSummary(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func TestSummarySpans(t *testing.T) {
+	s := summaryTestBundle(t, [3]string{"Acute Medications", "", `<div><table>
+		<tr><th>Type</th><th>Date</th><th>Medication Item</th><th>Dosage Instructions</th><th>Quantity</th></tr>
+		<tr><td rowspan="2">Acute Medication</td><td>Prescribed: 09-Oct-2017</td><td>Paracetamol 500mg capsules</td><td>take two 4 times/day</td><td>32 capsule</td></tr>
+		<tr><td>Prescribed: 10-Oct-2017</td><td>Clarithromycin 250mg tablets</td><td>one twice a day</td><td>14 tablet</td></tr>
+		<tr><td colspan="2"/><td>Supporting Information: a long note that the GP wrote about this medication, its reasons and its review</td><td colspan="2"/></tr>
+		</table></div>`})
+	for _, w := range []int{80, 120, 200} {
+		body := summaryTestBody(newSummaryModel(summaryTestCommon(w, 24), nil, s, summaryTestFooter))
+		text := strings.Join(body, "\n")
+		// The rowspan's text once, on its first row.
+		n := 0
+		for _, l := range body {
+			if strings.HasPrefix(l, "Acute") && l != "Acute Medications" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("width %d: the spanning type shown %d times:\n%s", w, n, text)
+		}
+		// Every cell in its own column: the drug names and the note under
+		// "Medication Item", the second date under "Date".
+		head := body[summaryIndex(body, "Medication Item")]
+		for col, want := range map[string]string{
+			"Medication Item": "Paracetamol 500mg capsules",
+			"Date":            "Prescribed: 10-Oct-2017",
+		} {
+			at := strings.Index(head, col)
+			got, ok := summaryColumnText(body, strings.Fields(want)[0], want, " ")
+			line := body[summaryIndex(body, strings.Fields(want)[0])]
+			if !ok || strings.Index(line, strings.Fields(want)[0]) != at {
+				t.Errorf("width %d: %q not under %q (read %q):\n%s", w, want, col, got, text)
+			}
+		}
+		note := body[summaryIndex(body, "Supporting Information")]
+		if strings.Index(note, "Supporting") != strings.Index(head, "Medication Item") {
+			t.Errorf("width %d: the note is not under the medication:\n%s", w, text)
+		}
+		if got, ok := summaryColumnText(body, "Clarithromycin", "Clarithromycin 250mg tablets", " "); !ok {
+			t.Errorf("width %d: drug name broken: %q", w, got)
+		}
+		// The note goes with its medication: no spacer above it.
+		if at := summaryIndex(body, "Supporting Information"); strings.TrimSpace(body[at-1]) == "" {
+			t.Errorf("width %d: the note is parted from its row:\n%s", w, text)
+		}
+	}
+}
+
+func TestSummarySectionsByTitle(t *testing.T) {
+	table := `<div><table><tr><th>Date</th><th>Description</th></tr><tr><td>01 Jan 2019</td><td>%s</td></tr></table></div>`
+	s := summaryTestBundle(t,
+		[3]string{"General Practice Summary", "", `<div><p>Summary</p></div>`},
+		[3]string{"Problems and Issues", "", fmt.Sprintf(table, "Asthma")},
+		[3]string{"Discontinued Repeat Medications (For the 6 month period 14 Nov 2019 to 14 May 2020)", "", fmt.Sprintf(table, "Simvastatin")},
+		[3]string{"Current Repeat Medications", "", fmt.Sprintf(table, "Salbutamol")},
+		[3]string{"", "", `<div><p>Neither title nor code</p></div>`},
+		[3]string{"ACUTE MEDICATIONS (For the 12 month period 14 May 2019 to 14 May 2020)", "", fmt.Sprintf(table, "Amoxicillin")},
+		[3]string{" Allergies and Adverse Reactions ", "", fmt.Sprintf(table, "Penicillin - rash")},
+	)
+	if got := summaryAllergyStatus(s); got != allergiesKnown {
+		t.Errorf("allergy status %q", got)
+	}
+	body := summaryTestBody(newSummaryModel(summaryTestCommon(80, 24), nil, s, summaryTestFooter))
+	order := []string{allergiesKnown, "! Allergies and Adverse Reactions", "Penicillin", "ACUTE MEDICATIONS", "Current Repeat",
+		"Discontinued Repeat Medications", "General Practice Summary",
+		"Problems and Issues", summaryUntitled, "Neither title nor code"}
+	last := -1
+	for _, want := range order {
+		at := summaryIndex(body, want)
+		if at <= last {
+			t.Errorf("%q at line %d, after line %d:\n%s", want, at, last, strings.Join(body, "\n"))
+		}
+		last = at
+	}
+	if joined := strings.Join(body, " "); !strings.Contains(joined, "(For the 6 month period 14-Nov-2019 to 14-May-2020)") {
+		t.Errorf("the title's dates are not in the SCR's form:\n%s", joined)
+	}
+	if at := summaryIndex(body, "Penicillin"); !strings.HasPrefix(body[at], "┃") {
+		t.Errorf("the allergy row lacks the bar: %q", body[at])
+	}
+	m := summaryPress(newSummaryModel(summaryTestCommon(80, 24), nil, s, summaryTestFooter), "m")
+	if got := ansi.Strip(strings.Split(m.view(), "\n")[len(m.layout().banner)]); !strings.HasPrefix(got, "ACUTE MEDICATIONS") {
+		t.Errorf("m shows %q on top", got)
+	}
+}
+
+// TestSummaryCorpusDrugNames: at 80 columns, no drug name of a published
+// medication table is broken mid-word: every word of a "Medication Item"
+// cell no longer than summaryLongWord is whole on one line, in its column.
+func TestSummaryCorpusDrugNames(t *testing.T) {
+	var files []nhscorpus.File
+	files = append(files, nhscorpus.OfKind(nhscorpus.SCRBundle)...)
+	for _, f := range nhscorpus.OfKind(nhscorpus.Composition) {
+		files = append(files, nhscorpus.File{Path: f.Path, Data: nhscorpus.Wrap(f.Data, "9000000009")})
+	}
+	checked := 0
+	for _, f := range files {
+		s, err := client.ParseSummary(f.Data)
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name(), err)
+		}
+		for i := range s.Sections {
+			sec := &s.Sections[i]
+			switch sec.Kind {
+			case sectionAcuteMeds, sectionRepeatMeds, sectionDiscontinued:
+			default:
+				continue
+			}
+			for _, b := range sec.Blocks {
+				tb, ok := b.(*client.Table)
+				if !ok {
+					continue
+				}
+				col := slices.IndexFunc(tb.Headers, func(c client.Cell) bool { return c.Text == "Medication Item" })
+				if col < 0 {
+					continue
+				}
+				one := &client.Summary{Sections: []client.Section{{Kind: sec.Kind, Title: sec.Title, Blocks: []client.Block{tb}}}}
+				body := summaryTestBody(newSummaryModel(summaryTestCommon(80, 24), nil, one, summaryTestFooter))
+				// The header line; "Medication Item" may wrap.
+				h := slices.IndexFunc(body, func(l string) bool { return strings.Contains(l, "Date") && strings.Contains(l, "Medication") })
+				if h < 0 {
+					t.Fatalf("%s: no Medication Item column at 80:\n%s", f.Name(), strings.Join(body, "\n"))
+				}
+				head := []rune(body[h])
+				at := slices.Index(head, 'M') // the column's first cell
+				for !strings.HasPrefix(string(head[at:]), "Medication") {
+					at += 1 + slices.Index(head[at+1:], 'M')
+				}
+				end := len(head) // where the next column starts
+				if d := strings.Index(string(head[at:]), "Dosage"); d >= 0 {
+					end = at + len([]rune(string(head[at:])[:d]))
+				}
+				for _, r := range tb.Rows {
+					if r[col].Covered || r[col].Text == "" || r[col].Cols() > 1 {
+						continue
+					}
+					var column []string // the column's text on each line
+					for _, l := range body {
+						if rs := []rune(l); len(rs) > at {
+							column = append(column, strings.Fields(string(rs[at:min(end, len(rs))]))...)
+						}
+					}
+					for _, word := range strings.Fields(r[col].Text) {
+						if summaryWidth(word) <= summaryLongWord && !slices.Contains(column, word) {
+							t.Errorf("%s, %s: %q of %q is broken at 80 columns:\n%s", f.Name(), sec.Title, word, r[col].Text, strings.Join(body, "\n"))
+						}
+						checked++
+					}
+				}
+			}
+		}
+	}
+	if checked < 100 {
+		t.Errorf("only %d drug-name words checked", checked)
 	}
 }

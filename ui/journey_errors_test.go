@@ -1,0 +1,71 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/scrterm/scr/client"
+)
+
+// TestJourneyRefusedAlertShowsNothing: a privacy alert the SCR service
+// refuses as malformed (the published alert errors) shows nothing of the
+// record, says so, and says it is the viewer's fault, not the user's.
+func TestJourneyRefusedAlertShowsNothing(t *testing.T) {
+	f := newFixture(t)
+	m := step(f.in(statePermission), keyPress("p"))
+	req := m.req
+	early := step(m, summaryMsg{gen: m.gen, req: req, summary: f.summary})
+	fault := &client.RequestFaultError{ServerReply: client.ServerReply{Service: client.ServiceSCR, Status: 400, Code: "value", RequestID: "req-1"}}
+	got := step(early, alertSentMsg{gen: m.gen, req: req, err: fault})
+	if got.state != statePermission || got.permission.pending != nil {
+		t.Fatalf("state %v, pending %v", got.state, got.permission.pending != nil)
+	}
+	txt := flat(ansi.Strip(got.render()))
+	for _, want := range []string{"The access could not be recorded, so the record is not shown.", "not in anything you typed", "req-1"} {
+		if !strings.Contains(txt, flat(want)) {
+			t.Errorf("want %q:\n%s", want, ansi.Strip(got.render()))
+		}
+	}
+	if leak := patientOnScreen(got); leak == "wasp" || leak == "Co-codamol" {
+		t.Errorf("record content %q shown", leak)
+	}
+}
+
+// TestJourneyRecordChanged: the record changed under the read: back to the
+// search with the number kept and the sentence; the SCR withdrawn: the
+// no-SCR screen; Spine's access control: nothing shown, both causes named.
+func TestJourneyRecordChanged(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name  string
+		err   error
+		state state
+		want  string
+	}{
+		{"changed", client.ErrRecordChanged, stateFind, "The Summary Care Record changed while it was being read"},
+		{"no SCR", client.ErrNoSCR, statePermission, "This patient has no Summary Care Record."},
+		{"ACF", &client.AccessControlError{ServerReply: client.ServerReply{Service: client.ServiceSCR, Status: 420}}, statePermission,
+			"the patient may have withdrawn consent, or your role may not allow it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := f.in(statePermission)
+			m.req = 7
+			got := step(m, summaryMsg{gen: m.gen, req: 7, err: tc.err})
+			if got.state != tc.state {
+				t.Fatalf("state %v, want %v", got.state, tc.state)
+			}
+			txt := ansi.Strip(got.render())
+			if !strings.Contains(flat(txt), flat(tc.want)) {
+				t.Errorf("want %q:\n%s", tc.want, txt)
+			}
+			if leak := patientOnScreen(got); leak == "wasp" || leak == "Co-codamol" {
+				t.Errorf("record content %q shown", leak)
+			}
+			if tc.state == stateFind && got.find.number != "9000000009" {
+				t.Errorf("the number to look up again is %q", got.find.number)
+			}
+		})
+	}
+}
