@@ -502,3 +502,33 @@ func corpusBrokenAtHyphens(fields []string, word string) bool {
 	}
 	return false
 }
+
+// TestCorpusWithheld: every published record that says entries were
+// deliberately withheld says so on the first screen, under the allergy
+// status, at every size.
+func TestCorpusWithheld(t *testing.T) {
+	p := corpusPatient(t)
+	found := 0
+	for _, rec := range corpusRecords(t) {
+		says := false
+		for _, sec := range rec.sections {
+			if strings.Contains(strings.ToLower(strings.Join(sec.words, " ")), "deliberately withheld") {
+				says = true
+			}
+		}
+		if !says {
+			continue
+		}
+		found++
+		for _, size := range corpusSizes {
+			m := newSummaryModel(summaryTestCommon(size[0], size[1]), p, rec.summary, summaryTestFooter)
+			screen := strings.Join(strings.Fields(ansi.Strip(m.view())), " ")
+			if !strings.Contains(screen, summaryWithheldLine) {
+				t.Errorf("%s at %dx%d: the withheld line is not on the first screen:\n%s", rec.name, size[0], size[1], ansi.Strip(m.view()))
+			}
+		}
+	}
+	if found < 3 {
+		t.Errorf("only %d records say entries were withheld", found)
+	}
+}
