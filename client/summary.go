@@ -196,6 +196,14 @@ func sectionKind(code, title string) string {
 			return st.code
 		}
 	}
+	// Any other title that speaks of allergies ("Allergies", "Drug
+	// allergies and sensitivities", "Adverse reactions") is taken for the
+	// allergy section: shown first and counted in the allergy status.
+	// Wrongly so is a section moved up the screen; wrongly not is an
+	// allergy under "Allergies not recorded".
+	if t := strings.ToLower(title); strings.Contains(t, "allerg") || strings.Contains(t, "adverse reaction") {
+		return SectionAllergies
+	}
 	return code
 }
 

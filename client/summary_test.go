@@ -532,6 +532,9 @@ func TestParseSummarySectionKinds(t *testing.T) {
 		{"Allergies and Adverse Reactions", "SomethingElse"},
 		{"Allergies and Adverse Reactions", SectionRisksToPatient},
 		{"", ""},
+		{"Allergies", ""},
+		{"Drug Allergies and Sensitivities", ""},
+		{"Adverse reactions", "SomethingElse"},
 	} {
 		secs = append(secs, section(st[0], st[1]))
 	}
@@ -546,7 +549,7 @@ func TestParseSummarySectionKinds(t *testing.T) {
 		kinds = append(kinds, sec.Kind)
 	}
 	want := []string{SectionAllergies, SectionAcuteMeds, SectionAcuteMeds, SectionRepeatMeds, SectionDiscontinuedMeds, SectionProblems,
-		"", SectionAllergies, SectionRisksToPatient, ""}
+		"", SectionAllergies, SectionRisksToPatient, "", SectionAllergies, SectionAllergies, SectionAllergies}
 	if !slices.Equal(kinds, want) {
 		t.Errorf("kinds\n %q\nwant %q", kinds, want)
 	}

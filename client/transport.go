@@ -570,6 +570,9 @@ func errorForStatus(req apiRequest, a httpAttempt, requestID string) error {
 				rep.SpineCode = m[len(m)-1][1]
 			}
 		}
+		// The reply's words may reach a screen or a report: cleaned like
+		// any other text from outside.
+		rep.Code, rep.SpineCode, rep.Text = cleanText(rep.Code), cleanText(rep.SpineCode), cleanText(rep.Text)
 	}
 	text := strings.Join(said, "\n")
 	c := callOf(req)

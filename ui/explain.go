@@ -113,8 +113,8 @@ func explainServer(err error) (string, bool) {
 		return badRequestSentence(badReq), true
 	case errors.As(err, &fault):
 		what := ""
-		if c := cmp.Or(fault.SpineCode, fault.Code); c != "" {
-			what = " (" + c + ")"
+		if c := cmp.Or(fault.SpineCode, fault.Code); isCodeWord(c) {
+			what = " (" + c + ")" // a code support can look up, never free text
 		}
 		return capital(serviceName(fault.Service)) + " refused a request this viewer made" + what +
 			". That is a fault in scr or its set-up, not in anything you typed: tell IT" + quoting(fault.RequestID) + ".", true
@@ -171,6 +171,21 @@ func badRequestSentence(e *client.BadRequestError) string {
 		return pds + "says " + word + ". Check what you typed; if it is right, tell IT" + quoting(e.RequestID) + "."
 	}
 	return pds + "refused the details typed. Check what you typed and try again."
+}
+
+// isCodeWord reports whether s looks like an error code (INVALID_VALUE,
+// invalid, PSIS-30418): short, letters, digits, '_' and '-' only. Anything
+// else a server sends is not repeated on screen.
+func isCodeWord(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // serviceName is the service a request went to, as the user knows it.

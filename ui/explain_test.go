@@ -111,3 +111,18 @@ func TestExplainUnusable(t *testing.T) {
 		seen[s] = true
 	}
 }
+
+// TestExplainFaultRepeatsOnlyACode: the code of a refused request is named
+// for support only when it looks like one; any other text the server sent
+// is not repeated on screen.
+func TestExplainFaultRepeatsOnlyACode(t *testing.T) {
+	for code, want := range map[string]bool{
+		"INVALID_VALUE": true, "PSIS-30418": true, "invalid": true,
+		"\x1b]8;;http://x\x07click\x1b]8;;\x07": false, "see http://example.com": false, "": false,
+	} {
+		got := Explain(&client.RequestFaultError{ServerReply: client.ServerReply{Service: client.ServiceSCR, Code: code, Status: 400}})
+		if strings.Contains(got, "("+code+")") != want || strings.ContainsAny(got, "\x1b\x07") {
+			t.Errorf("code %q: %q", code, got)
+		}
+	}
+}
