@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -73,6 +74,11 @@ type Model struct {
 	showHelp bool
 	quitting bool
 	crashed  bool
+	// confirmQuit: a quit was asked for with something typed; the next
+	// key answers. flash: a sentence shown in place of the key help until
+	// the next key.
+	confirmQuit bool
+	flash       string
 
 	// The readers and the card.
 	watching    bool
@@ -357,26 +363,35 @@ func (m Model) forward(msg tea.Msg) (Model, tea.Cmd) {
 
 func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k := m.c.keys
+	m.flash = ""
+	if m.confirmQuit {
+		return m.confirmQuitKey(msg)
+	}
 	if msg.String() == "ctrl+c" {
-		return m.quit()
+		return m.askQuit()
 	}
 	if key.Matches(msg, k.ToggleDemo) && m.opts.Demo != nil && m.opts.Demo.ToggleCard != nil {
 		toggle := m.opts.Demo.ToggleCard
 		return m, task(func() tea.Msg { toggle(); return nil })
 	}
 	if m.showHelp {
-		// Any key closes the help; q still quits.
+		// Any key closes the help; q still quits, as on the screen under it.
 		m.showHelp = false
-		if key.Matches(msg, k.Quit) {
-			return m.quit()
+		if key.Matches(msg, k.Quit) && !m.inField() {
+			return m.askQuit()
 		}
 		return m, nil
 	}
-	typing := m.typing()
-	if !typing {
+	if !m.typing() {
 		switch {
 		case key.Matches(msg, k.Quit):
-			return m.quit()
+			if m.inField() && m.unsavedInput() {
+				// q is not a digit: among digits the field ignores it, and
+				// it never quits from under what is being typed. In an
+				// empty field it quits, as on any other screen.
+				return m, nil
+			}
+			return m.askQuit()
 		case key.Matches(msg, k.Help):
 			m.showHelp = true
 			return m, nil
@@ -389,7 +404,12 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		case key.Matches(msg, k.SignOut):
 			m = m.wipe("You signed out. Take your card out, or enter the passcode to sign in again.")
 			return m.reopenCard()
-		case key.Matches(msg, k.SwitchRole) && m.hasRole && len(m.session.Roles) > 1:
+		case key.Matches(msg, k.SwitchRole) && m.hasRole:
+			if len(m.session.Roles) < 2 {
+				// Said, so the key is not taken for broken.
+				m.flash = "You have one role, so there is no other to switch to."
+				return m, nil
+			}
 			m = m.clearPatient()
 			m.state, m.roleErr = stateRole, ""
 			return m, nil
@@ -421,18 +441,89 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 }
 
 // typing is whether keys are going into a text field, where q is a letter
-// and ? a character. The passcode and NHS number fields take digits only,
-// so there letters stay commands.
+// and ? a character.
 func (m Model) typing() bool {
 	switch m.state {
-	case stateFind:
-		return m.find.typing()
 	case statePermission:
 		return m.permission.typing()
 	case stateAudit:
 		return m.audit.typing()
 	}
+	return m.state == stateFind && m.find.typing()
+}
+
+// inField is whether a field has the keys: a text field (typing) or one
+// that takes digits only (the passcode, the NHS number, the audit form's
+// numbers and dates). In the latter q is ignored rather than a command, so
+// that a q pressed among digits never quits.
+func (m Model) inField() bool {
+	switch m.state {
+	case statePasscode:
+		return !m.pinStatus.Blocked()
+	case stateLocked:
+		return true
+	case stateFind:
+		return m.find.mode == findByNumber || m.find.typing()
+	case stateAudit:
+		return m.audit.mode == auditForm || m.audit.typing()
+	}
+	return m.typing()
+}
+
+// unsavedInput is whether something typed would be lost by quitting.
+func (m Model) unsavedInput() bool {
+	switch m.state {
+	case statePasscode, stateLocked:
+		return len(m.passcode.digits) > 0
+	case stateFind:
+		switch m.find.mode {
+		case findByNumber:
+			return strings.TrimSpace(m.find.number) != ""
+		case findByDetails:
+			for _, f := range m.find.fields {
+				if strings.TrimSpace(f.Value()) != "" {
+					return true
+				}
+			}
+		}
+	case statePermission:
+		return m.permission.hasInput()
+	case stateAudit:
+		a := m.audit
+		switch a.mode {
+		case auditForm:
+			// The alert report's dates come filled in; only what the
+			// user changed counts.
+			fresh := newAuditModel(m.c)
+			return a.number != "" || a.from != fresh.from || a.to != fresh.to
+		case auditExportPath, auditExportConfirm:
+			return strings.TrimSpace(a.path.Value()) != ""
+		}
+	}
 	return false
+}
+
+// askQuit quits, or first asks when something typed would be lost.
+func (m Model) askQuit() (Model, tea.Cmd) {
+	if m.unsavedInput() {
+		m.confirmQuit, m.showHelp = true, false
+		return m, nil
+	}
+	return m.quit()
+}
+
+// confirmQuitKey answers "Quit and lose what you typed?": y quits, n or
+// Esc goes back to the input as it was. ctrl+c pressed again quits too, so
+// it always gets out in at most two presses; it asks at all because on
+// Windows ctrl+c is also copy, pressed from habit mid-sentence.
+func (m Model) confirmQuitKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	switch msg.String() {
+	case "y", "Y", "ctrl+c":
+		return m.quit()
+	case "n", "N", "esc":
+		m.confirmQuit = false
+	}
+	return m, nil
 }
 
 // quit signs out (in Run, after the last frame) and leaves an empty screen.
@@ -500,7 +591,7 @@ func (m Model) wipe(why string) Model {
 	m.passErr, m.passNotice, m.roleErr, m.unlockErr = "", why, "", ""
 	m.opening, m.cardErr = "", nil
 	m.state = stateCard
-	m.showHelp = false
+	m.showHelp, m.confirmQuit, m.flash = false, false, ""
 	return m
 }
 
@@ -533,6 +624,10 @@ func (m Model) cardEvent(ev smartcard.Event) (Model, tea.Cmd) {
 		}
 	case smartcard.CardInserted:
 		m.readers[ev.Reader] = true
+		if m.card == nil {
+			// Why the last session ended is stale once a card is in.
+			m.passNotice = ""
+		}
 		if mine {
 			// Another card in the same reader without a removal seen in
 			// between: a new holder until proved otherwise.
@@ -832,7 +927,7 @@ func (m Model) lock() Model {
 	m.lockedFrom, m.state = m.state, stateLocked
 	m.passcode.wipe()
 	m.unlockErr = ""
-	m.showHelp = false
+	m.showHelp, m.confirmQuit, m.flash = false, false, ""
 	return m
 }
 

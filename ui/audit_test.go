@@ -412,7 +412,8 @@ func TestAuditStaleAnswers(t *testing.T) {
 	}
 }
 
-// q and ? stay commands on the form, whose fields take digits; in the
+// ? stays a command on the form, whose fields take digits, and q is ignored
+// among digits typed there (never a quit from under them); in the
 // export path they are letters of the path.
 func TestAuditTyping(t *testing.T) {
 	m := auditModelAt(80, 24)
@@ -422,8 +423,11 @@ func TestAuditTyping(t *testing.T) {
 	if got := step(m, keyPress("?")); !got.showHelp {
 		t.Error("? on the form did not show the help")
 	}
+	if got := step(typed(m, "900"), keyPress("q")); got.quitting || got.audit.number != "900" {
+		t.Error("q among digits on the form quit or changed them: it is ignored there")
+	}
 	if got := step(m, keyPress("q")); !got.quitting {
-		t.Error("q on the form did not quit")
+		t.Error("q on the empty form did not quit")
 	}
 	m = step(m, auditMsg{gen: m.gen, req: m.req, rows: fakeTrail()})
 	if m.typing() {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,18 +23,54 @@ const bannerGap = "  "
 // The name comes first and unlabelled; labels have no colons; a missing value
 // reads "Not Known". Badges are words, so a monochrome or NO_COLOR terminal
 // loses nothing. A restricted patient's address and GP are never shown, only
-// the badge naming the label and saying they are withheld. Items wrap between each other onto as many
-// lines as c.width needs, never inside a value, except that one item wider
-// than the whole line is word-wrapped and the address is cut with an
-// ellipsis. The result has no trailing newline; every line fits c.width.
+// the badge naming the label and saying they are withheld. Items wrap
+// between each other onto as many lines as c.width needs, never inside a
+// value, except that one item wider than the whole line is word-wrapped, and
+// the address wraps between its parts. The result has no trailing newline;
+// every line fits c.width.
 func renderBanner(c *common, p *client.Patient) string {
+	return renderBannerWith(c, p, nil)
+}
+
+// bannerRecord is what the summary screen adds to the banner from the
+// record: its allergy status with a count, its flags and, for the GP, the
+// practice that wrote it.
+type bannerRecord struct {
+	s     *client.Summary // nil: the record could not be read
+	flags []summaryFlag
+}
+
+// renderSummaryBanner is the banner over the summary screen: the patient's,
+// then a line with the allergy status and the flags, each flag with the
+// key that jumps to it, so that none of them waits below the scroll:
+//
+//	HARGREAVES, Robert Alan (Mr)  Born 14-Mar-1958 (68y)  Gender Male
+//	NHS No. 900 000 0017
+//	Address 14 Kirkstall Mews, Headingley, Leeds, West Yorkshire, LS6 3QT
+//	GP Headingley Lane Surgery (Y90017)
+//	Known allergies (3)  Additional information in Diagnoses +4 [i]
+func renderSummaryBanner(c *common, p *client.Patient, s *client.Summary, flags []summaryFlag) string {
+	return renderBannerWith(c, p, &bannerRecord{s: s, flags: flags})
+}
+
+// bannerMaxLines bounds the banner's lines (not counting its rule) so that
+// the record keeps most of a 60×16 window whatever PDS sends. Only the
+// address gives way, cut with an ellipsis: nothing else is that long but a
+// hostile record, and the clinical line must stay.
+const bannerMaxLines = 8
+
+func renderBannerWith(c *common, p *client.Patient, rec *bannerRecord) string {
 	w := c.width
 	if w <= 0 {
 		return ""
 	}
 	st := c.styles
 	if p == nil {
-		return ansi.Truncate(st.Banner.Render(st.BannerName.Render("Patient details unavailable")), w, "…")
+		lines := []string{ansi.Truncate(st.BannerName.Render("Patient details unavailable"), w, "…")}
+		if rec != nil {
+			lines = bannerFlow(lines, w, bannerClinical(c, rec))
+		}
+		return bannerBox(st, w, lines)
 	}
 	label := func(l, v string) string { return st.BannerLabel.Render(l) + " " + v }
 
@@ -83,32 +120,32 @@ func renderBanner(c *common, p *client.Patient) string {
 	}
 	lines = bannerFlow(lines, w, badges)
 
-	if !p.Sensitive {
-		addr := notKnown
-		if !p.Address.IsZero() {
-			addr = p.Address.String()
-		}
-		gp := notKnown
-		switch {
-		case p.GP.Name != "" && p.GP.ODSCode != "":
-			gp = p.GP.Name + " (" + p.GP.ODSCode + ")"
-		case p.GP.Name != "":
-			gp = p.GP.Name
-		case p.GP.ODSCode != "":
-			gp = p.GP.ODSCode
-		}
-		addrItem := label("Address", addr)
-		gpItem := label("GP", gp)
-		if ansi.StringWidth(addrItem)+len(bannerGap)+ansi.StringWidth(gpItem) <= w {
-			lines = append(lines, addrItem+bannerGap+gpItem)
-		} else {
-			// The address is the one value cut to fit, on its own line: the
-			// rest of the banner identifies the patient.
-			lines = append(lines, ansi.Truncate(addrItem, w, "…"))
-			lines = bannerFlow(lines, w, []string{gpItem})
-		}
+	var clinical []string
+	if rec != nil {
+		clinical = bannerFlow(nil, w, bannerClinical(c, rec))
 	}
+	if !p.Sensitive {
+		var s *client.Summary
+		if rec != nil {
+			s = rec.s
+		}
+		addr := bannerAddress(label, p.Address, label("GP", bannerGP(p.GP, s)), w)
+		if room := bannerMaxLines - len(lines) - len(clinical); len(addr) > room {
+			// Only a hostile address gets here: cut, and say so by the
+			// ellipsis, rather than push the record off the screen.
+			room = max(room, 1)
+			addr = addr[:room]
+			addr[room-1] = ansi.Truncate(addr[room-1]+" …", w, "…")
+		}
+		lines = append(lines, addr...)
+	}
+	lines = append(lines, clinical...)
 
+	return bannerBox(st, w, lines)
+}
+
+// bannerBox puts the banner's lines in its box (the rule under them).
+func bannerBox(st styles, w int, lines []string) string {
 	out := st.Banner.Width(w).Render(strings.Join(lines, "\n"))
 	if lipgloss.Width(out) > w {
 		// The style grew wider than asked (a border or padding the lines
@@ -116,6 +153,95 @@ func renderBanner(c *common, p *client.Patient) string {
 		return strings.Join(lines, "\n")
 	}
 	return out
+}
+
+// bannerGP is the GP item's value: "Headingley Lane Surgery (Y90017)". The
+// name is PDS's when it sends one, else the SCR author organisation's, but
+// only when that organisation has the same ODS code: a name from another
+// organisation would send the clinician to the wrong practice.
+func bannerGP(gp client.GP, s *client.Summary) string {
+	name := gp.Name
+	if name == "" && s != nil && gp.ODSCode != "" && strings.EqualFold(s.Practice.ODSCode, gp.ODSCode) {
+		name = s.Practice.Name
+	}
+	switch {
+	case name != "" && gp.ODSCode != "":
+		return name + " (" + gp.ODSCode + ")"
+	case name != "":
+		return name
+	case gp.ODSCode != "":
+		return gp.ODSCode
+	}
+	return notKnown
+}
+
+// bannerAddress lays out the address and, after it, the GP item: the
+// address wraps between its words (its parts kept whole where they fit) so
+// that the postcode, its most useful part, is never lost; the GP follows on
+// the address's last line when it fits.
+func bannerAddress(label func(l, v string) string, a client.Address, gpItem string, w int) []string {
+	var words []string
+	if a.IsZero() {
+		words = []string{notKnown}
+	} else {
+		words = strings.Fields(a.String())
+	}
+	head := label("Address", "")
+	var lines []string
+	cur, curW := strings.TrimSuffix(head, " "), ansi.StringWidth(head)-1
+	for _, wd := range words {
+		ww := ansi.StringWidth(wd)
+		if curW > 0 && curW+1+ww > w {
+			lines = append(lines, cur)
+			cur, curW = "", 0
+		}
+		if ww > w {
+			// A word wider than the line: broken, as nothing may overflow.
+			parts := strings.Split(ansi.Hardwrap(wd, w, true), "\n")
+			if curW > 0 {
+				lines = append(lines, cur)
+			}
+			lines = append(lines, parts[:len(parts)-1]...)
+			cur, curW = parts[len(parts)-1], ansi.StringWidth(parts[len(parts)-1])
+			continue
+		}
+		if curW > 0 {
+			cur += " "
+			curW++
+		}
+		cur += wd
+		curW += ww
+	}
+	if gw := ansi.StringWidth(gpItem); curW+len(bannerGap)+gw <= w {
+		return append(lines, cur+bannerGap+gpItem)
+	}
+	return bannerFlow(append(lines, cur), w, []string{gpItem})
+}
+
+// bannerClinical is the banner's clinical items: the allergy status, with
+// the number of allergies when it is known, then each flag.
+func bannerClinical(c *common, rec *bannerRecord) []string {
+	st := c.styles
+	status := summaryAllergyStatus(rec.s)
+	style := st.Text
+	if status == allergiesKnown {
+		style = st.Emphasis
+		if n, exact := summaryAllergyCount(rec.s); exact && n > 0 {
+			status += " (" + strconv.Itoa(n) + ")"
+		}
+	}
+	items := []string{style.Render(status)}
+	for _, f := range rec.flags {
+		fs := st.Notice
+		switch f.kind {
+		case flagResuscitation:
+			fs = st.Emphasis
+		case flagWithheld:
+			fs = st.Withheld
+		}
+		items = append(items, fs.Render(f.text(c.keys)))
+	}
+	return items
 }
 
 // securityWords names a PDS security label for the banner's SENSITIVE badge

@@ -137,15 +137,21 @@ func TestBannerMissingValues(t *testing.T) {
 	}
 }
 
-func TestBannerAddressTruncated(t *testing.T) {
+// TestBannerAddressWraps: a long address wraps between its words, its
+// postcode whole and nothing cut, and the GP stays.
+func TestBannerAddressWraps(t *testing.T) {
 	p := summaryTestPatient(t, "9000000130", "")
 	p.Address.Lines = append(p.Address.Lines, strings.Repeat("Very Long Street Name ", 10))
-	for _, w := range []int{60, 80, 120} {
+	for _, w := range []int{60, 80, 120, 200} {
 		raw := renderBanner(summaryTestCommon(w, 24), p)
 		bannerLinesFit(t, raw, w)
 		out := ansi.Strip(raw)
-		if !strings.Contains(out, "Address Room 12, Ivy House Care Home") || !strings.Contains(out, "…") {
-			t.Errorf("width %d: want the address cut with an ellipsis:\n%s", w, out)
+		flat := strings.Join(strings.Fields(out), " ")
+		if !strings.Contains(flat, "Address "+strings.Join(strings.Fields(p.Address.String()), " ")) || strings.Contains(out, "…") {
+			t.Errorf("width %d: want the whole address, wrapped:\n%s", w, out)
+		}
+		if !strings.Contains(out, p.Address.PostalCode) {
+			t.Errorf("width %d: postcode %q not whole:\n%s", w, p.Address.PostalCode, out)
 		}
 		if !strings.Contains(out, "GP Y90130") {
 			t.Errorf("width %d: GP lost:\n%s", w, out)

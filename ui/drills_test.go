@@ -374,7 +374,7 @@ func TestDrillServerRestart(t *testing.T) {
 	s.press("enter") // the number is still typed
 	waitSentence(t, s, saySignedOut)
 	signIn(t, s, userPharmacist)
-	s.waitFor("Find a patient", "9000000009")
+	s.waitFor("Find a patient", "900 000 0009")
 	s.press("enter")
 	s.waitFor("Permission to view is required", "SMITH, Jane (Mrs)")
 	s.typeText("p")
@@ -479,8 +479,9 @@ func TestDrillConnectionReset(t *testing.T) {
 		t.Logf("the Bundle was tried %d times", n)
 	}
 
-	s.press("esc") // the patient declined after all: back to the search
+	s.press("esc") // back to the search, the number kept
 	s.waitFor("Find a patient")
+	s.press("ctrl+u")
 	p.set("/Patient/", resetOnce)
 	s.typeText("9000000009")
 	s.press("enter")

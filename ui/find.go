@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,9 +43,15 @@ var fieldLabels = [fieldCount]string{"Family name", "Given name", "Date of birth
 type findModel struct {
 	c      *common
 	mode   findMode
-	number string // as typed: digits, spaces and dashes
+	number string // the digits typed or scanned; shown spaced 3-3-4
 	fields [fieldCount]textinput.Model
 	focus  int
+
+	// fuzzyFor is the form, as formKey writes it, whose exact search found
+	// nobody: searching it again asks PDS for similar names. PDS advises an
+	// exact search first, since a fuzzy one finds more people than asked for.
+	fuzzyFor string
+	fuzzy    bool // the results shown came from a fuzzy search
 
 	matches []client.PatientMatch
 	pick    int
@@ -53,11 +60,17 @@ type findModel struct {
 	notice string // what happened last, e.g. the patient declined
 }
 
+// fieldHints are shown beside the fields, never inside them: with NO_COLOR
+// a placeholder loses its faint colour and reads as if it had been typed.
+var fieldHints = [fieldCount]string{"e.g. Smith", "e.g. Jane", "e.g. 22-10-2010", "f, m, o or u", "e.g. LS1 6AE"}
+
+// fieldWidth is the width of a form field on screen.
+const fieldWidth = 30
+
 func newFindModel(c *common, number string) findModel {
-	f := findModel{c: c, number: number}
-	placeholders := [fieldCount]string{"e.g. Smith", "e.g. Jane", "dd-mm-yyyy", "f, m, o or u", "e.g. LS1 6AE"}
+	f := findModel{c: c, number: appendNumberChars("", number)}
 	for i := range f.fields {
-		f.fields[i] = newTextInput(placeholders[i], 60, 30)
+		f.fields[i] = newTextInput("", 60, fieldWidth)
 	}
 	return f
 }
@@ -80,6 +93,7 @@ func newTextInput(placeholder string, limit, width int) textinput.Model {
 // takes digits, so letters stay commands there (q quits, ? helps).
 func (f findModel) typing() bool { return f.mode == findByDetails }
 
+// nhsValue is the digits typed, for keeping across a new sign-in.
 func (f findModel) nhsValue() string { return f.number }
 
 // update handles typing; the root handles Enter, ctrl+f and Esc.
@@ -90,6 +104,8 @@ func (f findModel) update(msg tea.Msg) (findModel, tea.Cmd) {
 		case tea.KeyPressMsg:
 			switch msg.String() {
 			case "backspace", "ctrl+h":
+				// The spaces are the screen's, not the user's: backspace
+				// takes the last digit.
 				if n := len(f.number); n > 0 {
 					f.number = f.number[:n-1]
 				}
@@ -143,30 +159,43 @@ func (f findModel) picked() *client.Patient {
 	return m.Patient
 }
 
-// appendNumberChars keeps what an NHS number may be typed or scanned with:
-// digits, spaces and dashes, up to a length no real number needs.
+// maxNumberDigits is one more than an NHS number has, so that an extra
+// digit is reported as one too many rather than dropped unseen.
+const maxNumberDigits = 11
+
+// appendNumberChars adds the digits of text to s, as typed, pasted or
+// scanned ("900-000-0017", "900 000 0017"): anything else is the number's
+// punctuation and is dropped.
 func appendNumberChars(s, text string) string {
 	for _, r := range text {
-		if (r >= '0' && r <= '9' || r == ' ' || r == '-') && len(s) < 16 {
+		if r >= '0' && r <= '9' && len(s) < maxNumberDigits {
 			s += string(r)
 		}
 	}
 	return s
 }
 
+// spacedDigits shows digits as an NHS number is printed, 3-3-4, while they
+// are typed: "900", "900 00", "900 000 0017".
+func spacedDigits(d string) string {
+	switch {
+	case len(d) <= 3:
+		return d
+	case len(d) <= 6:
+		return d[:3] + " " + d[3:]
+	}
+	return d[:3] + " " + d[3:6] + " " + d[6:]
+}
+
 // numberState is the live check under the NHS number field.
 func (f findModel) numberState() (nhs client.NHSNumber, hint string, ok bool) {
-	digits := 0
-	for _, r := range f.number {
-		if r >= '0' && r <= '9' {
-			digits++
-		}
-	}
-	switch {
+	switch digits := len(f.number); {
 	case digits == 0:
 		return "", "Type or scan the 10-digit NHS number.", false
 	case digits < 10:
 		return "", fmt.Sprintf("%d of 10 digits", digits), false
+	case digits > 10:
+		return "", "Too many digits: an NHS number has 10.", false
 	}
 	n, err := client.ParseNHSNumber(f.number)
 	if err != nil {
@@ -204,9 +233,9 @@ func (f findModel) query() (client.PatientQuery, string) {
 		q.Given = strings.Fields(g)
 	}
 	if b := v(fieldBirth); b != "" {
-		d, err := parseBirthDate(b)
+		d, err := parseDateOfBirth(b, f.c.now())
 		if err != nil {
-			return q, "Type the date of birth as dd-mm-yyyy, for example 22-10-2010."
+			return q, err.Error()
 		}
 		q.BirthDate = d
 	}
@@ -226,18 +255,123 @@ func (f findModel) query() (client.PatientQuery, string) {
 	if q.Family == "" || q.BirthDate.IsZero() {
 		return q, "A search needs at least the family name and the date of birth."
 	}
+	q.Fuzzy = f.fuzzyFor != "" && f.fuzzyFor == f.formKey() && fuzzyAllowed(q)
 	return q, ""
 }
 
-// parseBirthDate reads dd-mm-yyyy (also with / or .), or yyyy-mm-dd.
-func parseBirthDate(s string) (time.Time, error) {
-	s = strings.NewReplacer("/", "-", ".", "-", " ", "-").Replace(s)
-	for _, layout := range []string{"02-01-2006", "2-1-2006", "2006-01-02", "02-Jan-2006"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
+// formKey is the form as typed, to tell whether it changed since a search.
+func (f findModel) formKey() string {
+	parts := make([]string, len(f.fields))
+	for i, fld := range f.fields {
+		parts[i] = strings.TrimSpace(fld.Value())
+	}
+	return strings.Join(parts, "\x00")
+}
+
+// fuzzyAllowed: PDS takes a fuzzy search only with given name, family name
+// and date of birth, or one of the names with date of birth, gender and
+// postcode, and never with a wildcard.
+func fuzzyAllowed(q client.PatientQuery) bool {
+	if strings.Contains(q.Family+strings.Join(q.Given, "")+q.Postcode, "*") {
+		return false
+	}
+	return !q.BirthDate.IsZero() && (q.Family != "" && len(q.Given) > 0 ||
+		(q.Family != "" || len(q.Given) > 0) && q.Gender != "" && q.Postcode != "")
+}
+
+// dateError is why a date typed was refused, as the sentence shown.
+type dateError string
+
+func (e dateError) Error() string { return string(e) }
+
+// dateHelp is how a date may be typed.
+const dateHelp = "Type the date day first: 14032015, 14/03/2015, 14-03-2015 or 14 Mar 2015."
+
+// parseDateOfBirth is parseUKDate refusing a date after today (on now's
+// calendar).
+func parseDateOfBirth(s string, now time.Time) (time.Time, error) {
+	t, err := parseUKDate(s)
+	if err != nil {
+		return t, err
+	}
+	ny, nm, nd := now.Date()
+	if t.After(time.Date(ny, nm, nd, 0, 0, 0, 0, time.UTC)) {
+		return time.Time{}, dateError("That date of birth is after today.")
+	}
+	return t, nil
+}
+
+// parseBirthDate is parseUKDate, by the name the audit form calls it.
+func parseBirthDate(s string) (time.Time, error) { return parseUKDate(s) }
+
+// parseUKDate reads a date as typed at a UK counter, day first: 14032015,
+// 14/03/2015, 14-03-2015, 14.03.2015, 14 Mar 2015 or 14 March 2015; also
+// 2015-03-14, which cannot be misread. It refuses, saying why, a two-digit
+// year (1915 or 2015?), a month past 12 (typed month first?) and a day the
+// month does not have. The date is at midnight UTC.
+func parseUKDate(s string) (time.Time, error) {
+	refuse := func(why string) (time.Time, error) { return time.Time{}, dateError(why) }
+	s = strings.TrimSpace(s)
+	var parts []string
+	if len(s) == 8 && strings.Trim(s, "0123456789") == "" {
+		parts = []string{s[:2], s[2:4], s[4:]}
+	} else {
+		parts = strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == '-' || r == '.' || r == ' ' })
+	}
+	if len(parts) != 3 {
+		if len(s) == 6 && strings.Trim(s, "0123456789") == "" {
+			return refuse("Type the year in full, as in 14032015: a two-digit year could be 1915 or 2015.")
+		}
+		return refuse(dateHelp)
+	}
+	day, month, year := parts[0], parts[1], parts[2]
+	if len(day) == 4 && len(year) <= 2 {
+		day, year = year, day // 2015-03-14: year first is unambiguous
+	}
+	num := func(p string, maxLen int) int {
+		if p == "" || len(p) > maxLen || strings.Trim(p, "0123456789") != "" {
+			return -1
+		}
+		n, _ := strconv.Atoi(p)
+		return n
+	}
+	d, y := num(day, 2), num(year, 4)
+	m := num(month, 2)
+	if m < 0 {
+		m = monthNamed(month)
+	}
+	switch {
+	case d < 0 || m < 0 || y < 0:
+		return refuse(dateHelp)
+	case len(year) != 4:
+		return refuse("Type the year in full, as in 14-03-2015: a two-digit year could be 1915 or 2015.")
+	case m == 0 || m > 12:
+		if m > 12 && d >= 1 && d <= 12 {
+			return refuse(fmt.Sprintf("There is no month %d: type the day first, then the month, as in 14-03-2015.", m))
+		}
+		return refuse(fmt.Sprintf("There is no month %d. %s", m, dateHelp))
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if d < 1 || t.Day() != d {
+		return refuse(fmt.Sprintf("%s %d has no day %d.", time.Month(m), y, d))
+	}
+	return t, nil
+}
+
+// monthNamed is the month a name or its first three letters stands for,
+// in any case ("Mar", "march", "Sept"), or -1.
+func monthNamed(s string) int {
+	s = strings.ToLower(s)
+	if s == "sept" {
+		return 9
+	}
+	for m := time.January; m <= time.December; m++ {
+		name := strings.ToLower(m.String())
+		if s == name || s == name[:3] {
+			return int(m)
 		}
 	}
-	return time.Time{}, errors.New("not a date")
+	return -1
 }
 
 func (f findModel) setResults(matches []client.PatientMatch, err error) findModel {
@@ -245,12 +379,21 @@ func (f findModel) setResults(matches []client.PatientMatch, err error) findMode
 		f.err = Explain(err)
 		return f
 	}
+	q, _ := f.query() // the form searched, unless it was changed meanwhile
 	if len(matches) == 0 {
-		f.err = "No patient matches. Check the spelling and the date of birth, or search by NHS number."
+		switch {
+		case q.Fuzzy:
+			f.err = "No patient matches, even allowing for other spellings. Check the date of birth, or search by NHS number."
+		case fuzzyAllowed(q):
+			f.fuzzyFor = f.formKey()
+			f.err = "No patient matches exactly. Press Enter again to include similar names: other spellings, letters without accents, given and family names swapped."
+		default:
+			f.err = "No patient matches. Check the spelling and the date of birth, or search by NHS number. With the given name too, a second search can include similar names."
+		}
 		return f
 	}
 	f.fields[f.focus].Blur()
-	f.mode, f.matches, f.pick, f.err = findResults, matches, 0, ""
+	f.mode, f.matches, f.pick, f.err, f.fuzzy, f.fuzzyFor = findResults, matches, 0, "", q.Fuzzy, ""
 	if matches[0].Unusable != client.Usable {
 		f.pick = f.nextUsable(0, +1) // stays 0 when none is usable: picked says so
 	}
@@ -264,7 +407,7 @@ func (f findModel) view(busy string) string {
 	switch f.mode {
 	case findByNumber:
 		_, hint, ok := f.numberState()
-		b.WriteString("NHS number  " + s.Selected.Render(" "+f.number+"█ ") + "\n")
+		b.WriteString("NHS number  " + s.Selected.Render(" "+spacedDigits(f.number)+"█ ") + "\n")
 		if ok {
 			b.WriteString("            " + s.Notice.Render(hint) + "\n")
 		} else {
@@ -277,7 +420,10 @@ func (f findModel) view(busy string) string {
 			if i == f.focus {
 				label = s.Highlight.Render(label)
 			}
-			b.WriteString(label + " " + fld.View() + "\n")
+			field := fld.View()
+			field += strings.Repeat(" ", max(fieldWidth+1-ansi.StringWidth(field), 0))
+			hint := ansiTruncate(fieldHints[i], f.c.width-2-15-fieldWidth-2)
+			b.WriteString(label + " " + field + " " + s.Faint.Render(hint) + "\n")
 		}
 		b.WriteString("\n" + s.Faint.Render("tab moves between fields; Enter searches; Esc goes back to the NHS number.") + "\n")
 	case findResults:
@@ -287,14 +433,20 @@ func (f findModel) view(busy string) string {
 				unusable++
 			}
 		}
+		found := plural(len(f.matches), "matching patient", "matching patients")
+		if f.fuzzy {
+			found += ", similar names included"
+		}
 		var head string
 		switch {
+		case unusable == len(f.matches) && unusable == 1:
+			head = found + ", which cannot be used. Esc to search again, or search by NHS number."
 		case unusable == len(f.matches):
-			head = fmt.Sprintf("%d matching patients, none of which can be used. Esc to search again, or search by NHS number.", len(f.matches))
+			head = found + ", none of which can be used. Esc to search again, or search by NHS number."
 		case unusable > 0:
-			head = fmt.Sprintf("%d matching patients (%d cannot be used). Choose one and press Enter; Esc to search again.", len(f.matches), unusable)
+			head = fmt.Sprintf("%s (%d cannot be used). Choose one and press Enter; Esc to search again.", found, unusable)
 		default:
-			head = fmt.Sprintf("%d matching patients. Choose one and press Enter; Esc to search again.", len(f.matches))
+			head = found + ". Choose one and press Enter; Esc to search again."
 		}
 		b.WriteString(lipgloss.NewStyle().Width(max(f.c.width-2, 10)).Render(head) + "\n\n")
 		for i, m := range f.matches {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -132,4 +133,34 @@ func goldenJourney(t *testing.T, w, h int) {
 			t.Errorf("audit report lacks %q:\n%s", want, txt)
 		}
 	}
+
+	// Safe at the counter: a replaced number is confirmed first; help is
+	// the screen's; quitting over typed digits asks.
+	cards.remove()
+	cards.insert(t, userPharmacist)
+	signIn(t, s, userPharmacist)
+	s.waitFor("Find a patient")
+	s.typeText("9000000106")
+	s.press("enter")
+	shot("27-superseded", "NHS number replaced", "You asked for 900 000 0106")
+	s.press("esc")
+	s.waitFor("Find a patient", "900 000 0106")
+	s.press("enter")
+	s.waitFor("NHS number replaced")
+	s.press("enter")
+	s.waitFor("Permission to view is required", "KOWALSKI")
+	s.typeText("?")
+	shot("28-help-permission", "Keys: permission to view", "permission given")
+	s.press("esc")
+	s.press("esc")
+	s.waitFor("Find a patient", "900 000 0106")
+	s.press("ctrl+u")
+	s.typeText("900000q")
+	s.press("ctrl+c")
+	shot("29-quit-confirm", "Quit and lose what you typed? y/n", "900 000")
+	s.press("n")
+	s.waitGone(2*time.Second, "Quit and lose")
+	s.typeText("?")
+	shot("30-help-find", "Keys: find a patient by NHS number", "ctrl+f")
+	s.press("esc")
 }

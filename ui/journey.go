@@ -27,6 +27,9 @@ func (m Model) findKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		case key.Matches(msg, k.SearchForm):
 			m.find, cmd = m.find.showForm()
 			return m, cmd
+		case key.Matches(msg, k.Back):
+			// Nothing to go back to; the number stays (ctrl+u clears it).
+			return m, nil
 		}
 	case findByDetails:
 		switch {
@@ -129,27 +132,42 @@ func (m Model) looked(msg lookupMsg) (Model, tea.Cmd) {
 func (m Model) permissionKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	p := &m.permission
 	k := m.c.keys
+	// Esc goes back one step and never answers the question: going back
+	// from the question itself leaves the patient, recording nothing.
 	switch p.step {
+	case permSuperseded:
+		switch {
+		case key.Matches(msg, k.Submit):
+			p.step = p.first
+		case key.Matches(msg, k.Back):
+			return m.backToFind(), nil
+		}
+		return m, nil
 	case permNoSCR:
-		if key.Matches(msg, k.Back) || key.Matches(msg, k.NewPatient) || key.Matches(msg, k.Submit) {
+		switch {
+		case key.Matches(msg, k.Back):
+			return m.backToFind(), nil
+		case key.Matches(msg, k.NewPatient), key.Matches(msg, k.Submit):
 			return m.newPatient(), nil
 		}
 		return m, nil
 	case permAsk:
-		switch msg.String() {
-		case "p":
+		switch {
+		case key.Matches(msg, k.PermGiven):
 			return m.viewWithPermission()
-		case "e":
+		case key.Matches(msg, k.PermEmergency):
 			if len(p.reasons) == 0 {
 				p.err = "Your role cannot use emergency access (it needs activity B0168). Ask the patient, or switch role."
 				return m, nil
 			}
 			p.step, p.err = permReason, ""
 			return m, nil
-		case "d", "esc":
+		case key.Matches(msg, k.PermDeclined):
 			m = m.newPatient()
 			m.find.notice = "Nothing was shown: the patient did not give permission."
 			return m, nil
+		case key.Matches(msg, k.Back):
+			return m.backToFind(), nil
 		}
 		return m, nil
 	case permReason:
@@ -175,11 +193,23 @@ func (m Model) permissionKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			return m.sendAlert(p.reasons[p.reasonIdx], p.note.Value())
 		}
 	case permSending:
+		// What is sent cannot be called back; the answer decides.
 		return m, nil
 	}
 	var cmd tea.Cmd
 	m.permission, cmd = m.permission.update(msg)
 	return m, cmd
+}
+
+// backToFind is Esc from a patient: the search as it was (the number typed,
+// or the matches), with nothing of the patient kept and nothing sent.
+func (m Model) backToFind() Model {
+	find := m.find
+	m = m.clearPatient()
+	find.err, find.notice = "", ""
+	m.find = find
+	m.state = stateFind
+	return m
 }
 
 // sendAlert raises the privacy alert for reason, with the user's note; the

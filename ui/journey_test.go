@@ -238,7 +238,7 @@ func TestJourneySearch(t *testing.T) {
 	s.press("tab")
 	s.typeText("14-03-1958")
 	s.press("enter")
-	s.waitFor("1 matching patients", "HARGREAVES, Robert Alan (Mr)", "NHS No. 900 000 0017")
+	s.waitFor("1 matching patient.", "HARGREAVES, Robert Alan (Mr)", "NHS No. 900 000 0017")
 	s.press("enter")
 	s.waitFor("Permission to view is required", "HARGREAVES")
 	s.typeText("p")
@@ -266,7 +266,7 @@ func TestJourneyTokenExpiry(t *testing.T) {
 	s.press("enter")
 	s.waitFor("Your session has ended", "Enter your passcode")
 	signIn(t, s, userPharmacist)
-	s.waitFor("Find a patient", "9000000017")
+	s.waitFor("Find a patient", "900 000 0017")
 	s.press("enter")
 	s.waitFor("Permission to view is required", "HARGREAVES")
 }

@@ -21,6 +21,10 @@ type keyMap struct {
 	PrevSection key.Binding
 	Allergies   key.Binding
 	Medication  key.Binding
+	// The banner's flags: each jumps to the section the flag names.
+	Resuscitation key.Binding
+	Additional    key.Binding
+	Withheld      key.Binding
 
 	NewPatient key.Binding
 	SearchForm key.Binding
@@ -30,6 +34,12 @@ type keyMap struct {
 	Lock       key.Binding
 	SignOut    key.Binding
 	ToggleDemo key.Binding
+	ClearField key.Binding
+
+	// The permission screen's answers.
+	PermGiven     key.Binding
+	PermEmergency key.Binding
+	PermDeclined  key.Binding
 
 	// The privacy officer's audit screen. Its form fields take digits only
 	// (NHS number, dates), so these letters stay commands there; only the
@@ -60,6 +70,10 @@ func newKeyMap() keyMap {
 		PrevSection: key.NewBinding(key.WithKeys("shift+tab", "["), key.WithHelp("shift+tab", "previous section")),
 		Allergies:   key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "allergies")),
 		Medication:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "medication")),
+		// Summary screen only: r and w mean other things on the audit screen.
+		Resuscitation: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resuscitation decision")),
+		Additional:    key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "additional information")),
+		Withheld:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "entries withheld")),
 
 		NewPatient: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new patient")),
 		SearchForm: key.NewBinding(key.WithKeys("ctrl+f"), key.WithHelp("ctrl+f", "search by details")),
@@ -69,6 +83,11 @@ func newKeyMap() keyMap {
 		Lock:       key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "lock")),
 		SignOut:    key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "sign out")),
 		ToggleDemo: key.NewBinding(key.WithKeys("f2"), key.WithHelp("f2", "pull/insert the demo card"), key.WithDisabled()),
+		ClearField: key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "clear")),
+
+		PermGiven:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "permission given")),
+		PermEmergency: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "emergency access")),
+		PermDeclined:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "declined")),
 
 		ReportPatient: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "patient report")),
 		ReportAlerts:  key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "organisation alerts")),

@@ -25,7 +25,8 @@ func (f passcodeField) update(msg tea.KeyPressMsg) passcodeField {
 			f.digits = f.digits[:n-1]
 		}
 		return f
-	case "esc", "ctrl+u":
+	case "ctrl+u":
+		// Only ctrl+u clears: Esc means back, and there is no back from here.
 		f.wipe()
 		return f
 	}

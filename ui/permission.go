@@ -3,9 +3,11 @@ package ui
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/client"
 )
@@ -14,11 +16,12 @@ import (
 type permStep int
 
 const (
-	permAsk     permStep = iota // ask the patient: p, e or d
-	permReason                  // emergency access: choose the reason
-	permNote                    // emergency access: the user's own words
-	permSending                 // the alert or the record is on its way
-	permNoSCR                   // the patient has no SCR: banner and a sentence
+	permAsk        permStep = iota // ask the patient: p, e or d
+	permReason                     // emergency access: choose the reason
+	permNote                       // the user's own words for the privacy officer
+	permSending                    // the alert or the record is on its way
+	permNoSCR                      // the patient has no SCR: banner and a sentence
+	permSuperseded                 // PDS answered for another number: confirm first
 )
 
 // permissionModel is the screen between the patient found and the record
@@ -29,8 +32,11 @@ type permissionModel struct {
 	step      permStep
 	reasons   []client.AlertReason // what this role may claim without permission
 	reasonIdx int
-	note      textinput.Model
-	err       string
+	// first is the question the screen starts with (permAsk or
+	// permNoSCR), shown once a superseded number is confirmed.
+	first permStep
+	note  textinput.Model
+	err   string
 	// sentFrom is the step an alert was sent from, to go back to if the
 	// server does not accept it.
 	sentFrom permStep
@@ -42,16 +48,49 @@ type permissionModel struct {
 	pending  *client.Summary
 }
 
+// newPermissionModel is the screen for the lookup l, starting at step. A
+// number PDS answered for with another record is confirmed before anything
+// else, whatever step follows.
 func newPermissionModel(c *common, l *client.Lookup, role client.Role, step permStep) permissionModel {
-	p := permissionModel{c: c, lookup: l, step: step}
+	p := permissionModel{c: c, lookup: l, step: step, first: step}
 	if role.CanEmergency() {
 		p.reasons = []client.AlertReason{client.AlertEmergency, client.AlertLRSelfClaimEmergency}
 	}
 	p.note = newTextInput("e.g. unconscious on arrival, no one to ask", 200, max(c.width-4, 20))
+	if l != nil && l.Patient != nil && l.Patient.SupersededFrom != "" {
+		p.step = permSuperseded
+	}
 	return p
 }
 
 func (p permissionModel) typing() bool { return p.step == permNote }
+
+// hasInput is whether words typed for the privacy officer would be lost.
+func (p permissionModel) hasInput() bool {
+	return p.step == permNote && strings.TrimSpace(p.note.Value()) != ""
+}
+
+// bindings are the keys of the step shown.
+func (p permissionModel) bindings() []key.Binding {
+	k := p.c.keys
+	switch p.step {
+	case permSuperseded:
+		return []key.Binding{withHelp(k.Submit, "enter", "continue"), withHelp(k.Back, "esc", "back to the number")}
+	case permNoSCR:
+		return []key.Binding{withHelp(k.Submit, "enter", "find another patient"), k.Back}
+	case permAsk:
+		bs := []key.Binding{k.PermGiven}
+		if len(p.reasons) > 0 {
+			bs = append(bs, k.PermEmergency)
+		}
+		return append(bs, k.PermDeclined, k.Back)
+	case permReason:
+		return []key.Binding{k.Up, k.Down, k.Submit, k.Back}
+	case permNote:
+		return []key.Binding{withHelp(k.Submit, "enter", "send and open"), k.Back}
+	}
+	return nil
+}
 
 func (p permissionModel) update(msg tea.Msg) (permissionModel, tea.Cmd) {
 	if p.step != permNote {
@@ -71,33 +110,41 @@ func (p permissionModel) view(busy string) string {
 	var b strings.Builder
 	b.WriteString(renderBanner(p.c, p.lookup.Patient) + "\n\n")
 	switch p.step {
+	case permSuperseded:
+		pt := p.lookup.Patient
+		name := pt.Name
+		name.Prefix = nil // "(SMITH, Jane)", not "(SMITH, Jane (Mrs))"
+		who := formatName(name)
+		if who == "" {
+			who = notKnown
+		}
+		b.WriteString(s.Title.Render("NHS number replaced") + "\n")
+		b.WriteString(wrap.Render("You asked for "+formatNHSNumber(pt.SupersededFrom)+". PDS says this number was replaced by "+
+			formatNHSNumber(pt.NHSNumber)+" ("+who+"). Check this is the patient in front of you.") + "\n\n")
+		b.WriteString(s.Faint.Render(wrap.Render("Enter continues with "+formatNHSNumber(pt.NHSNumber)+"; Esc goes back to the number.")) + "\n")
 	case permNoSCR:
 		b.WriteString(s.Notice.Render("This patient has no Summary Care Record.") + "\n\n")
-		b.WriteString(s.Faint.Render("Enter or Esc: find another patient.") + "\n")
+		b.WriteString(s.Faint.Render("Enter finds another patient; Esc goes back.") + "\n")
 	case permAsk, permSending:
 		b.WriteString(s.Title.Render("Permission to view is required") + "\n")
 		b.WriteString(wrap.Render("Ask the patient whether you may view their Summary Care Record.") + "\n\n")
-		b.WriteString("  p  Patient gave permission\n")
-		if len(p.reasons) > 0 {
-			b.WriteString("  e  Emergency access: the patient cannot be asked (a privacy alert is sent)\n")
-		} else {
-			b.WriteString(s.Disabled.Render("  e  Emergency access: not allowed for your role") + "\n")
+		// Options wrap under their own words, not under the key.
+		opt := func(k, words string) string {
+			return "  " + k + "  " + strings.ReplaceAll(ansi.Wrap(words, max(p.c.width-7, 10), ""), "\n", "\n     ")
 		}
-		b.WriteString("  d  Patient declined\n")
+		b.WriteString(opt("p", "Patient gave permission") + "\n")
+		if len(p.reasons) > 0 {
+			b.WriteString(opt("e", "Emergency access: the patient cannot be asked (a privacy alert is sent)") + "\n")
+		} else {
+			b.WriteString(s.Disabled.Render(opt("e", "Emergency access: not allowed for your role")) + "\n")
+		}
+		b.WriteString(opt("d", "Patient declined") + "\n")
 	case permReason:
 		b.WriteString(s.Title.Render("Emergency access: why?") + "\n")
 		b.WriteString(wrap.Render("Your privacy officer is told of this access, with your reason.") + "\n\n")
-		for i, r := range p.reasons {
-			line := reasonWords(r)
-			if i == p.reasonIdx {
-				b.WriteString(s.Selected.Render("> "+line) + "\n")
-			} else {
-				b.WriteString("  " + line + "\n")
-			}
-		}
-		b.WriteString("\n" + s.Faint.Render("Enter chooses; Esc goes back.") + "\n")
+		p.writeReasons(&b)
 	case permNote:
-		b.WriteString(s.Title.Render("Emergency access: "+reasonWords(p.reasons[p.reasonIdx])) + "\n\n")
+		b.WriteString(wrap.Render(s.Title.Render("Emergency access: "+reasonWords(p.reasons[p.reasonIdx]))) + "\n\n")
 		b.WriteString("In your own words (optional), for the privacy officer:\n")
 		b.WriteString(p.note.View() + "\n\n")
 		b.WriteString(s.Faint.Render("Enter sends the privacy alert, then opens the record; Esc goes back.") + "\n")
@@ -109,6 +156,20 @@ func (p permissionModel) view(busy string) string {
 		b.WriteString("\n" + wrap.Render(s.Error.Render(p.err)) + "\n")
 	}
 	return b.String()
+}
+
+// writeReasons lists the reasons to choose from, the cursor on one.
+func (p permissionModel) writeReasons(b *strings.Builder) {
+	s := p.c.styles
+	for i, r := range p.reasons {
+		words := strings.ReplaceAll(ansi.Wrap(reasonWords(r), max(p.c.width-4, 10), ""), "\n", "\n  ")
+		if i == p.reasonIdx {
+			b.WriteString(s.Selected.Render("> "+words) + "\n")
+		} else {
+			b.WriteString("  " + words + "\n")
+		}
+	}
+	b.WriteString("\n" + s.Faint.Render("Enter chooses; Esc goes back.") + "\n")
 }
 
 // reasonWords is an alert reason as the user chooses it.

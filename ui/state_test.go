@@ -3,7 +3,9 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/sandbox"
+	"github.com/scrterm/scr/internal/sandbox/audit"
 	"github.com/scrterm/scr/smartcard"
 )
 
@@ -262,6 +265,10 @@ func TestStateQuitAndCrash(t *testing.T) {
 	f := newFixture(t)
 	for _, st := range allStates {
 		m, cmd := f.in(st).Update(keyPress("ctrl+c"))
+		if m.(Model).confirmQuit {
+			// Something typed: asked once; ctrl+c again quits.
+			m, cmd = m.(Model).Update(keyPress("ctrl+c"))
+		}
 		q := m.(Model)
 		if !q.quitting || cmd == nil || q.lookup != nil {
 			t.Errorf("%v: ctrl+c: quitting %v, lookup %v", st, q.quitting, q.lookup != nil)
@@ -387,5 +394,372 @@ func TestStatePermissionRecordedBeforeShown(t *testing.T) {
 	}
 	if shown := step(acked, summaryMsg{gen: m.gen, req: req, summary: f.summary}); shown.state != stateSummary {
 		t.Errorf("the record after the acknowledgement: %v", shown.state)
+	}
+}
+
+// requestsOf runs cmd (and any batch it holds) and returns the messages
+// that are answers to a request to the card or the server: a command that
+// sends something has one of these as its result. A command still running
+// after a moment (a tick) is taken as sending nothing.
+func requestsOf(t testing.TB, cmd tea.Cmd) []tea.Msg {
+	t.Helper()
+	if cmd == nil {
+		return nil
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-done:
+	case <-time.After(300 * time.Millisecond):
+		return nil
+	}
+	switch msg := msg.(type) {
+	case tea.BatchMsg:
+		var out []tea.Msg
+		for _, c := range msg {
+			out = append(out, requestsOf(t, c)...)
+		}
+		return out
+	case lookupMsg, searchMsg, summaryMsg, alertSentMsg, auditMsg, signedInMsg, roleChosenMsg, unlockedMsg, cardOpenedMsg:
+		return []tea.Msg{msg}
+	}
+	return nil
+}
+
+// typed is m with text typed, key by key.
+func typed(m Model, text string) Model {
+	for _, r := range text {
+		m = step(m, keyPress(string(r)))
+	}
+	return m
+}
+
+// screens are the fixture's screens, with the steps inside them, for the
+// key tables below.
+func (f fixture) screens(t *testing.T) map[string]Model {
+	t.Helper()
+	ctx := context.Background()
+	sup, err := f.session.Lookup(ctx, "9000000106")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSCR, err := f.session.Lookup(ctx, "9000000033")
+	if err != nil {
+		t.Fatal(err)
+	}
+	perm := func(l *client.Lookup, st permStep, role client.Role) Model {
+		m := f.in(statePermission)
+		m.lookup = l
+		m.permission = newPermissionModel(m.c, l, role, st)
+		return m
+	}
+	emergency := f.role
+	emergency.ActivityCodes = append(slices.Clone(emergency.ActivityCodes), "B0168")
+	sc := map[string]Model{}
+	sc["card"] = f.in(stateCard)
+	sc["passcode"] = f.in(statePasscode)
+	sc["signing in"] = f.in(stateSigningIn)
+	sc["role, first choice"] = f.in(stateRole)
+	sc["role, first choice"] = func(m Model) Model { m.hasRole = false; return m }(sc["role, first choice"])
+	sc["role, switching"] = f.in(stateRole)
+	sc["find number"] = f.in(stateFind)
+	details := f.in(stateFind)
+	details.find, _ = details.find.showForm()
+	sc["find details"] = details
+	results := details
+	results.find = results.find.setResults([]client.PatientMatch{{Patient: f.lookup.Patient, Score: 1}}, nil)
+	sc["find results"] = results
+	sup9 := perm(sup, permAsk, f.role)
+	sup9.find = newFindModel(sup9.c, "9000000106")
+	sc["superseded"] = sup9
+	ask := f.in(statePermission)
+	ask.find = newFindModel(ask.c, "9000000009") // as looked up
+	sc["permission ask"] = ask
+	reason := perm(f.lookup, permAsk, emergency)
+	reason.permission.step = permReason
+	sc["emergency reason"] = reason
+	note := reason
+	note.permission.step = permNote
+	note.permission.note.Focus()
+	sc["emergency note"] = note
+	sending := f.in(statePermission)
+	sending.permission.step = permSending
+	sc["sending"] = sending
+	sc["no SCR"] = perm(noSCR, permNoSCR, f.role)
+	sc["summary"] = f.in(stateSummary)
+	sc["audit"] = f.in(stateAudit)
+	sc["locked"] = f.in(stateLocked)
+	help := f.in(stateSummary)
+	help.showHelp = true
+	sc["help"] = help
+	return sc
+}
+
+// TestStateEscGoesBack: on every screen Esc goes back one step, or stays
+// where there is no back; it never sends a request or an alert, never
+// records a refusal, and never clears what was typed.
+func TestStateEscGoesBack(t *testing.T) {
+	f := newFixture(t)
+	sc := f.screens(t)
+	type want struct {
+		state state
+		step  permStep // when state is statePermission
+		check func(Model) string
+	}
+	number := func(n string) func(Model) string {
+		return func(m Model) string {
+			if m.find.nhsValue() != n || m.find.mode != findByNumber {
+				return fmt.Sprintf("find shows %q in mode %v, want %q", m.find.nhsValue(), m.find.mode, n)
+			}
+			return ""
+		}
+	}
+	noPatient := func(m Model) string {
+		if m.lookup != nil {
+			return "the patient is still held"
+		}
+		return ""
+	}
+	rows := map[string]want{
+		"card":               {state: stateCard},
+		"passcode":           {state: statePasscode},
+		"signing in":         {state: stateSigningIn},
+		"role, first choice": {state: stateRole},
+		"role, switching":    {state: stateFind},
+		"find number":        {state: stateFind, check: number("9000000009")},
+		"find details":       {state: stateFind, check: number("9000000009")},
+		"find results": {state: stateFind, check: func(m Model) string {
+			if m.find.mode != findByDetails {
+				return "not back at the form"
+			}
+			return ""
+		}},
+		"superseded": {state: stateFind, check: func(m Model) string {
+			if s := number("9000000106")(m); s != "" {
+				return s
+			}
+			return noPatient(m)
+		}},
+		"permission ask":   {state: stateFind, check: func(m Model) string { return number("9000000009")(m) + noPatient(m) }},
+		"emergency reason": {state: statePermission, step: permAsk},
+		"emergency note":   {state: statePermission, step: permReason},
+		"sending":          {state: statePermission, step: permSending},
+		"no SCR":           {state: stateFind, check: noPatient},
+		"summary":          {state: stateFind, check: noPatient},
+		"audit":            {state: stateAudit},
+		"locked":           {state: stateLocked},
+		"help":             {state: stateSummary},
+	}
+	if len(rows) != len(sc) {
+		t.Fatalf("%d rows for %d screens", len(rows), len(sc))
+	}
+	before, err := f.srv.Audit().Query(context.Background(), audit.Filter{Kinds: []audit.Kind{audit.PrivacyAlert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, w := range rows {
+		t.Run(name, func(t *testing.T) {
+			m := sc[name]
+			if m.state == statePasscode || m.state == stateLocked {
+				m = typed(m, "12")
+			}
+			next, cmd := m.Update(keyPress("esc"))
+			got := next.(Model)
+			if sent := requestsOf(t, cmd); len(sent) > 0 {
+				t.Errorf("Esc sent %T", sent[0])
+			}
+			if got.quitting || got.showHelp {
+				t.Errorf("Esc: quitting %v, help %v", got.quitting, got.showHelp)
+			}
+			if got.state != w.state || w.state == statePermission && got.permission.step != w.step {
+				t.Errorf("Esc → %v (step %v), want %v (step %v)", got.state, got.permission.step, w.state, w.step)
+			}
+			if got.find.notice != "" {
+				t.Errorf("Esc said %q", got.find.notice)
+			}
+			if (m.state == statePasscode || m.state == stateLocked) && len(got.passcode.digits) != 2 {
+				t.Errorf("Esc cleared the passcode: %d digits", len(got.passcode.digits))
+			}
+			if w.check != nil {
+				if problem := w.check(got); problem != "" {
+					t.Error(problem)
+				}
+			}
+		})
+	}
+	after, err := f.srv.Audit().Query(context.Background(), audit.Filter{Kinds: []audit.Kind{audit.PrivacyAlert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("Esc raised %d privacy alerts", len(after)-len(before))
+	}
+}
+
+// TestStateQNeverQuitsWithInput: q typed with something in a field is a
+// letter of a text field or ignored by a digits-only one; q outside a field
+// quits at once when nothing is typed.
+func TestStateQNeverQuitsWithInput(t *testing.T) {
+	f := newFixture(t)
+	sc := f.screens(t)
+	rows := []struct {
+		screen string
+		typed  string
+		quits  bool
+		kept   func(Model) string // what is typed, after q
+		want   string
+	}{
+		{screen: "passcode", typed: "12", kept: func(m Model) string { return m.passcode.view() }, want: "●●······"},
+		{screen: "passcode", typed: "", quits: true}, // nothing typed: q quits, as before a card is read
+		{screen: "locked", typed: "12", kept: func(m Model) string { return m.passcode.view() }, want: "●●······"},
+		{screen: "find number", typed: "\b\b\b\b", kept: func(m Model) string { return m.find.nhsValue() }, want: "900000"},
+		{screen: "find details", typed: "Smi", kept: func(m Model) string { return m.find.fields[fieldFamily].Value() }, want: "Smiq"},
+		{screen: "emergency note", typed: "Coll", kept: func(m Model) string { return m.permission.note.Value() }, want: "Collq"},
+		{screen: "audit", typed: "900", kept: func(m Model) string { return m.audit.number }, want: "900"},
+		{screen: "card", quits: true},
+		{screen: "role, switching", quits: true},
+		{screen: "permission ask", quits: true},
+		{screen: "summary", quits: true},
+		{screen: "help", quits: true},
+	}
+	for _, r := range rows {
+		t.Run(r.screen+" "+r.typed, func(t *testing.T) {
+			m := sc[r.screen]
+			switch {
+			case strings.HasPrefix(r.typed, "\b"):
+				// 9000000009 less its last four digits: 900000.
+				for range r.typed {
+					m = step(m, keyPress("backspace"))
+				}
+			default:
+				m = typed(m, r.typed)
+			}
+			got := step(m, keyPress("q"))
+			if got.quitting != r.quits || got.confirmQuit {
+				t.Fatalf("q: quitting %v, asking %v; want quitting %v", got.quitting, got.confirmQuit, r.quits)
+			}
+			if r.kept != nil {
+				if v := r.kept(got); v != r.want {
+					t.Errorf("after q the field holds %q, want %q", v, r.want)
+				}
+			}
+		})
+	}
+}
+
+// TestStateQuitAsksWithInput: ctrl+c (and q outside a field) with
+// something typed asks once; n or Esc goes back with it kept, y or a second
+// ctrl+c quits. With nothing typed ctrl+c quits at once.
+func TestStateQuitAsksWithInput(t *testing.T) {
+	f := newFixture(t)
+	sc := f.screens(t)
+	m := typed(sc["find details"], "Smi")
+	asked := step(m, keyPress("ctrl+c"))
+	if !asked.confirmQuit || asked.quitting {
+		t.Fatalf("ctrl+c with a name typed: asking %v, quitting %v", asked.confirmQuit, asked.quitting)
+	}
+	if txt := ansi.Strip(asked.render()); !strings.Contains(txt, "Quit and lose what you typed? y/n") {
+		t.Errorf("the question is not shown:\n%s", txt)
+	}
+	for _, no := range []string{"n", "esc"} {
+		back := step(asked, keyPress(no))
+		if back.confirmQuit || back.quitting || back.find.fields[fieldFamily].Value() != "Smi" {
+			t.Errorf("%s: asking %v, quitting %v, name %q", no, back.confirmQuit, back.quitting, back.find.fields[fieldFamily].Value())
+		}
+	}
+	if other := step(asked, keyPress("x")); !other.confirmQuit || other.quitting {
+		t.Errorf("another key answered the question: asking %v, quitting %v", other.confirmQuit, other.quitting)
+	}
+	for _, yes := range []string{"y", "ctrl+c"} {
+		if q := step(asked, keyPress(yes)); !q.quitting {
+			t.Errorf("%s did not quit", yes)
+		}
+	}
+	// From the help over a typed passcode, q asks rather than quits.
+	pass := typed(sc["passcode"], "12")
+	pass.showHelp = true
+	if got := step(pass, keyPress("q")); got.quitting {
+		t.Error("q in the help over a typed passcode quit")
+	}
+	if got := step(sc["find number"], keyPress("ctrl+u")); step(got, keyPress("ctrl+c")).confirmQuit {
+		t.Error("ctrl+c with nothing typed asked")
+	}
+}
+
+// TestStateSwitchRoleWithOneRole: ctrl+r with one role says so, and
+// switches nothing; the next key takes the sentence away.
+func TestStateSwitchRoleWithOneRole(t *testing.T) {
+	f := newFixture(t)
+	for _, st := range []state{stateFind, stateSummary, statePermission} {
+		m := f.in(st)
+		if len(m.session.Roles) != 1 {
+			t.Fatalf("the fixture has %d roles", len(m.session.Roles))
+		}
+		got := step(m, keyPress("ctrl+r"))
+		if got.state != st {
+			t.Errorf("%v: ctrl+r → %v", st, got.state)
+		}
+		if txt := ansi.Strip(got.render()); !strings.Contains(txt, "You have one role") {
+			t.Errorf("%v: nothing said:\n%s", st, txt)
+		}
+		if txt := ansi.Strip(step(got, keyPress("down")).render()); strings.Contains(txt, "You have one role") {
+			t.Errorf("%v: the sentence stays after the next key", st)
+		}
+	}
+}
+
+// TestStatePasscodeAfterReinsert: once the card is back in, the passcode
+// screen does not say why the last session ended.
+func TestStatePasscodeAfterReinsert(t *testing.T) {
+	f := newFixture(t)
+	m := step(f.in(stateFind), cardEventMsg{ev: smartcard.Event{Kind: smartcard.CardRemoved, Reader: testReader}})
+	if txt := ansi.Strip(m.render()); !strings.Contains(txt, "The card was removed.") {
+		t.Fatalf("after removal:\n%s", txt)
+	}
+	next, cmd := m.Update(cardEventMsg{ev: smartcard.Event{Kind: smartcard.CardInserted, Reader: testReader}})
+	m = next.(Model)
+	opened := requestsOf(t, cmd)
+	if len(opened) != 1 {
+		t.Fatalf("the card is not read: %v", opened)
+	}
+	m = step(m, opened[0])
+	txt := ansi.Strip(m.render())
+	if m.state != statePasscode || !strings.Contains(txt, "Enter your passcode") {
+		t.Fatalf("after re-insert: %v\n%s", m.state, txt)
+	}
+	if strings.Contains(txt, "The card was removed") {
+		t.Errorf("the passcode screen still says the card was removed:\n%s", txt)
+	}
+}
+
+// TestStateSupersededConfirmedFirst: PDS answering for another number shows
+// the one sentence before anything else; only Enter goes on, to the
+// permission question; p, e or d do nothing there.
+func TestStateSupersededConfirmedFirst(t *testing.T) {
+	f := newFixture(t)
+	sup, err := f.session.Lookup(context.Background(), "9000000106")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.in(stateFind)
+	m.find = newFindModel(m.c, "9000000106")
+	m.req = 4
+	m = step(m, lookupMsg{gen: m.gen, req: 4, lookup: sup})
+	if m.state != statePermission || m.permission.step != permSuperseded {
+		t.Fatalf("after the lookup: %v step %v", m.state, m.permission.step)
+	}
+	want := "You asked for 900 000 0106. PDS says this number was replaced by 900 000 0114 (KOWALSKI, Daniel Piotr). Check this is the patient in front of you."
+	if txt := flat(ansi.Strip(m.render())); !strings.Contains(txt, flat(want)) {
+		t.Errorf("want %q:\n%s", want, ansi.Strip(m.render()))
+	}
+	for _, k := range []string{"p", "e", "d", "n", "j"} {
+		next, cmd := m.Update(keyPress(k))
+		if got := next.(Model); got.permission.step != permSuperseded || got.state != statePermission || len(requestsOf(t, cmd)) > 0 {
+			t.Errorf("%s on the superseded screen: %v step %v", k, got.state, got.permission.step)
+		}
+	}
+	if got := step(m, keyPress("enter")); got.permission.step != permAsk || !strings.Contains(ansi.Strip(got.render()), "Permission to view is required") {
+		t.Errorf("Enter: step %v", got.permission.step)
 	}
 }

@@ -78,6 +78,10 @@ type summaryModel struct {
 	s      *client.Summary
 	footer string
 
+	// flags are the record's flags, found once: the banner names them
+	// and their keys jump to them.
+	flags []summaryFlag
+
 	cache *summaryCache
 	// offset is the body line at the top of the screen, counted in the
 	// lines of at, the layout it was set against. When the width changes,
@@ -101,13 +105,18 @@ type summaryLayout struct {
 	sections   []int
 	allergies  int // line of the allergies heading, or -1
 	medication int // line of the first medication heading, or -1
+	// allergyEnds is the last line of each allergy row counted in the
+	// banner's "Known allergies (n)", in order; allergyEnd the line after
+	// the last allergy section's end.
+	allergyEnds []int
+	allergyEnd  int
 }
 
 // newSummaryModel makes the screen for patient p and summary s (nil when the
 // record could not be read: the screen says so). footer is the access line,
 // e.g. "Viewed as Pharmacist at FA123 · access recorded".
 func newSummaryModel(c *common, p *client.Patient, s *client.Summary, footer string) summaryModel {
-	return summaryModel{c: c, p: p, s: s, footer: footer, cache: &summaryCache{}}
+	return summaryModel{c: c, p: p, s: s, footer: footer, flags: summaryFlags(s), cache: &summaryCache{}}
 }
 
 // layout is the layout for the current width, built on first use.
@@ -116,7 +125,7 @@ func (m summaryModel) layout() *summaryLayout {
 	if m.cache != nil && m.cache.cur != nil && m.cache.cur.width == w {
 		return m.cache.cur
 	}
-	lay := buildSummaryLayout(m.c, m.p, m.s, m.footer, w)
+	lay := buildSummaryLayoutWith(m.c, m.p, m.s, m.flags, m.footer, w)
 	if m.cache != nil {
 		m.cache.cur = lay
 	}
@@ -237,7 +246,13 @@ func (m summaryModel) update(msg tea.Msg) (summaryModel, tea.Cmd) {
 			off = lay.medication
 		}
 	default:
-		return m, nil
+		f, ok := m.flagFor(km)
+		if !ok {
+			return m, nil
+		}
+		if f.order >= 0 && f.order < len(lay.sections) {
+			off = lay.sections[f.order]
+		}
 	}
 	m.offset = min(max(off, 0), m.maxOffset(lay))
 	return m, nil
@@ -268,10 +283,17 @@ func (m summaryModel) view() string {
 		}
 		out = append(out, l)
 	}
+	foot := ""
+	if n := lay.allergiesBelow(off, bodyH); n > 0 {
+		foot = m.allergyFoot(n, lay.width)
+	}
 	for i := 0; i < bodyH && len(out) < h; i++ {
-		if off+i < len(lay.lines) {
+		switch {
+		case foot != "" && i == bodyH-1:
+			out = append(out, foot)
+		case off+i < len(lay.lines):
 			out = append(out, lay.lines[off+i])
-		} else {
+		default:
 			out = append(out, "")
 		}
 	}
@@ -305,11 +327,19 @@ func (m summaryModel) footerLine(lay *summaryLayout, off int) string {
 
 // buildSummaryLayout lays out the banner, footer text and body for width w.
 func buildSummaryLayout(c *common, p *client.Patient, s *client.Summary, footer string, w int) *summaryLayout {
+	return buildSummaryLayoutWith(c, p, s, summaryFlags(s), footer, w)
+}
+
+// buildSummaryLayoutWith is buildSummaryLayout with the record's flags found
+// already.
+func buildSummaryLayoutWith(c *common, p *client.Patient, s *client.Summary, flags []summaryFlag, footer string, w int) *summaryLayout {
 	lay := &summaryLayout{width: w, allergies: -1, medication: -1}
 	if w <= 0 {
 		return lay
 	}
-	lay.banner = strings.Split(renderBanner(c, p), "\n")
+	// The banner says the allergy status, with its count, and the flags:
+	// the body starts with the record itself.
+	lay.banner = strings.Split(renderSummaryBanner(c, p, s, flags), "\n")
 	// Room for at least " 100%" beside the footer text.
 	if room := w - len(" 100%"); room > 0 && ansi.StringWidth(footer) > room {
 		footer = ansi.Truncate(footer, room, "…")
@@ -317,14 +347,7 @@ func buildSummaryLayout(c *common, p *client.Patient, s *client.Summary, footer 
 	lay.footer = footer
 
 	b := summaryBody{st: c.styles, width: w}
-	status := summaryAllergyStatus(s)
-	style := c.styles.Text
-	if status == allergiesKnown {
-		style = c.styles.Emphasis
-	}
-	b.wrapped(status, style)
 	if s == nil {
-		b.blank()
 		b.wrapped(summaryUnavailable, c.styles.Text)
 		lay.lines = b.lines
 		return lay
@@ -332,8 +355,10 @@ func buildSummaryLayout(c *common, p *client.Patient, s *client.Summary, footer 
 	if s.Withheld {
 		b.marked(summaryWithheldMarker, summaryWithheldLine, c.styles.Withheld)
 	}
-	for _, sec := range summaryOrder(s) {
-		b.blank()
+	for i, sec := range summaryOrder(s) {
+		if i > 0 || s.Withheld {
+			b.blank()
+		}
 		start := len(b.lines)
 		lay.sections = append(lay.sections, start)
 		switch summaryKind(sec) {
@@ -347,7 +372,11 @@ func buildSummaryLayout(c *common, p *client.Patient, s *client.Summary, footer 
 			}
 		}
 		b.section(sec)
+		if summaryKind(sec) == sectionAllergies {
+			lay.allergyEnd = len(b.lines)
+		}
 	}
+	lay.allergyEnds = b.allergyEnds
 	if b.cut {
 		b.cut = false
 		b.lines = b.lines[:min(len(b.lines), summaryMaxLines-8)] // room for the note
@@ -465,6 +494,115 @@ func summaryAllergyStatus(s *client.Summary) string {
 	return allergiesNotRecorded
 }
 
+// summaryAllergyCount is the number of allergies the allergy sections'
+// tables list: their rows that are real allergies (summaryAllergyText), not
+// "No relevant information…" or "No known allergies" rows. exact is false
+// when that number may fall short: an allergy written outside a table, or
+// rows the client left out, so that the banner shows no number rather than
+// too small a one.
+func summaryAllergyCount(s *client.Summary) (n int, exact bool) {
+	if s == nil {
+		return 0, false
+	}
+	exact = true
+	for i := range s.Sections {
+		sec := &s.Sections[i]
+		if summaryKind(sec) != sectionAllergies {
+			continue
+		}
+		for _, b := range sec.Blocks {
+			var text string
+			switch b := b.(type) {
+			case *client.Table:
+				if b == nil {
+					continue
+				}
+				if b.Omitted > 0 {
+					exact = false
+				}
+				for _, row := range b.Rows {
+					var t strings.Builder
+					for _, c := range row {
+						t.WriteString(c.Text)
+						t.WriteByte(' ')
+					}
+					if summaryAllergyText(t.String()) == allergyReal {
+						n++
+					}
+				}
+				continue
+			case client.Paragraph:
+				text = b.Text
+			case client.Highlight:
+				if !b.Withheld {
+					text = b.Text
+				}
+			case *client.Highlight:
+				if b != nil && !b.Withheld {
+					text = b.Text
+				}
+			}
+			if summaryAllergyText(text) == allergyReal {
+				exact = false
+			}
+		}
+	}
+	return n, exact
+}
+
+// allergiesBelow is how many counted allergy rows are not wholly on screen
+// below the view from line off, bodyH lines high, whose last line the
+// "more allergies below" line would take: none unless the allergies have
+// begun above that line, so it is never said under another section.
+func (lay *summaryLayout) allergiesBelow(off, bodyH int) int {
+	if bodyH < 2 || lay.allergies < 0 {
+		return 0
+	}
+	foot := off + bodyH - 1
+	if lay.allergies >= foot || lay.allergyEnd <= off {
+		return 0
+	}
+	n := 0
+	for _, e := range lay.allergyEnds {
+		if e >= foot {
+			n++
+		}
+	}
+	return n
+}
+
+// allergyFoot is the line at the foot of the visible part of the allergies:
+// "┃ 2 more allergies below", in the allergy section's bar and colour.
+func (m summaryModel) allergyFoot(n, w int) string {
+	text := strconv.Itoa(n) + " more allergies below"
+	if n == 1 {
+		text = "1 more allergy below"
+	}
+	st := m.c.styles
+	return ansiTruncate(st.AllergySection.Render(summaryAllergyBar)+st.Emphasis.Render(text+" ↓"), w)
+}
+
+// flagFor is the flag whose key km is, if the record has that flag.
+func (m summaryModel) flagFor(km tea.KeyPressMsg) (summaryFlag, bool) {
+	for _, f := range m.flags {
+		if key.Matches(km, f.binding(m.c.keys)) {
+			return f, true
+		}
+	}
+	return summaryFlag{}, false
+}
+
+// flagBindings are the keys of the record's flags, for the help.
+func (m summaryModel) flagBindings() []key.Binding {
+	var bs []key.Binding
+	for _, f := range m.flags {
+		if f.order >= 0 && m.c != nil {
+			bs = append(bs, f.binding(m.c.keys))
+		}
+	}
+	return bs
+}
+
 // What one allergy row or text says.
 const (
 	allergyEmpty = iota
@@ -496,6 +634,26 @@ type summaryBody struct {
 	prefixW             int
 	// cut: summaryMaxLines was reached and lines were left out.
 	cut bool
+	// allergy: in an allergies section, whose rows allergyEnds counts
+	// (see summaryLayout).
+	allergy     bool
+	allergyEnds []int
+}
+
+// noteRow records the last line of an allergy table row just added, when
+// the row is an allergy the banner's count counts.
+func (b *summaryBody) noteRow(r summaryRow) {
+	if !b.allergy || len(b.lines) == 0 {
+		return
+	}
+	var text strings.Builder
+	for _, c := range r.cells {
+		text.WriteString(c.text)
+		text.WriteByte(' ')
+	}
+	if summaryAllergyText(text.String()) == allergyReal {
+		b.allergyEnds = append(b.allergyEnds, len(b.lines)-1)
+	}
 }
 
 // full is whether the body has all the lines it may have.
@@ -569,6 +727,8 @@ func (b *summaryBody) section(sec *client.Section) {
 			b.prefixW = summaryWidth(summaryAllergyBar)
 			defer func() { b.prefix, b.blankPrefix, b.prefixW = "", "", 0 }()
 		}
+		b.allergy = true
+		defer func() { b.allergy = false }()
 	} else {
 		b.wrapped(title, b.st.Section)
 	}
@@ -830,6 +990,13 @@ func (b *summaryBody) tableAsGrid(t *summaryTable, w int) {
 		for _, l := range lines {
 			b.add(l)
 		}
+		ri := i
+		if t.head != nil {
+			ri-- // rows[0] is the header
+		}
+		if ri >= 0 {
+			b.noteRow(t.rows[ri])
+		}
 	}
 }
 
@@ -889,6 +1056,7 @@ func (b *summaryBody) tableAsList(t *summaryTable) {
 				b.add(l)
 			}
 		}
+		b.noteRow(r)
 	}
 }
 

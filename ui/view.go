@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -21,7 +20,7 @@ import (
 func (m Model) View() (v tea.View) {
 	defer func() {
 		if recover() != nil {
-			v = tea.NewView("scr hit an internal error and cleared the screen. Press q to quit.")
+			v = tea.NewView("scr hit an internal error and cleared the screen. Press ctrl+c to quit.")
 			v.AltScreen = true
 		}
 	}()
@@ -38,7 +37,11 @@ func (m Model) render() string {
 	w, h := m.c.width, m.c.height
 	if w < minWidth || h < minHeight {
 		// Not the record in pieces: a banner cut in half misleads.
-		msg := fmt.Sprintf("Make the window larger: scr needs at least %d×%d (this one is %d×%d). q quits.", minWidth, minHeight, w, h)
+		// ctrl+c, not q: q may be going into a field the window hides.
+		msg := fmt.Sprintf("Make the window larger: scr needs at least %d×%d (this one is %d×%d). ctrl+c quits.", minWidth, minHeight, w, h)
+		if m.confirmQuit {
+			msg = quitQuestion
+		}
 		return fitScreen(ansi.Wrap(msg, max(w, 1), " "), w, h)
 	}
 	if m.showHelp {
@@ -63,13 +66,29 @@ func (m Model) render() string {
 	case statePermission:
 		body = m.permission.view(busy)
 	case stateSummary:
-		return fitScreen(m.summary.view(), w, h-1) + "\n" + m.helpLine()
+		return fitScreen(m.summary.view(), w, h-1) + "\n" + m.footerLine()
 	case stateAudit:
 		body = m.header() + m.audit.view(busy, h-2)
 	case stateLocked:
 		body = m.lockedView(busy)
 	}
-	return fitScreen(body, w, h-1) + "\n" + m.helpLine()
+	return fitScreen(body, w, h-1) + "\n" + m.footerLine()
+}
+
+// quitQuestion is asked before quitting would lose what was typed.
+const quitQuestion = "Quit and lose what you typed? y/n"
+
+// footerLine is the last line: the quit question when one is open, else a
+// message just given, else the keys of this screen.
+func (m Model) footerLine() string {
+	s := m.c.styles
+	switch {
+	case m.confirmQuit:
+		return ansiTruncate(s.Error.Render(quitQuestion)+s.Faint.Render("  (y quits; n or Esc goes back)"), m.c.width)
+	case m.flash != "":
+		return ansiTruncate(s.Notice.Render(m.flash), m.c.width)
+	}
+	return m.helpLine()
 }
 
 // header is the line over the screens after sign-in: who, as what.
@@ -208,7 +227,7 @@ func (m Model) lockedView(busy string) string {
 	var b strings.Builder
 	b.WriteString(s.Title.Render("scr is locked") + "\n\n")
 	if m.card != nil {
-		b.WriteString("Locked for " + s.Highlight.Render(m.card.Holder().Name) + ". Nothing of the record is shown while locked.\n\n")
+		b.WriteString(lipgloss.NewStyle().Width(m.c.width-2).Render("Locked for "+s.Highlight.Render(m.card.Holder().Name)+". Nothing of the record is shown while locked.") + "\n\n")
 	}
 	b.WriteString("Enter your passcode to resume  " + m.passcode.view() + "\n")
 	if busy != "" {
@@ -221,65 +240,138 @@ func (m Model) lockedView(busy string) string {
 	return b.String()
 }
 
-// helpLine is the last line: the keys of this screen.
+// helpLine is the keys of this screen, the ones that matter most first, so
+// that a narrow window cuts the others.
 func (m Model) helpLine() string {
 	return ansiTruncate(m.help.ShortHelpView(m.bindings()), m.c.width)
 }
 
+// helpView is the help of the screen it was opened on: that screen's keys,
+// the session's, and help and quit; no key that does nothing here.
 func (m Model) helpView() string {
 	s := m.c.styles
-	here := m.bindings()
-	var more []key.Binding
-	for _, b := range m.globalBindings() {
-		if !slices.ContainsFunc(here, func(h key.Binding) bool { return h.Help().Key == b.Help().Key }) {
-			more = append(more, b)
-		}
+	cols := [][]key.Binding{}
+	if here := m.screenKeys(true); len(here) > 0 {
+		cols = append(cols, here)
 	}
-	return s.Title.Render("Keys") + "\n\n" + m.help.FullHelpView([][]key.Binding{here, more}) +
+	if session := m.sessionKeys(); len(session) > 0 {
+		cols = append(cols, session)
+	}
+	cols = append(cols, m.firstKeys())
+	return s.Title.Render("Keys: "+m.screenName()) + "\n\n" + m.help.FullHelpView(cols) +
 		"\n\n" + s.Faint.Render("Any key closes this help.")
 }
 
-// bindings are the keys that do something on the screen shown.
+// screenName is the screen the help was opened on, in words.
+func (m Model) screenName() string {
+	switch m.state {
+	case stateFind:
+		switch m.find.mode {
+		case findByDetails:
+			return "search by details"
+		case findResults:
+			return "search results"
+		}
+		return "find a patient by NHS number"
+	case statePermission:
+		switch m.permission.step {
+		case permSuperseded:
+			return "NHS number replaced"
+		case permNoSCR:
+			return "no Summary Care Record"
+		case permReason, permNote:
+			return "emergency access"
+		}
+		return "permission to view"
+	case stateSummary:
+		return "Summary Care Record"
+	}
+	return m.state.String()
+}
+
+// bindings are the footer's keys: n, ? and q first where they apply, then
+// the screen's own.
 func (m Model) bindings() []key.Binding {
+	return append(m.firstKeys(), m.screenKeys(false)...)
+}
+
+// firstKeys are new patient, help and quit, where they apply. In a field q
+// is a letter or ignored, so there ctrl+c is the way out; in a text field ?
+// is a character.
+func (m Model) firstKeys() []key.Binding {
+	k := m.c.keys
+	var bs []key.Binding
+	if m.state == stateSummary || m.state == statePermission && m.permission.step == permNoSCR {
+		bs = append(bs, k.NewPatient)
+	}
+	if !m.typing() {
+		bs = append(bs, k.Help)
+	}
+	if m.inField() {
+		bs = append(bs, key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")))
+	} else {
+		bs = append(bs, k.Quit)
+	}
+	return bs
+}
+
+// screenKeys are the keys that do something on the screen shown; full adds
+// those the footer has no room for.
+func (m Model) screenKeys(full bool) []key.Binding {
 	k := m.c.keys
 	var bs []key.Binding
 	switch m.state {
-	case statePasscode, stateLocked:
-		bs = []key.Binding{withHelp(k.Submit, "enter", "sign in")}
+	case statePasscode:
+		if !m.pinStatus.Blocked() {
+			bs = []key.Binding{withHelp(k.Submit, "enter", "sign in"), k.ClearField}
+		}
+	case stateLocked:
+		bs = []key.Binding{withHelp(k.Submit, "enter", "unlock"), k.ClearField}
 	case stateRole:
 		bs = []key.Binding{k.Up, k.Down, k.Submit}
+		if m.hasRole {
+			bs = append(bs, k.Back)
+		}
 	case stateFind:
 		switch m.find.mode {
 		case findByNumber:
-			bs = []key.Binding{withHelp(k.Submit, "enter", "look up"), k.SearchForm}
+			bs = []key.Binding{withHelp(k.Submit, "enter", "look up"), k.SearchForm, k.ClearField}
 		case findByDetails:
 			bs = []key.Binding{withHelp(k.Submit, "enter", "search"), k.NextField, k.Back}
+			if full {
+				bs = append(bs, k.PrevField)
+			}
 		case findResults:
 			bs = []key.Binding{k.Up, k.Down, withHelp(k.Submit, "enter", "open"), k.Back}
 		}
 	case statePermission:
-		bs = []key.Binding{k.Back}
+		bs = m.permission.bindings()
 	case stateSummary:
-		bs = []key.Binding{k.Down, k.PageDown, k.NextSection, k.Allergies, k.Medication, k.NewPatient}
+		bs = []key.Binding{k.Down, k.PageDown, k.NextSection, k.Allergies, k.Medication}
+		bs = append(bs, m.summary.flagBindings()...) // the banner's flags
+		if full {
+			bs = append(bs, k.Up, k.PageUp, k.Top, k.Bottom, k.PrevSection, withHelp(k.Back, "esc", "new patient"))
+		}
 	case stateAudit:
 		bs = m.audit.bindings()
 	}
-	if !m.typing() {
-		bs = append(bs, k.Help, k.Quit)
-	} else {
-		bs = append(bs, key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")))
+	if full && k.ToggleDemo.Enabled() {
+		bs = append(bs, k.ToggleDemo)
 	}
 	return bs
 }
 
-// globalBindings work wherever a session is open.
-func (m Model) globalBindings() []key.Binding {
-	k := m.c.keys
-	bs := []key.Binding{k.SwitchRole, k.Lock, k.SignOut, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.PrevSection}
-	if k.ToggleDemo.Enabled() {
-		bs = append(bs, k.ToggleDemo)
+// sessionKeys work wherever a session is open and the screen is not locked.
+func (m Model) sessionKeys() []key.Binding {
+	if m.session == nil || m.state == stateLocked || m.state == stateSigningIn {
+		return nil
 	}
-	return bs
+	k := m.c.keys
+	var bs []key.Binding
+	if m.hasRole && len(m.session.Roles) > 1 {
+		bs = append(bs, k.SwitchRole)
+	}
+	return append(bs, k.Lock, k.SignOut)
 }
 
 func withHelp(b key.Binding, k, desc string) key.Binding {

@@ -18,19 +18,18 @@ import (
 // smartcard CA, for scr-vcard --identity.
 func issueCard(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scr-sandbox issue-card", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	uuid := fs.String("uuid", "", "the holder's 12-digit NHS user `ID` (the certificate's serialNumber)")
 	out := fs.String("out", "", "`directory` to write key.pem, cert.pem and pin to")
 	name := fs.String("name", "", "the holder's display `name` (default: the sandbox user's name for --uuid)")
 	useRSA := fs.Bool("rsa", false, "RSA-2048 key instead of ECDSA P-256")
 	pin := fs.String("pin", "", "the card's `PIN`, 6 to 8 digits (default: random)")
 	days := fs.Int("days", 365, "validity in `days`")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: scr-sandbox issue-card --uuid U --out DIR [flags]\n\nThe identity is for the sandbox only: its CA key is public.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	const about = "Usage: scr-sandbox issue-card --uuid U --out DIR [flags]\n\n" +
+		"Writes a smartcard identity (key.pem, cert.pem, pin) signed by the sandbox\n" +
+		"smartcard CA into DIR, for scr-vcard --identity DIR. The identity is for the\n" +
+		"sandbox only: its CA key is public.\n\n"
+	if code, ok := parseFlags(fs, args, about, stdout, stderr); !ok {
+		return code
 	}
 	if *uuid == "" || *out == "" {
 		fs.Usage()

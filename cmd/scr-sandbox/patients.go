@@ -16,9 +16,11 @@ import (
 // trying the demo.
 func listPatients(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scr-sandbox patients", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	const about = "Usage: scr-sandbox patients\n\n" +
+		"Lists the sandbox's synthetic patients: NHS number, name, date of birth and\n" +
+		"what their Summary Care Record shows, for trying scr against the sandbox.\n"
+	if code, ok := parseFlags(fs, args, about, stdout, stderr); !ok {
+		return code
 	}
 	patients, err := records.List(assets.Patients)
 	if err != nil {
@@ -28,11 +30,24 @@ func listPatients(args []string, stdout, stderr io.Writer) int {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NHS No.\tName\tBorn\tSummary Care Record")
 	for _, p := range patients {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", spacedNHS(p.NHSNumber), p.Name, born(p.BirthDate), notes(p))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", spacedNHS(p.NHSNumber), listName(p), born(p.BirthDate), notes(p))
 	}
 	tw.Flush()
 	fmt.Fprintln(stdout, "\nAll synthetic. Sign in with a sandbox card (see assets/sandbox/README.md).")
 	return 0
+}
+
+// listName is a patient's name as scr shows it everywhere, after the NHS
+// patient banner: "SMITH, Jane (Mrs)".
+func listName(p records.Patient) string {
+	name := strings.ToUpper(p.Family)
+	if p.Given != "" {
+		name += ", " + p.Given
+	}
+	if p.Title != "" {
+		name += " (" + p.Title + ")"
+	}
+	return strings.TrimPrefix(name, ", ")
 }
 
 // spacedNHS writes an NHS number as 3-3-4 digits, as the NHS does.

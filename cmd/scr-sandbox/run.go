@@ -18,14 +18,21 @@ const usage = `scr-sandbox: a local stand-in for the NHS smartcard sign-in, PDS 
 Everything it holds is synthetic; its keys are public. Never point it at real data.
 
 Usage:
-  scr-sandbox [serve] [flags]                 run the server (see scr-sandbox serve --help)
+  scr-sandbox [serve] [flags]                 run the server
   scr-sandbox issue-card --uuid U --out DIR   write key.pem, cert.pem and pin for scr-vcard --identity DIR
   scr-sandbox patients                        list the synthetic patients
   scr-sandbox audit verify --db PATH          check the audit trail's hash chain
+  scr-sandbox help                            print this
+
+Each command's --help says what it does and lists its flags.
 `
 
 // run is main without the process: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if wantsHelp(args) {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -49,7 +56,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scr-sandbox serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8443", "`address` to listen on")
 	caOut := fs.String("ca-out", "", "write the local TLS CA certificate to `PATH`, for clients to trust (scr --ca PATH)")
 	plain := fs.Bool("insecure-http", false, "serve plain HTTP instead of HTTPS (loopback addresses only)")
@@ -57,12 +63,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ttl := fs.Duration("token-ttl", 15*time.Minute, "lifetime of access `tokens`")
 	faults := fs.Bool("enable-faults", false, "honour the "+sandbox.FaultHeader+" request header (for tests)")
 	verbose := fs.Bool("verbose", false, "log more")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: scr-sandbox serve [flags]\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	const about = "Usage: scr-sandbox [serve] [flags]\n\n" +
+		"Runs the sandbox: smartcard sign-in (/oauth2), the Personal Demographics Service\n" +
+		"and the Summary Care Record, with synthetic patients and users and an audit\n" +
+		"trail, until Ctrl-C or SIGTERM.\n\n"
+	if code, ok := parseFlags(fs, args, about, stdout, stderr); !ok {
+		return code
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -111,16 +117,24 @@ func shutdown(srv *sandbox.Server, log *slog.Logger) error {
 	return err
 }
 
+// auditAbout is what `scr-sandbox audit` does.
+const auditAbout = "Usage: scr-sandbox audit verify --db PATH\n\n" +
+	"Checks the hash chain of an audit trail the sandbox kept with --db PATH: an\n" +
+	"edited, deleted or reordered row is found. Exit status 1 if it is broken.\n\n"
+
 func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if wantsHelp(args) {
+		fmt.Fprint(stdout, auditAbout)
+		return 0
+	}
 	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprint(stderr, "Usage: scr-sandbox audit verify --db PATH\n")
+		fmt.Fprint(stderr, auditAbout)
 		return 2
 	}
 	fs := flag.NewFlagSet("scr-sandbox audit verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	db := fs.String("db", "", "audit database `PATH`")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args[1:], auditAbout, stdout, stderr); !ok {
+		return code
 	}
 	if *db == "" {
 		fmt.Fprintln(stderr, "scr-sandbox audit verify: --db is required")

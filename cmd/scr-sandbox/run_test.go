@@ -115,7 +115,7 @@ func TestPatients(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, want := range []string{
-		"900 000 0009  Mrs Jane Smith", "opted out", "no SCR", "sensitive record", "deceased", "Siân", "Zoë", "Ó Súilleabháin",
+		"900 000 0009  SMITH, Jane (Mrs)", "opted out", "no SCR", "sensitive record", "deceased", "LLYWELYN, Siân (Miss)", "Zoë", "Ó SÚILLEABHÁIN, Seán (Mr)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("scr-sandbox patients lacks %q:\n%s", want, out.String())
@@ -157,5 +157,42 @@ func TestAuditVerify(t *testing.T) {
 	if code := run(context.Background(), []string{"audit", "verify", "--db", db}, &out, io.Discard); code != 1 ||
 		!strings.HasPrefix(out.String(), "audit trail BROKEN at row 2") {
 		t.Fatalf("tampered trail: exit %d, %q", code, out.String())
+	}
+}
+
+// TestHelp: scr-sandbox --help lists the subcommands, and each
+// subcommand's --help says what it does; asking for help is status 0, on
+// stdout. A mistake is status 2, on stderr.
+func TestHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--help"}, []string{"scr-sandbox [serve] [flags]", "issue-card --uuid U --out DIR", "patients", "audit verify --db PATH", "Each command's --help"}},
+		{[]string{"-h"}, []string{"issue-card", "patients", "audit verify"}},
+		{[]string{"help"}, []string{"issue-card", "patients", "audit verify"}},
+		{[]string{"serve", "--help"}, []string{"Runs the sandbox", "-listen address", "-ca-out PATH", "-enable-faults"}},
+		{[]string{"--listen", "127.0.0.1:0", "--help"}, []string{"Runs the sandbox"}},
+		{[]string{"issue-card", "--help"}, []string{"Writes a smartcard identity", "scr-vcard --identity DIR", "-uuid ID", "-rsa"}},
+		{[]string{"patients", "--help"}, []string{"Lists the sandbox's synthetic patients"}},
+		{[]string{"audit", "--help"}, []string{"Checks the hash chain"}},
+		{[]string{"audit", "verify", "--help"}, []string{"Checks the hash chain", "-db PATH"}},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), tc.args, &out, &errOut)
+		if code != 0 || errOut.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q", tc.args, code, errOut.String())
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: no %q in:\n%s", tc.args, w, out.String())
+			}
+		}
+	}
+	for _, args := range [][]string{{"--bogus"}, {"patients", "--bogus"}, {"issue-card", "--bogus"}, {"audit", "verify", "--bogus"}, {"audit"}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 2 || out.Len() != 0 || !strings.Contains(errOut.String(), "Usage: scr-sandbox") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out.String(), errOut.String())
+		}
 	}
 }

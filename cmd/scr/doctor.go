@@ -9,13 +9,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
 
+	"github.com/scrterm/scr/assets"
 	"github.com/scrterm/scr/internal/config"
+	"github.com/scrterm/scr/internal/demo"
 	"github.com/scrterm/scr/internal/doctor"
 	"github.com/scrterm/scr/smartcard"
 	"github.com/scrterm/scr/ui"
@@ -23,6 +26,7 @@ import (
 
 const doctorUsage = `Usage: scr doctor [--server URL] [--ca FILE] [--reader NAME] [--smartcard-ca FILE]
                   [--json] [--pin-stdin | --no-signin]
+       scr doctor --demo [--card UUID] [--json] [--pin-stdin | --no-signin]
        scr doctor --watch [--reader NAME]
 
 Checks, step by step, why a smartcard does or does not get its holder into the
@@ -39,12 +43,17 @@ each role may do. No patient data is read. Exit status 1 if a check FAILs.
   --pin-stdin           read the passcode from standard input, for the sign-in check
   --no-signin           do not ask for the passcode: no sign-in check
   --watch               print each reader and card event as it happens, until Ctrl-C
+  --demo                check the in-process sandbox and demo card instead: no reader,
+                        no pcscd, no network; signs in with the card's passcode
+  --card UUID           with --demo, another sandbox user's card (scr --demo --card list)
 `
 
 // doctorConfig is `scr doctor`'s configuration, from flags and environment.
 type doctorConfig struct {
 	server, ca, reader, smartcardCA string
 	json, watch, pinStdin, noSignIn bool
+	demo                            bool
+	card                            string // with demo: the sandbox card
 }
 
 // parseDoctor reads the flags, then the environment for each flag not given.
@@ -60,6 +69,8 @@ func parseDoctor(args []string, getenv func(string) string) (doctorConfig, error
 	fs.BoolVar(&cfg.watch, "watch", false, "")
 	fs.BoolVar(&cfg.pinStdin, "pin-stdin", false, "")
 	fs.BoolVar(&cfg.noSignIn, "no-signin", false, "")
+	fs.BoolVar(&cfg.demo, "demo", false, "")
+	fs.StringVar(&cfg.card, "card", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -69,9 +80,25 @@ func parseDoctor(args []string, getenv func(string) string) (doctorConfig, error
 	if fs.NArg() > 0 {
 		return cfg, usagef("scr doctor: unexpected argument %q", fs.Arg(0))
 	}
+	given := setFlags(fs)
+	if _, ok := given["card"]; ok && !cfg.demo {
+		return cfg, usagef("scr doctor: --card picks a sandbox card for --demo: use it with --demo")
+	}
+	if cfg.demo {
+		// The demo brings its own sandbox, card and CAs, as scr --demo does.
+		for _, name := range []string{config.Server, config.CA, config.Reader, config.SmartcardCA, "watch"} {
+			if _, ok := given[name]; ok {
+				return cfg, usagef("scr doctor: --demo checks its own sandbox and demo card; it cannot be used with --%s", name)
+			}
+		}
+		if cfg.card == "" {
+			cfg.card = demo.DemoUUID
+		}
+		return cfg, nil
+	}
 	// The settings as the viewer resolves them: flag, then environment,
 	// then the system-wide configuration file.
-	res, err := config.Load(setFlags(fs, "json", "watch", "pin-stdin", "no-signin"), getenv)
+	res, err := config.Load(setFlags(fs, "json", "watch", "pin-stdin", "no-signin", "demo", "card"), getenv)
 	if err != nil {
 		return cfg, usagef("scr doctor: %v", err)
 	}
@@ -102,6 +129,31 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 
 	opts := doctor.Options{Service: doctor.PCSC, Reader: cfg.reader}
+	if cfg.demo {
+		if code := checkDemoCard(cfg.card, stdout, stderr); code >= 0 {
+			return code
+		}
+		env, err := demo.StartCard(ctx, cfg.card)
+		if err != nil {
+			fmt.Fprintln(stderr, "scr doctor: the demo could not start:", err)
+			return 1
+		}
+		defer env.Close()
+		if opts, err = demoDoctorOptions(env); err != nil {
+			fmt.Fprintln(stderr, "scr doctor: the demo could not start:", err)
+			return 1
+		}
+		switch {
+		case cfg.noSignIn:
+			opts.NoSignIn = "not asked for (--no-signin)"
+		case cfg.pinStdin:
+			opts.Passcode = func() ([]byte, error) { return readPINLine(os.Stdin) }
+			opts.NoSignIn = "no passcode on standard input"
+		default:
+			opts.Passcode = func() ([]byte, error) { return []byte(env.Card.Passcode), nil }
+		}
+		return doctorReport(ctx, cfg, opts, stdout)
+	}
 	if cfg.smartcardCA != "" {
 		if opts.SmartcardCA, err = readCerts(cfg.smartcardCA); err != nil {
 			fmt.Fprintln(stderr, "scr doctor: --smartcard-ca:", err)
@@ -118,7 +170,38 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		opts.Server = srv
 	}
 	opts.Passcode, opts.NoSignIn = passcodeSource(ctx, cfg, os.Stdin, stderr)
+	return doctorReport(ctx, cfg, opts, stdout)
+}
 
+// demoDoctorOptions points the checks at the demo's in-process card, in its
+// own reader, its sandbox, and the sandbox smartcard CA built into scr.
+func demoDoctorOptions(env *demo.Env) (doctor.Options, error) {
+	srv, err := doctor.NewServerCAPEM(env.ServerURL, env.CAPEM)
+	if err != nil {
+		return doctor.Options{}, err
+	}
+	caPEM, err := fs.ReadFile(assets.SmartcardCA, "ca.pem")
+	if err != nil {
+		return doctor.Options{}, err
+	}
+	block, _ := pem.Decode(caPEM)
+	if block == nil {
+		return doctor.Options{}, errors.New("the sandbox smartcard CA holds no PEM certificate")
+	}
+	ca, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return doctor.Options{}, err
+	}
+	return doctor.Options{
+		Service:         doctor.InProcess(demo.Reader, env.Virtual.ATR(), env.Virtual, env.Virtual.Reset),
+		SmartcardCA:     []*x509.Certificate{ca},
+		SmartcardCAFile: "assets/sandbox/smartcard-ca/ca.pem (built in)",
+		Server:          srv,
+	}, nil
+}
+
+// doctorReport runs the checks and prints them; it returns the exit status.
+func doctorReport(ctx context.Context, cfg doctorConfig, opts doctor.Options, stdout io.Writer) int {
 	emit := func(c doctor.Check) { fmt.Fprint(stdout, c.Line()) }
 	if cfg.json {
 		emit = nil

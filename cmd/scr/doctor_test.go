@@ -130,11 +130,15 @@ func (r doctorRun) want(t *testing.T, code int, exps ...expect) {
 			t.Errorf("no %s %q line with %q; got:\n%s", e.status, e.name, e.words, strings.Join(ls, "\n"))
 		}
 	}
-	// The list is always complete: every check has its line.
-	for _, name := range []string{"service", "readers", "card", "piv", "certificate", "validity", "chain", "pin", "server", "clock", "sign-in"} {
+	// The list is always complete: every check has its line (a role line
+	// per role, or one SKIP).
+	for _, name := range []string{"service", "readers", "card", "piv", "certificate", "validity", "chain", "pin", "server", "clock", "sign-in", "access", "sign-out"} {
 		if len(r.lines(name)) != 1 {
 			t.Errorf("%d %q lines, want 1:\n%s", len(r.lines(name)), name, r.out)
 		}
+	}
+	if len(r.lines("role")) == 0 {
+		t.Errorf("no role line:\n%s", r.out)
 	}
 	// Every FAIL and WARN says what to do.
 	for _, l := range strings.Split(r.out, "\n") {
@@ -248,7 +252,7 @@ func TestDoctorEndToEnd(t *testing.T) {
 		// Ctrl-C reaches the shell that runs scr in the pane too, so the
 		// pane dies by SIGINT and no exit status is written: the checklist
 		// ending is what shows scr stopped waiting for the passcode.
-		tm.waitFor(t, "the end of the checklist", "SKIP  sign-in      interrupted", "No check failed; 1 warning.")
+		tm.waitFor(t, "the end of the checklist", "SKIP  sign-in      interrupted", "SKIP  sign-out     no sign-in", "No check failed; 1 warning, 4 skipped.")
 	})
 
 	t.Run("wrong passcode", func(t *testing.T) {

@@ -1,7 +1,7 @@
 // Command scr is a terminal viewer for the NHS Summary Care Record.
 //
 //	scr [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION]   the viewer
-//	scr --demo                   the viewer against an in-process sandbox and demo card
+//	scr --demo [--card UUID|list] the viewer against an in-process sandbox and a sandbox card
 //	scr card [--json] [--demo]   the readers, the card, its holder and PIN tries left
 //	scr config [--json]          the effective settings and where each came from
 //	scr help [TOPIC]             the help topics; docs/scr.1 is made from the same text
@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -31,14 +32,17 @@ Usage:
   scr [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION]
                       view Summary Care Records: insert your smartcard, type your
                       passcode, find the patient
-  scr --demo [--idle-lock DURATION]
+  scr --demo [--card UUID] [--idle-lock DURATION]
                       the same against a sandbox and a demo card, both in-process:
-                      no reader, no pcscd (passcode 123456; F2 pulls the card out)
+                      no reader, no pcscd (passcode 123456; F2 pulls the card out);
+                      --card UUID inserts another sandbox user's card instead
+                      (the A&E doctor, the privacy officer, …): --card list lists them
   scr card [--json] [--demo]
                       show the card readers, the card, its holder and PIN tries left;
                       --demo reads the built-in demo card in-process (sandbox only)
   scr doctor [--json] [--pin-stdin | --no-signin] [--watch] [--smartcard-ca FILE] …
-                      check, step by step, why a card does not sign in (scr doctor --help)
+                      check, step by step, why a card does not sign in (scr doctor --help);
+                      --demo checks against the in-process sandbox and demo card
   scr config [--json]
                       print the effective settings and where each came from
   scr help [TOPIC]    print a help topic: viewer, card, doctor, config, demo, keys,
@@ -78,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "help":
 		return runHelp(args[1:], stdout, stderr)
 	case "--version", "-version", "version":
-		fmt.Fprintf(stdout, "scr %s (commit %s, built %s)\n", version, commit, date)
+		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo))
 		return 0
 	case "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
@@ -86,6 +90,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "scr: unknown command %q; scr --help lists the commands\n", args[0])
 	return 2
+}
+
+// versionLine is what scr --version prints. Values set with -ldflags (make
+// build, make dist) win; otherwise the commit and its time come from what
+// the go command stamped in from version control, so that a plain go build
+// or go install says which source it was built from.
+func versionLine(readBuildInfo func() (*debug.BuildInfo, bool)) string {
+	v, c, d := version, commit, date
+	if info, ok := readBuildInfo(); ok {
+		settings := map[string]string{}
+		for _, s := range info.Settings {
+			settings[s.Key] = s.Value
+		}
+		if c == "none" && settings["vcs.revision"] != "" {
+			c = settings["vcs.revision"]
+			if settings["vcs.modified"] == "true" {
+				c += " with uncommitted changes"
+			}
+		}
+		if d == "unknown" && settings["vcs.time"] != "" {
+			d = settings["vcs.time"] + " (the commit's time)"
+		}
+		if v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			v = info.Main.Version // go install …@version
+		}
+	}
+	return fmt.Sprintf("scr %s (commit %s, built %s)", v, c, d)
 }
 
 // isTopLevel reports whether arg is one of the flags that stand for a command

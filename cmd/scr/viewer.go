@@ -35,6 +35,7 @@ type viewerConfig struct {
 	reader   string
 	idleLock time.Duration
 	demo     bool
+	card     string // --card: the sandbox card the demo inserts, or "list"
 }
 
 // usageError is a mistake in the command line or the environment: exit
@@ -59,6 +60,7 @@ func parseViewer(args []string, getenv func(string) string) (viewerConfig, error
 		fs.String(name, "", "")
 	}
 	fs.BoolVar(&cfg.demo, "demo", false, "")
+	fs.StringVar(&cfg.card, "card", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -68,7 +70,10 @@ func parseViewer(args []string, getenv func(string) string) (viewerConfig, error
 	if fs.NArg() > 0 {
 		return cfg, usagef("scr: unexpected argument %q", fs.Arg(0))
 	}
-	flags := setFlags(fs, "demo")
+	flags := setFlags(fs, "demo", "card")
+	if _, ok := setFlags(fs)["card"]; ok && !cfg.demo {
+		return cfg, usagef("scr: --card picks a sandbox card for the demo: use it with --demo")
+	}
 
 	if cfg.demo {
 		// The demo runs its own sandbox and card: a server, CA or reader
@@ -119,7 +124,16 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	if !cfg.demo {
+	if cfg.demo {
+		if cfg.card == "" {
+			cfg.card = demo.DemoUUID
+		}
+		// Checked before the terminal, so that the list can be printed
+		// anywhere and a wrong card is reported however scr was started.
+		if code := checkDemoCard(cfg.card, stdout, stderr); code >= 0 {
+			return code
+		}
+	} else {
 		// Checked before the terminal, so that a wrong URL or CA file is
 		// reported however scr was started.
 		if _, err := newClient(cfg, nil); err != nil {
@@ -135,7 +149,7 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	opts := ui.Options{Reader: cfg.reader, IdleLock: cfg.idleLock}
 	if cfg.demo {
-		env, err := demo.Start(ctx)
+		env, err := demo.StartCard(ctx, cfg.card)
 		if err != nil {
 			fmt.Fprintln(stderr, "scr: the demo could not start:", err)
 			return 1
@@ -165,6 +179,25 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "scr:", err)
 	}
 	return 1
+}
+
+// checkDemoCard handles --card list and a --card that names no sandbox card
+// by printing the cards; it returns the exit status then, or -1 to go on.
+func checkDemoCard(card string, stdout, stderr io.Writer) int {
+	cards, err := demo.SandboxCards()
+	if err != nil {
+		fmt.Fprintln(stderr, "scr: the demo could not start:", err)
+		return 1
+	}
+	if card == "list" {
+		fmt.Fprintf(stdout, "The sandbox cards scr --demo --card UUID can insert:\n%s", demo.CardList(cards))
+		return 0
+	}
+	if slices.ContainsFunc(cards, func(c demo.SandboxCard) bool { return c.UUID == card }) {
+		return -1
+	}
+	fmt.Fprintf(stderr, "scr: --card %q: no sandbox card has that user ID. The cards are:\n%s", card, demo.CardList(cards))
+	return 2
 }
 
 // newClient makes the API client; caPEM is the demo sandbox's CA, held in

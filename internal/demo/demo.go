@@ -58,6 +58,10 @@ type Env struct {
 	// Info is the passcode, the patients and the card toggle, for
 	// ui.Options.Demo.
 	Info *ui.Demo
+	// Card is the sandbox card inserted, and Virtual the card itself, for
+	// scr doctor --demo.
+	Card    SandboxCard
+	Virtual *virtual.Card
 
 	srv *sandbox.Server
 }
@@ -65,13 +69,18 @@ type Env struct {
 // Start starts the sandbox on 127.0.0.1 at a free port, over HTTPS with its
 // audit trail in memory, and makes the demo card, inserted. ctx bounds the
 // start only; Close stops the sandbox.
-func Start(ctx context.Context) (*Env, error) {
+func Start(ctx context.Context) (*Env, error) { return StartCard(ctx, DemoUUID) }
+
+// StartCard is Start with the sandbox card of user ID uuid inserted instead
+// of the demo card (SandboxCards lists them); an unknown uuid is an
+// *UnknownCardError.
+func StartCard(ctx context.Context, uuid string) (*Env, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	id, err := virtual.DemoIdentity()
+	info, id, err := findCard(uuid)
 	if err != nil {
-		return nil, fmt.Errorf("demo card: %w", err)
+		return nil, err
 	}
 	card, err := virtual.New(id, virtual.Options{})
 	if err != nil {
@@ -87,11 +96,13 @@ func Start(ctx context.Context) (*Env, error) {
 		CAPEM:     srv.CACertPEM(),
 		Cards:     cards,
 		Info: &ui.Demo{
-			Passcode:   Passcode,
+			Passcode:   info.Passcode,
 			Patients:   append([]ui.DemoPatient(nil), Patients...),
 			ToggleCard: cards.Toggle,
 		},
-		srv: srv,
+		Card:    info,
+		Virtual: card,
+		srv:     srv,
 	}, nil
 }
 

@@ -168,7 +168,21 @@ func Run(ctx context.Context, opts Options, emit func(Check)) Report {
 	default:
 		r.signIn(ctx, facts)
 	}
+	r.skipAfterSignIn()
 	return r.report
+}
+
+// skipAfterSignIn adds SKIP lines for the checks that need a session when
+// there was none, so that the list is always complete.
+func (r *run) skipAfterSignIn() {
+	for _, c := range r.report.Checks {
+		if c.Name == CheckSignIn && c.Status == Pass {
+			return
+		}
+	}
+	for _, name := range []string{CheckRole, CheckAccess, CheckSignOut} {
+		r.skip(name, "no sign-in")
+	}
 }
 
 // serviceAdvice follows the sentence for a missing PC/SC service.
@@ -198,7 +212,11 @@ func (r *run) cardChecks() (Service, cardFacts) {
 		r.fail(CheckService, "not reachable: "+errText(err), ui.Explain(smartcard.ErrNoService)+serviceAdvice)
 		return nil, skipFrom(CheckReaders, "no PC/SC service")
 	}
-	r.pass(CheckService, "the PC/SC service answers")
+	about := "the PC/SC service answers"
+	if a, ok := svc.(interface{ About() string }); ok {
+		about = a.About() // an in-process card (scr doctor --demo)
+	}
+	r.pass(CheckService, about)
 
 	switch {
 	case errors.Is(err, smartcard.ErrNoReaders):

@@ -169,6 +169,12 @@ func TestRenderers(t *testing.T) {
 		{Report{Checks: []Check{{Name: "a", Status: Warn, Detail: "d", Advice: "x"}, {Name: "b", Status: Warn, Detail: "d", Advice: "x"}}},
 			`{"checks":[{"name":"a","status":"WARN","detail":"d","advice":"x"},{"name":"b","status":"WARN","detail":"d","advice":"x"}],"ok":true}`,
 			"No check failed; 2 warnings."},
+		{Report{Checks: []Check{{Name: "a", Status: Pass, Detail: "d"}, {Name: "b", Status: Skip, Detail: "no sign-in"}}},
+			`{"checks":[{"name":"a","status":"PASS","detail":"d","advice":""},{"name":"b","status":"SKIP","detail":"no sign-in","advice":""}],"ok":true}`,
+			"No check failed; 1 skipped."},
+		{Report{Checks: []Check{{Name: "a", Status: Warn, Detail: "d", Advice: "x"}, {Name: "b", Status: Skip, Detail: "no sign-in"}}},
+			`{"checks":[{"name":"a","status":"WARN","detail":"d","advice":"x"},{"name":"b","status":"SKIP","detail":"no sign-in","advice":""}],"ok":true}`,
+			"No check failed; 1 warning, 1 skipped."},
 	} {
 		var b bytes.Buffer
 		if err := tt.r.WriteJSON(&b); err != nil {

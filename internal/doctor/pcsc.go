@@ -27,13 +27,49 @@ func (s pcscService) Open(reader string) (Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pcscCard{conn: conn, piv: smartcard.NewPIV(conn, smartcard.WithExtendedLength())}, nil
+	return &pcscCard{conn: conn, piv: smartcard.NewPIV(conn, smartcard.WithExtendedLength()), close: conn.Close}, nil
 }
 
-// pcscCard is a card through PC/SC, read as ui.OpenCard reads it.
+// InProcess is a Service of one card in one reader with no PC/SC service
+// behind it, such as scr doctor --demo's virtual card; reset, if not nil,
+// is how closing the card resets it, as disconnecting from PC/SC does.
+func InProcess(reader string, atr []byte, conn smartcard.Conn, reset func()) func() (Service, error) {
+	return func() (Service, error) { return inProcess{reader, atr, conn, reset}, nil }
+}
+
+type inProcess struct {
+	reader string
+	atr    []byte
+	conn   smartcard.Conn
+	reset  func()
+}
+
+func (s inProcess) Readers() ([]smartcard.ReaderState, error) {
+	return []smartcard.ReaderState{{Name: s.reader, CardPresent: true, ATR: s.atr}}, nil
+}
+func (s inProcess) Close() error { return nil }
+
+// About is the service line's detail: there is no PC/SC service to answer.
+func (s inProcess) About() string { return "none needed: the card is in this process" }
+
+func (s inProcess) Open(reader string) (Card, error) {
+	if reader != s.reader {
+		return nil, smartcard.ErrNoCard
+	}
+	return &pcscCard{conn: s.conn, piv: smartcard.NewPIV(s.conn, smartcard.WithExtendedLength()), close: func() error {
+		if s.reset != nil {
+			s.reset()
+		}
+		return nil
+	}}, nil
+}
+
+// pcscCard is a card through PC/SC (or in process), read as ui.OpenCard
+// reads it.
 type pcscCard struct {
-	conn *smartcard.Card
-	piv  *smartcard.PIV
+	conn  smartcard.Conn
+	piv   *smartcard.PIV
+	close func() error
 }
 
 // pivAID is the PIV application's AID, right-truncated as SP 800-73-4 Part 2
@@ -76,7 +112,7 @@ func (c *pcscCard) selectPIV() error {
 
 func (c *pcscCard) Certificate() (*x509.Certificate, error) { return c.piv.Certificate() }
 func (c *pcscCard) PINStatus() (smartcard.PINStatus, error) { return c.piv.PINStatus() }
-func (c *pcscCard) Close() error                            { return c.conn.Close() }
+func (c *pcscCard) Close() error                            { return c.close() }
 
 func (c *pcscCard) Signer(cert *x509.Certificate, pin []byte) (crypto.Signer, error) {
 	key, err := c.piv.AuthKey(cert)

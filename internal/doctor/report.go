@@ -79,20 +79,27 @@ func (r Report) WriteText(w io.Writer) error {
 
 // Summary is the verdict line: how many checks failed or warned.
 func (r Report) Summary() string {
-	var fails, warns int
+	var fails, warns, skips int
 	for _, c := range r.Checks {
 		switch c.Status {
 		case Fail:
 			fails++
 		case Warn:
 			warns++
+		case Skip:
+			skips++
 		}
 	}
 	switch {
 	case fails > 0:
 		return fmt.Sprintf("%s, %s: this is why the card does not get its holder in.", plural(fails, "check failed", "checks failed"), plural(warns, "warning", "warnings"))
+	case warns > 0 && skips > 0:
+		return fmt.Sprintf("No check failed; %s, %d skipped.", plural(warns, "warning", "warnings"), skips)
 	case warns > 0:
 		return fmt.Sprintf("No check failed; %s.", plural(warns, "warning", "warnings"))
+	case skips > 0:
+		// Not "every check passed": some were not run.
+		return fmt.Sprintf("No check failed; %d skipped.", skips)
 	}
 	return "Every check passed."
 }

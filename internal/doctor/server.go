@@ -30,7 +30,17 @@ type HTTPServer struct {
 // NewServer checks the server URL and CA file as the viewer does, and makes
 // no request.
 func NewServer(serverURL, caFile string) (*HTTPServer, error) {
-	c, err := client.New(client.Config{Server: serverURL, CAFile: caFile})
+	return newServer(client.Config{Server: serverURL, CAFile: caFile})
+}
+
+// NewServerCAPEM is NewServer trusting the CA certificates in caPEM, held
+// in memory, such as scr doctor --demo's in-process sandbox's.
+func NewServerCAPEM(serverURL string, caPEM []byte) (*HTTPServer, error) {
+	return newServer(client.Config{Server: serverURL, CAPEM: caPEM})
+}
+
+func newServer(cfg client.Config) (*HTTPServer, error) {
+	c, err := client.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -38,13 +48,14 @@ func NewServer(serverURL, caFile string) (*HTTPServer, error) {
 	if err != nil || roots == nil {
 		roots = x509.NewCertPool()
 	}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
 		if err != nil {
 			return nil, err
 		}
 		roots.AppendCertsFromPEM(pem) // client.New has checked it holds one
 	}
+	roots.AppendCertsFromPEM(cfg.CAPEM)
 	transport := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         (&net.Dialer{Timeout: probeTimeout}).DialContext,

@@ -18,6 +18,9 @@ type Patient struct {
 	// OutdatedSCR is when the DocumentReference search gives an SCR id whose
 	// Bundle is empty: "once" (a session's first search), "always", or "".
 	OutdatedSCR string
+	// The usual name's parts, for listing in the viewer's order: "Smith",
+	// "Jane", "Mrs" (given names and titles joined by spaces).
+	Family, Given, Title string
 }
 
 // List reads the patients folder (assets.Patients), checked as New checks it,
@@ -43,6 +46,7 @@ func List(patients fs.FS) ([]Patient, error) {
 		}
 		if usual != nil {
 			l.Name = strings.Join(slices.Concat(usual.Prefix, usual.Given, []string{usual.Family}), " ")
+			l.Family, l.Given, l.Title = usual.Family, strings.Join(usual.Given, " "), strings.Join(usual.Prefix, " ")
 		}
 		if p.scr != nil {
 			l.Consent, l.OutdatedSCR = p.scr.consent, p.scr.outdated

@@ -24,7 +24,10 @@ import (
 //     of birth, or family or given name with date of birth, gender and
 //     postcode; it allows no wildcards, always searches history, and also
 //     matches names without accents or punctuation, by Soundex, and with given
-//     and family name swapped.
+//     and family name swapped, and names one typing slip away (a letter
+//     missed, added, changed or two swapped: "Jargreaves", "Hagreaves") when
+//     the name has at least four letters, which Soundex misses when the
+//     slip is in the first letter.
 //   - every match has a score, 1 for an exact match; _exact-match=true keeps
 //     only those. Results are best first.
 //   - more matches than _max-results (1 to 50, default 50 for a healthcare
@@ -51,6 +54,7 @@ const (
 	scoreHistoric   = 0.9 // matched only a previous name or address
 	scoreSoundex    = 0.8
 	scoreTransposed = 0.75
+	scoreMisspelt   = 0.7 // fuzzy: one typing slip from the name held
 	scoreMismatch   = 0.9 // fuzzy: date of death or GP practice differ
 )
 
@@ -347,8 +351,40 @@ func (q *searchQuery) textScore(asked, held string) float64 {
 		return scoreFolded
 	case soundex(a) == soundex(h):
 		return scoreSoundex
+	case len(a) >= minSlipLen && oneSlipApart(a, h):
+		return scoreMisspelt
 	}
 	return 0
+}
+
+// minSlipLen is the shortest folded name a typing slip is allowed in: in
+// shorter ones one letter is too much of the name ("Ann" is not "Ian").
+const minSlipLen = 4
+
+// oneSlipApart reports whether two folded names differ by one letter
+// missed, added or changed, or two neighbours swapped.
+func oneSlipApart(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(b)-len(a) > 1 {
+		return false
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) {
+		return len(a) != len(b) // one letter added at the end, or equal
+	}
+	if len(a) < len(b) {
+		return a[i:] == b[i+1:] // one letter added
+	}
+	if a[i+1:] == b[i+1:] {
+		return true // one letter changed
+	}
+	// Two neighbours swapped.
+	return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
 }
 
 // postcodeScore matches a postcode, spaces and case aside, wildcards allowed.

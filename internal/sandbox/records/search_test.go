@@ -2,7 +2,9 @@ package records
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -268,4 +270,108 @@ func readTestdata(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestFuzzySearchOverHTTP: PDS's _fuzzy-match as the specification describes
+// it (patient-search.yaml: homophones by Soundex, transposed names, history
+// always, no wildcards, its own minimum parameters), plus accents, case and
+// one typing slip, asked over a real HTTP connection.
+func TestFuzzySearchOverHTTP(t *testing.T) {
+	h := newHarness(t)
+	srv := httptest.NewServer(h.mux)
+	t.Cleanup(srv.Close)
+	get := func(t *testing.T, query string) (int, []byte) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+pdsSearchPath+query, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(roleHeader, "pharmacist")
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode, body
+	}
+	for _, tc := range []struct {
+		name, query string
+		found       []string
+		scores      []float64
+	}{
+		{"exact search keeps accents", "family=Llywelyn&given=Sian&birthdate=eq1999-02-11", nil, nil},
+		{"accents and case ignored", "family=LLYWELYN&given=sian&birthdate=eq1999-02-11&_fuzzy-match=true", []string{"9000000068"}, []float64{0.95}},
+		{"the accent typed is exact", "family=Llywelyn&given=Siân&birthdate=eq1999-02-11&_fuzzy-match=true", []string{"9000000068"}, []float64{1}},
+		{"homophone", "family=Hargraves&given=Robert&birthdate=eq1958-03-14&_fuzzy-match=true", []string{"9000000017"}, []float64{0.8}},
+		{"first letter mistyped", "family=Jargreaves&given=Robert&birthdate=eq1958-03-14&_fuzzy-match=true", []string{"9000000017"}, []float64{0.7}},
+		{"first letters swapped", "family=Ahrgreaves&given=Robert&birthdate=eq1958-03-14&_fuzzy-match=true", []string{"9000000017"}, []float64{0.7}},
+		{"two slips are another name", "family=Jargreavse&given=Robert&birthdate=eq1958-03-14&_fuzzy-match=true", nil, nil},
+		{"a slip is not searched exactly", "family=Jargreaves&given=Robert&birthdate=eq1958-03-14", nil, nil},
+		{"transposed names", "family=Siân&given=Llywelyn&birthdate=eq1999-02-11&_fuzzy-match=true", []string{"9000000068"}, []float64{0.75}},
+		{"previous name, always", "family=Bronte&given=Zoe&birthdate=eq1948-09-23&_fuzzy-match=true", []string{"9000000076"}, []float64{0.8123}},
+		{"the date of birth still holds", "family=Llywelyn&given=Sian&birthdate=eq1999-02-12&_fuzzy-match=true", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := get(t, tc.query)
+			if status != http.StatusOK {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			var b searchset
+			if err := json.Unmarshal(body, &b); err != nil {
+				t.Fatal(err)
+			}
+			var found []string
+			var scores []float64
+			for _, e := range b.Entry {
+				var p struct{ ID string }
+				if err := json.Unmarshal(e.Resource, &p); err != nil {
+					t.Fatal(err)
+				}
+				found, scores = append(found, p.ID), append(scores, e.Search.Score)
+			}
+			if !reflect.DeepEqual(found, tc.found) || !reflect.DeepEqual(scores, tc.scores) {
+				t.Errorf("found %v scores %v, want %v %v", found, scores, tc.found, tc.scores)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, query, says string }{
+		{"no wildcards", "family=Lly*&given=Sian&birthdate=eq1999-02-11&_fuzzy-match=true", "wildcards cannot be used with a fuzzy search"},
+		{"given name needed", "family=Llywelyn&birthdate=eq1999-02-11&_fuzzy-match=true", "a fuzzy search needs given name, family name and date of birth"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := get(t, tc.query)
+			if status != http.StatusBadRequest || !strings.Contains(string(body), tc.says) || !strings.Contains(string(body), spineInvalidSearchData) {
+				t.Errorf("status %d: %s", status, body)
+			}
+		})
+	}
+}
+
+func TestOneSlipApart(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"hargreaves", "jargreaves", true},  // changed
+		{"hargreaves", "hagreaves", true},   // missed
+		{"hargreaves", "harggreaves", true}, // added
+		{"hargreaves", "hargreavess", true}, // added at the end
+		{"hargreaves", "ahrgreaves", true},  // swapped
+		{"hargreaves", "hargreavse", true},  // swapped at the end
+		{"hargreaves", "hargreaves", false}, // the same is not a slip
+		{"hargreaves", "jargreavse", false},
+		{"hargreaves", "hargrea", false},
+		{"ab", "ba", true},
+	} {
+		if got := oneSlipApart(tc.a, tc.b); got != tc.want {
+			t.Errorf("oneSlipApart(%q, %q) = %v", tc.a, tc.b, got)
+		}
+		if got := oneSlipApart(tc.b, tc.a); got != tc.want {
+			t.Errorf("oneSlipApart(%q, %q) = %v", tc.b, tc.a, got)
+		}
+	}
 }

@@ -343,11 +343,11 @@ func TestList(t *testing.T) {
 		}
 	}
 	for nhs, want := range map[string]Patient{
-		"9000000009": {"9000000009", "Mrs Jane Smith", "2010-10-22", false, true, "Ask", ""},
-		"9000000025": {"9000000025", "Ms Rebecca Stone", "1991-07-02", true, false, "Ask", ""},
-		"9000000033": {"9000000033", "Mr Thomas Brennan", "1985-11-30", false, false, "", ""},
-		"9000000076": {"9000000076", "Mrs Zoë Anne Ashworth", "1948-09-23", false, false, "Ask", ""},
-		"9000000041": {"9000000041", "Mrs Grace Adaeze Okafor", "1972-05-19", false, false, "No", ""},
+		"9000000009": {"9000000009", "Mrs Jane Smith", "2010-10-22", false, true, "Ask", "", "Smith", "Jane", "Mrs"},
+		"9000000025": {"9000000025", "Ms Rebecca Stone", "1991-07-02", true, false, "Ask", "", "Stone", "Rebecca", "Ms"},
+		"9000000033": {"9000000033", "Mr Thomas Brennan", "1985-11-30", false, false, "", "", "Brennan", "Thomas", "Mr"},
+		"9000000076": {"9000000076", "Mrs Zoë Anne Ashworth", "1948-09-23", false, false, "Ask", "", "Ashworth", "Zoë Anne", "Mrs"},
+		"9000000041": {"9000000041", "Mrs Grace Adaeze Okafor", "1972-05-19", false, false, "No", "", "Okafor", "Grace Adaeze", "Mrs"},
 	} {
 		if got := byNHS[nhs]; got != want {
 			t.Errorf("%s: %+v, want %+v", nhs, got, want)

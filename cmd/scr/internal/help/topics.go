@@ -52,8 +52,9 @@ Exit status 1 means no smart card service or no reader, with the reason on the f
 		Summary: "check card access step by step, for support staff",
 		Synopsis: []string{
 			"scr doctor [--server URL] [--ca FILE] [--reader NAME] [--smartcard-ca FILE] [--json] [--watch] [--pin-stdin] [--no-signin]",
+			"scr doctor --demo [--card UUID] [--json] [--pin-stdin] [--no-signin]",
 		},
-		Body: `Checks card access step by step: the PC/SC service, the readers, the card, its PIV application, the certificate and its chain to the smartcard CA, the PIN tries left, the server's TLS and clock, then the sign-in and the roles. Each step is PASS, WARN, FAIL, or SKIP when an earlier step failed, with what was found and, for WARN and FAIL, what to do. No patient data is read, and the passcode is never printed. Exit status 1 on any FAIL.
+		Body: `Checks card access step by step: the PC/SC service, the readers, the card, its PIV application, the certificate and its chain to the smartcard CA, the PIN tries left, the server's TLS and clock, then the sign-in and the roles. Each step is PASS, WARN, FAIL, or SKIP when an earlier step failed or was not asked for, with what was found and, for WARN and FAIL, what to do. No patient data is read, and the passcode is never printed. Exit status 1 on any FAIL.
 
 --server URL	the API server (without it the server checks are skipped)
 --ca FILE	PEM CA certificates to trust besides the system's
@@ -62,7 +63,9 @@ Exit status 1 means no smart card service or no reader, with the reason on the f
 --json	print the report as JSON, for a support ticket
 --watch	print each reader and card event as it happens, until ctrl+c
 --pin-stdin	read the passcode from standard input, for the sign-in check
---no-signin	do not ask for the passcode: no sign-in check
+--no-signin	do not ask for the passcode: no sign-in check (the sign-in, role, access and sign-out lines are SKIP)
+--demo	check the in-process sandbox and demo card instead, signing in with the card's passcode: no reader, no pcscd, no network
+--card UUID	with --demo, another sandbox user's card (scr --demo --card list)
 
 The settings' variables are the viewer's, and SCR_SMARTCARD_CA for --smartcard-ca (scr help environment).`,
 	},
@@ -97,8 +100,10 @@ A relative path in the file is relative to the file's directory. A missing file 
 	{
 		Name:     "demo",
 		Summary:  "the whole journey with no reader, no pcscd and no network",
-		Synopsis: []string{"scr --demo [--idle-lock DURATION]", "scr card --demo"},
+		Synopsis: []string{"scr --demo [--card UUID] [--idle-lock DURATION]", "scr --demo --card list", "scr card --demo"},
 		Body: `scr --demo runs the sandbox on 127.0.0.1, over HTTPS with a CA made afresh and held in memory, and the demo card (Priya SHARMA, a community pharmacist) in a built-in reader, all in one process. The passcode is 123456. Try the NHS numbers 9000000009 (the NHS's published example), 9000000017 (allergies and medication), 9000000025 (sensitive), 9000000041 (opted out), 9000000106 (superseded), 9000000165 (additional information, from a record NHS England publishes), 9000000173 (sections known only by their titles), 9000000181 (very restricted) and 9000000203 (an out-of-date record id, read again).
+
+--card UUID inserts another sandbox user's card instead: 555000000102 the A&E doctor (emergency access), 555000000104 the privacy officer (the audit screen), 555000000105 the locum with roles at two pharmacies, 555000000103 the receptionist with no viewing role, 555000000106 and 555000000107 the expired and revoked cards. --card list lists them with their passcodes.
 
 F2 pulls the demo card out, which wipes the screen and ends the session as pulling a real card does, and puts it back. The audit trail goes when scr exits. --demo cannot be given with --server, --ca or --reader, and ignores those settings in the environment and the configuration file.`,
 	},
@@ -107,7 +112,8 @@ F2 pulls the demo card out, which wipes the screen and ends the session as pulli
 		Summary: "the viewer's keys",
 		Body: `On every screen:
 
-q, ctrl+c	quit, leaving nothing of the record on screen (ctrl+c also while typing)
+q	quit, leaving nothing of the record on screen; a letter in a text field, ignored among digits typed
+ctrl+c	quit from anywhere, also while typing; with something typed it asks first (y, or ctrl+c again)
 ?	show the keys of this screen
 ctrl+r	switch role, without the card
 ctrl+l	lock the screen now; the passcode brings it back
@@ -125,13 +131,20 @@ Finding a patient:
 
 ctrl+f	search by family name, given name, date of birth, gender and postcode
 tab, down / shift+tab, up	the next or previous field of the search
-esc	back
+ctrl+u	clear the field
+esc	back (what you typed is kept)
+
+A replaced NHS number (PDS answered with another):
+
+enter	go on with the current number, having checked it is the patient in front of you
+esc	back to the number you typed
 
 Permission to view:
 
 p	the patient gave permission
 e	emergency access (roles with B0168 only): choose the reason; the privacy alert is sent before anything is shown
-d, esc	the patient declined: nothing is shown
+d	the patient declined: nothing is shown
+esc	back to the patient search: nothing is recorded
 
 The summary:
 
@@ -139,7 +152,10 @@ tab, ]	the next section
 shift+tab, [	the previous section
 a	to allergies
 m	to medication
-n	another patient
+r	to the resuscitation decision the banner flags
+i	to the additional information the banner flags
+w	to the withheld entries the banner flags
+n, esc	another patient
 
 The audit screen (privacy officers):
 

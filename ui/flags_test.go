@@ -1,0 +1,285 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/scrterm/scr/client"
+)
+
+// summaryTestScreen is the summary screen as drawn, without styling.
+func summaryTestScreen(m summaryModel) string { return ansi.Strip(m.view()) }
+
+// TestBannerAllergyCountExcludesNoInformation: the banner's count is of
+// real allergies only; "No relevant information…" and "No known allergies"
+// rows are not counted, and a free-text allergy leaves the number out
+// rather than understate it.
+func TestBannerAllergyCountExcludesNoInformation(t *testing.T) {
+	for nhs, want := range map[string]string{
+		"9000000017": "Known allergies (3)",
+		"9000000130": "Known allergies (50)",
+		"9000000068": "No known allergies",
+		"9000000092": "Allergies not recorded",
+	} {
+		m := summaryTestModel(t, nhs, 80, 24)
+		if banner := ansi.Strip(strings.Join(m.layout().banner, "\n")); !strings.Contains(banner, want) {
+			t.Errorf("%s: banner lacks %q:\n%s", nhs, want, banner)
+		}
+	}
+	s := summaryHandmade()
+	s.Sections[0].Blocks = []client.Block{&client.Table{
+		Headers: row("Date", "Description"),
+		Rows: [][]client.Cell{
+			row("01-Jan-2020", "Penicillin allergy"),
+			row("", "No relevant information available for this category"),
+			row("02-Jan-2020", "No known allergies"),
+			row("03-Jan-2020", "Latex allergy"),
+		},
+	}}
+	if n, exact := summaryAllergyCount(s); n != 2 || !exact {
+		t.Errorf("count %d (exact %v), want 2", n, exact)
+	}
+	s.Sections[0].Blocks = append(s.Sections[0].Blocks, client.Paragraph{Text: "Also: reacts to plasters"})
+	if _, exact := summaryAllergyCount(s); exact {
+		t.Error("a free-text allergy: the count must not be given as exact")
+	}
+	m := newSummaryModel(summaryTestCommon(80, 24), summaryTestPatient(t, "9000000017", ""), s, summaryTestFooter)
+	if banner := ansi.Strip(strings.Join(m.layout().banner, "\n")); !strings.Contains(banner, "Known allergies") || strings.Contains(banner, "Known allergies (") {
+		t.Errorf("want no number beside free text:\n%s", banner)
+	}
+}
+
+// TestFlagResuscitationWords: the narrative's words for a resuscitation
+// decision flag it; "resuscitation" alone, "respect" in lower case, and a
+// plain negation do not.
+func TestFlagResuscitationWords(t *testing.T) {
+	for text, want := range map[string]bool{
+		"DNACPR decision in place; form held at home": true,
+		"dnacpr":                                       true,
+		"DNAR order":                                   true,
+		"Do not attempt resuscitation":                 true,
+		"Patient is not for resuscitation":             true,
+		"ReSPECT form completed 2024":                  true,
+		"Do not attempt cardiopulmonary resuscitation": true,
+		"For full resuscitation":                       false,
+		"Neonatal resuscitation at birth":              false,
+		"Resuscitation status discussed":               false,
+		"Treated with respect and dignity":             false,
+		"RESPECT his wishes":                           false,
+		"No DNACPR in place":                           false,
+		"No ReSPECT form":                              false,
+		"DNACPRS":                                      false,
+		"Asked about DNACPR; not for resuscitation per the form": true,
+	} {
+		if got := resuscitationInText(text); got != want {
+			t.Errorf("%q: flagged %v, want %v", text, got, want)
+		}
+	}
+}
+
+// TestFlagResuscitationByCode: a coded entry (resuscitationCodes) flags its
+// section even when the narrative's words would not; a look-alike code
+// does not.
+func TestFlagResuscitationByCode(t *testing.T) {
+	s := summaryHandmade()
+	s.Sections = append(s.Sections, client.Section{Code: client.SectionPreferences, Kind: client.SectionPreferences,
+		Title: "Personal Preferences", Blocks: []client.Block{client.Paragraph{Text: "Not for attempted CPR (form at home)"}}})
+	for code, want := range map[string]bool{"450476008": true, "304253006": true, "143021000119109": true,
+		"304252001": false, "845151000000104": false, "1066391000000105": false} {
+		s.Entries = []client.ClinicalEntry{{Kind: "Observation", Code: code, Display: "Not for attempted CPR", Category: "Personal preferences"}}
+		var got *summaryFlag
+		for _, f := range summaryFlags(s) {
+			if f.kind == flagResuscitation {
+				got = &f
+			}
+		}
+		if (got != nil) != want {
+			t.Errorf("%s: flagged %v, want %v", code, got != nil, want)
+			continue
+		}
+		if got != nil && got.where != "Personal Preferences" {
+			t.Errorf("%s: flag names %q", code, got.where)
+		}
+	}
+}
+
+// TestFlagDNACPROnFirstScreen: 9000000076's DNACPR sits at the end of the
+// record; its flag is in the banner at every size and r shows it.
+func TestFlagDNACPROnFirstScreen(t *testing.T) {
+	for _, size := range [][2]int{{60, 15}, {80, 23}, {120, 39}, {200, 59}} {
+		m := summaryTestModel(t, "9000000076", size[0], size[1])
+		view := summaryTestScreen(m)
+		if !strings.Contains(strings.Join(strings.Fields(view), " "), "Resuscitation decision in Personal Preferences [r]") {
+			t.Errorf("%v: no resuscitation flag on the first screen:\n%s", size, view)
+		}
+		m = summaryPress(m, "r")
+		if size[0] == 60 {
+			// 60×16 shows the heading and a row's start: one more line down.
+			m = summaryPress(m, "down", "down", "down")
+		}
+		view = summaryTestScreen(m)
+		shown := strings.Contains(view, "Personal Preferences") && strings.Contains(view, "resuscitation")
+		if size[0] == 60 {
+			shown = strings.Contains(view, "DNACPR decision")
+		}
+		if !shown {
+			t.Errorf("%v: r did not show the decision:\n%s", size, view)
+		}
+	}
+}
+
+// TestFlagKeysJump: each flag's key brings its section's heading to the
+// top (or as near as the end of the record allows); a key whose flag the
+// record lacks does nothing.
+func TestFlagKeysJump(t *testing.T) {
+	for _, tc := range []struct{ nhs, key, title string }{
+		{"9000000076", "r", "Personal Preferences"},
+		{"9000000076", "i", "Diagnoses"},
+		{"9000000238", "i", "Personal Preferences"},
+		{"9000000238", "w", "General Practice Summary"},
+		{"9000000181", "w", ""},
+	} {
+		m := summaryTestModel(t, tc.nhs, 80, 23)
+		var f summaryFlag
+		found := false
+		for _, g := range m.flags {
+			if g.binding(m.c.keys).Help().Key == tc.key {
+				f, found = g, true
+			}
+		}
+		if !found {
+			t.Errorf("%s: no flag for %s", tc.nhs, tc.key)
+			continue
+		}
+		if tc.title != "" && f.where != tc.title {
+			t.Errorf("%s %s: flag names %q, want %q", tc.nhs, tc.key, f.where, tc.title)
+		}
+		lay := m.layout()
+		m = summaryPress(m, tc.key)
+		want := min(lay.sections[f.order], m.maxOffset(lay))
+		if m.offset != want {
+			t.Errorf("%s %s: offset %d, want %d", tc.nhs, tc.key, m.offset, want)
+		}
+		if !strings.Contains(summaryTestScreen(m), f.where) {
+			t.Errorf("%s %s: %q not on screen", tc.nhs, tc.key, f.where)
+		}
+	}
+	m := summaryTestModel(t, "9000000017", 80, 23)
+	if after := summaryPress(m, "r", "w"); after.offset != 0 {
+		t.Errorf("keys of absent flags moved the view to %d", after.offset)
+	}
+}
+
+// TestFlagAdditionalAndWithheld: a core-only record has no "Additional
+// information" flag; a record with entries withheld says so.
+func TestFlagAdditionalAndWithheld(t *testing.T) {
+	kinds := func(nhs string) map[int]bool {
+		out := map[int]bool{}
+		for _, f := range summaryFlags(summaryTestSummary(t, nhs)) {
+			out[f.kind] = true
+		}
+		return out
+	}
+	// 9000000173 is core only, but says entries were withheld.
+	if k := kinds("9000000173"); k[flagAdditional] || !k[flagWithheld] || k[flagResuscitation] {
+		t.Errorf("core summary flagged: %v", k)
+	}
+	if k := kinds("9000000238"); !k[flagAdditional] || !k[flagWithheld] {
+		t.Errorf("9000000238: %v", k)
+	}
+	if k := kinds("9000000017"); k[flagResuscitation] {
+		t.Errorf("9000000017 has no resuscitation decision: %v", k)
+	}
+}
+
+// TestBannerPracticeName: the GP's name comes from PDS, or from the SCR's
+// author organisation only when its ODS code is the GP's.
+func TestBannerPracticeName(t *testing.T) {
+	s := &client.Summary{Practice: client.Organisation{Name: "Headingley Lane Surgery", ODSCode: "Y90017"}}
+	for _, tc := range []struct {
+		gp   client.GP
+		want string
+	}{
+		{client.GP{ODSCode: "Y90017"}, "Headingley Lane Surgery (Y90017)"},
+		{client.GP{ODSCode: "y90017"}, "Headingley Lane Surgery (y90017)"},
+		{client.GP{ODSCode: "Y12345"}, "Y12345"},
+		{client.GP{ODSCode: "Y90017", Name: "PDS Name"}, "PDS Name (Y90017)"},
+		{client.GP{}, notKnown},
+	} {
+		if got := bannerGP(tc.gp, s); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.gp, got, tc.want)
+		}
+	}
+	if got := bannerGP(client.GP{ODSCode: "Y90017"}, nil); got != "Y90017" {
+		t.Errorf("no record: %q", got)
+	}
+}
+
+// TestAllergiesBelowFootLine: "N more allergies below" is at the foot of
+// the allergies only while N counted rows are not wholly on screen, counts
+// down as the view scrolls, and is gone once they are all seen.
+func TestAllergiesBelowFootLine(t *testing.T) {
+	m := summaryTestModel(t, "9000000130", 80, 23)
+	lay := m.layout()
+	bodyH := m.bodyHeight(lay)
+	prev := -1
+	for step := 0; step < 400; step++ {
+		off := m.top(lay)
+		view := strings.Split(summaryTestScreen(m), "\n")
+		foot := view[len(lay.banner)+bodyH-1]
+		want := 0
+		for _, e := range lay.allergyEnds {
+			if e >= off+bodyH-1 {
+				want++
+			}
+		}
+		if off > lay.allergyEnd || lay.allergies >= off+bodyH-1 {
+			want = 0
+		}
+		switch {
+		case want > 0:
+			if !strings.Contains(foot, strconv.Itoa(want)+" more allerg") {
+				t.Fatalf("offset %d: foot %q, want %d more", off, foot, want)
+			}
+			if prev >= 0 && want > prev {
+				t.Fatalf("offset %d: count rose from %d to %d scrolling down", off, prev, want)
+			}
+			// Every row it does not count is wholly above the foot.
+			shown := strings.Join(view[:len(lay.banner)+bodyH-1], "\n")
+			if n := len(lay.allergyEnds) - want; n > 0 && off == 0 && !strings.Contains(shown, "Penicillin allergy") {
+				t.Fatalf("offset 0: first allergy not shown")
+			}
+		case strings.Contains(foot, "more allerg"):
+			t.Fatalf("offset %d: foot %q, but no allergy is below", off, foot)
+		}
+		prev = want
+		m = summaryPress(m, "down")
+		if m.top(lay) == off {
+			break
+		}
+	}
+	// A record whose allergies all fit never says it.
+	m = summaryTestModel(t, "9000000017", 120, 39)
+	if strings.Contains(summaryTestScreen(m), "more allerg") {
+		t.Errorf("all allergies fit, yet:\n%s", summaryTestScreen(m))
+	}
+}
+
+// TestSummaryBannerGolden: the summary screen with its banner at 80×24 and
+// 120×40 for a record with allergies and a count, the DNACPR record, one
+// with additional information and entries withheld, a sensitive patient
+// and a long address.
+func TestSummaryBannerGolden(t *testing.T) {
+	for _, nhs := range []string{"9000000017", "9000000076", "9000000238", "9000000025", "9000000130"} {
+		for _, size := range [][2]int{{80, 24}, {120, 40}} {
+			// The root model keeps the last line for its key help.
+			m := summaryTestModel(t, nhs, size[0], size[1]-1)
+			name := nhs + "_" + strconv.Itoa(size[0]) + "x" + strconv.Itoa(size[1])
+			summaryGolden(t, "summary/banner_"+name, summaryTestScreen(m))
+			banner := ansi.Strip(strings.Join(m.layout().banner, "\n"))
+			summaryGolden(t, "banner/summary_"+name, banner)
+		}
+	}
+}
