@@ -161,14 +161,8 @@ func summaryFlags(s *client.Summary) []summaryFlag {
 }
 
 func insertSorted(xs []int, x int) []int {
-	i := 0
-	for i < len(xs) && xs[i] < x {
-		i++
-	}
-	xs = append(xs, 0)
-	copy(xs[i+1:], xs[i:])
-	xs[i] = x
-	return xs
+	i, _ := slices.BinarySearch(xs, x)
+	return slices.Insert(xs, i, x)
 }
 
 // summarySectionTitle is a section's heading as the body shows it.
@@ -226,7 +220,7 @@ func summarySectionText(sec *client.Section) string {
 					b.WriteString(" ")
 					b.WriteString(c.Text)
 				}
-				b.WriteString(" .") // a row's end breaks a phrase
+				b.WriteString(" .")
 			}
 		}
 		b.WriteString(" . ")
