@@ -280,12 +280,12 @@ func waitSentence(t *testing.T, s *screen, want string) string {
 	}
 }
 
-var patientLeaks = []string{"SMITH", "wasp", "Co-codamol", "900 000 0009"}
+var patientLeaks = []string{"HARGREAVES", "Penicillin", "Clarithromycin", "900 000 0017"}
 
 // noRecord fails if anything of the record itself is on the screen.
 func noRecord(t *testing.T, txt string) {
 	t.Helper()
-	for _, leak := range []string{"wasp", "Co-codamol", "Allergies", "Paracetamol"} {
+	for _, leak := range []string{"Penicillin", "Clarithromycin", "Allergies", "Latex"} {
 		if strings.Contains(txt, leak) {
 			t.Errorf("%q of the record on screen:\n%s", leak, txt)
 		}
@@ -332,13 +332,13 @@ func endClean(t *testing.T, s *screen, cards *testCards) {
 	}
 }
 
-// openRecord looks up 9000000009 and opens the record with permission.
+// openRecord looks up 9000000017 and opens the record with permission.
 func openRecord(s *screen) {
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
-	s.waitFor("Permission to view is required", "SMITH, Jane (Mrs)")
+	s.waitFor("Permission to view is required", "HARGREAVES, Robert Alan (Mr)")
 	s.typeText("p")
-	s.waitFor("Toxic reaction to wasp", "Co-codamol")
+	s.waitFor("Penicillin allergy", "Clarithromycin")
 }
 
 // TestDrillServerRestart: the server goes down mid-session (unavailable),
@@ -364,7 +364,7 @@ func TestDrillServerRestart(t *testing.T) {
 	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal(err)
 	}
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
 	txt := waitSentence(t, s, sayUnavailable)
 	noRecord(t, txt)
@@ -374,11 +374,11 @@ func TestDrillServerRestart(t *testing.T) {
 	s.press("enter") // the number is still typed
 	waitSentence(t, s, saySignedOut)
 	signIn(t, s, userPharmacist)
-	s.waitFor("Find a patient", "900 000 0009")
+	s.waitFor("Find a patient", "900 000 0017")
 	s.press("enter")
-	s.waitFor("Permission to view is required", "SMITH, Jane (Mrs)")
+	s.waitFor("Permission to view is required", "HARGREAVES, Robert Alan (Mr)")
 	s.typeText("p")
-	s.waitFor("Toxic reaction to wasp")
+	s.waitFor("Penicillin allergy")
 	endClean(t, s, cards)
 }
 
@@ -395,9 +395,9 @@ func TestDrill503Storm(t *testing.T) {
 
 	p.set("", fail503)
 	p.holdFaults()
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
-	busy := "Looking up NHS No. 900 000 0009"
+	busy := "Looking up NHS No. 900 000 0017"
 	s.waitFor(busy)
 	responsive(t, s, busy, func() bool { return p.active.Load() > 0 })
 	p.release()
@@ -411,9 +411,9 @@ func TestDrill503Storm(t *testing.T) {
 
 	p.set("", passThrough)
 	s.press("enter")
-	s.waitFor("Permission to view is required", "SMITH, Jane (Mrs)")
+	s.waitFor("Permission to view is required", "HARGREAVES, Robert Alan (Mr)")
 	s.typeText("p")
-	s.waitFor("Toxic reaction to wasp")
+	s.waitFor("Penicillin allergy")
 	endClean(t, s, cards)
 }
 
@@ -429,9 +429,9 @@ func TestDrillTrickledPastTimeout(t *testing.T) {
 	s.waitFor("Find a patient")
 
 	p.set("/Bundle", trickle)
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
-	s.waitFor("Permission to view is required", "SMITH, Jane (Mrs)")
+	s.waitFor("Permission to view is required", "HARGREAVES, Robert Alan (Mr)")
 	start := time.Now()
 	s.typeText("p")
 	s.waitFor("Opening the Summary Care Record")
@@ -465,9 +465,9 @@ func TestDrillConnectionReset(t *testing.T) {
 	s.waitFor("Find a patient")
 
 	p.set("/Bundle", resetConn)
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
-	s.waitFor("Permission to view is required", "SMITH, Jane (Mrs)")
+	s.waitFor("Permission to view is required", "HARGREAVES, Robert Alan (Mr)")
 	s.typeText("p")
 	txt := waitSentence(t, s, saySCRUnavailable)
 	noRecord(t, txt)
@@ -483,9 +483,9 @@ func TestDrillConnectionReset(t *testing.T) {
 	s.waitFor("Find a patient")
 	s.press("ctrl+u")
 	p.set("/Patient/", resetOnce)
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
-	txt = s.waitFor("Permission to view is required", "SMITH, Jane (Mrs)")
+	txt = s.waitFor("Permission to view is required", "HARGREAVES, Robert Alan (Mr)")
 	for _, other := range failureSentences {
 		if strings.Contains(flat(txt), flat(other)) {
 			t.Errorf("a reset the retry hid is shown as %q", other)
@@ -496,7 +496,7 @@ func TestDrillConnectionReset(t *testing.T) {
 	}
 	p.set("", passThrough)
 	s.typeText("p")
-	s.waitFor("Toxic reaction to wasp")
+	s.waitFor("Penicillin allergy")
 	endClean(t, s, cards)
 }
 
@@ -511,9 +511,9 @@ func TestDrillTruncatedBody(t *testing.T) {
 	s.waitFor("Find a patient")
 
 	p.set("/Bundle", truncateBody)
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
-	s.waitFor("Permission to view is required", "SMITH, Jane (Mrs)")
+	s.waitFor("Permission to view is required", "HARGREAVES, Robert Alan (Mr)")
 	s.typeText("p")
 	txt := waitSentence(t, s, sayUnreadable)
 	noRecord(t, txt)

@@ -124,7 +124,12 @@ func (m Model) looked(msg lookupMsg) (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.lookup = l
-	m.permission = newPermissionModel(m.c, l, m.role, permAsk)
+	first := permAsk
+	if l.Patient != nil && l.Patient.Deceased {
+		// No one can give permission for a patient who has died.
+		first = permDeceased
+	}
+	m.permission = newPermissionModel(m.c, l, m.role, first)
 	m.state = statePermission
 	return m, nil
 }
@@ -170,15 +175,17 @@ func (m Model) permissionKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			return m.backToFind(), nil
 		}
 		return m, nil
-	case permReason:
+	case permReason, permDeceased:
 		switch {
+		case key.Matches(msg, k.Back) && p.step == permDeceased:
+			return m.backToFind(), nil
 		case key.Matches(msg, k.Back):
 			p.step = permAsk
 		case key.Matches(msg, k.Up) && p.reasonIdx > 0:
 			p.reasonIdx--
 		case key.Matches(msg, k.Down) && p.reasonIdx < len(p.reasons)-1:
 			p.reasonIdx++
-		case key.Matches(msg, k.Submit):
+		case key.Matches(msg, k.Submit) && len(p.reasons) > 0:
 			p.step = permNote
 			return m, p.note.Focus()
 		}
@@ -187,7 +194,7 @@ func (m Model) permissionKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		switch {
 		case key.Matches(msg, k.Back):
 			p.note.Blur()
-			p.step = permReason
+			p.step = p.list
 			return m, nil
 		case key.Matches(msg, k.Submit):
 			return m.sendAlert(p.reasons[p.reasonIdx], p.note.Value())
@@ -240,6 +247,10 @@ func (m Model) sendAlert(reason client.AlertReason, note string) (Model, tea.Cmd
 // round trip, not two. The record is shown only once both have come back
 // and the alert was acknowledged.
 func (m Model) viewWithPermission() (Model, tea.Cmd) {
+	if m.permission.deceased() {
+		// No one can give permission after death: never claim it.
+		return m, nil
+	}
 	m, alertCmd := m.sendAlert(client.AlertLRWithPermission, "The patient gave permission to view their Summary Care Record.")
 	m.permission.parallel, m.permission.acked, m.permission.pending = true, false, nil
 	m.busy = "Opening the Summary Care Record…"
@@ -259,7 +270,7 @@ func (m Model) alertSent(msg alertSentMsg) (Model, tea.Cmd) {
 		m.busy = ""
 		p.step, p.pending = p.sentFrom, nil
 		if p.step == permNote {
-			p.step = permReason
+			p.step = p.list
 		}
 		p.err = "The access could not be recorded, so the record is not shown. " + Explain(msg.err)
 		return m, nil
@@ -329,7 +340,7 @@ func (m Model) summaryArrived(msg summaryMsg) (Model, tea.Cmd) {
 			m.permission.step, m.permission.err = permNoSCR, ""
 			return m, nil
 		}
-		m.permission.step = permAsk
+		m.permission.step = m.permission.first
 		m.permission.err = Explain(msg.err)
 		return m, nil
 	}

@@ -28,7 +28,7 @@ func TestJourneyRefusedAlertShowsNothing(t *testing.T) {
 			t.Errorf("want %q:\n%s", want, ansi.Strip(got.render()))
 		}
 	}
-	if leak := patientOnScreen(got); leak == "wasp" || leak == "Co-codamol" {
+	if leak := patientOnScreen(got); leak == "Penicillin" || leak == "Clarithromycin" {
 		t.Errorf("record content %q shown", leak)
 	}
 }
@@ -60,10 +60,10 @@ func TestJourneyRecordChanged(t *testing.T) {
 			if !strings.Contains(flat(txt), flat(tc.want)) {
 				t.Errorf("want %q:\n%s", tc.want, txt)
 			}
-			if leak := patientOnScreen(got); leak == "wasp" || leak == "Co-codamol" {
+			if leak := patientOnScreen(got); leak == "Penicillin" || leak == "Clarithromycin" {
 				t.Errorf("record content %q shown", leak)
 			}
-			if tc.state == stateFind && got.find.number != "9000000009" {
+			if tc.state == stateFind && got.find.number != "9000000017" {
 				t.Errorf("the number to look up again is %q", got.find.number)
 			}
 		})

@@ -37,17 +37,17 @@ func TestJourneyPharmacist(t *testing.T) {
 	s.waitFor("valid NHS number")
 	s.press("ctrl+u")
 	s.waitGone(2*time.Second, "valid NHS number")
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
-	s.waitFor("Permission to view is required", "SMITH, Jane (Mrs)")
+	s.waitFor("Permission to view is required", "HARGREAVES, Robert Alan (Mr)")
 	s.typeText("p")
-	txt := s.waitFor("Toxic reaction to wasp", "Co-codamol", "Viewed as Health Professional Access Role at FA123")
+	txt := s.waitFor("Penicillin allergy", "Clarithromycin", "Viewed as Health Professional Access Role at FA123")
 	if !strings.Contains(txt, "Known allergies") {
 		t.Errorf("no allergy status:\n%s", txt)
 	}
 	// The permission was recorded (alert 1/6) beside the read, and the
 	// trail counts the read as with permission.
-	trail, err := srv.Audit().Query(context.Background(), audit.Filter{Patient: "9000000009"})
+	trail, err := srv.Audit().Query(context.Background(), audit.Filter{Patient: "9000000017"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestJourneyPharmacist(t *testing.T) {
 		t.Errorf("permission recorded %v, record read %v", alerted, read)
 	}
 	cards.remove()
-	txt = s.waitGone(500*time.Millisecond, "SMITH", "wasp", "Co-codamol", "900 000 0009")
+	txt = s.waitGone(500*time.Millisecond, "HARGREAVES", "Penicillin", "Clarithromycin", "900 000 0017")
 	if !strings.Contains(txt, "The card was removed") {
 		t.Errorf("after removal:\n%s", txt)
 	}
@@ -89,7 +89,7 @@ func TestJourneyPharmacist(t *testing.T) {
 	sess := m.session
 	m.shutdown()
 	var so *client.SignedOutError
-	if _, err := sess.Lookup(context.Background(), "9000000009"); !errors.As(err, &so) {
+	if _, err := sess.Lookup(context.Background(), "9000000017"); !errors.As(err, &so) {
 		t.Errorf("after shutdown the session still works: %v", err)
 	}
 }
@@ -116,7 +116,7 @@ func TestJourneyCardSwapAndEmergency(t *testing.T) {
 	s.waitFor("Wrong passcode. 2 tries left")
 	signIn(t, s, userAEDoctor)
 	s.waitFor("Find a patient", "James OKAFOR", "R9A")
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
 	s.waitFor("Permission to view is required", "Emergency access")
 	s.typeText("e")
@@ -125,9 +125,9 @@ func TestJourneyCardSwapAndEmergency(t *testing.T) {
 	s.waitFor("In your own words")
 	s.typeText("Unconscious on arrival")
 	s.press("enter")
-	s.waitFor("Toxic reaction to wasp", "Viewed as Clinical Practitioner Access Role at R9A")
+	s.waitFor("Penicillin allergy", "Viewed as Clinical Practitioner Access Role at R9A")
 
-	rows, err := srv.Audit().Query(context.Background(), audit.Filter{Patient: "9000000009", Kinds: []audit.Kind{audit.PrivacyAlert}})
+	rows, err := srv.Audit().Query(context.Background(), audit.Filter{Patient: "9000000017", Kinds: []audit.Kind{audit.PrivacyAlert}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestJourneyCardSwapAndEmergency(t *testing.T) {
 		t.Fatalf("privacy alerts recorded: %+v", rows)
 	}
 	alertSeq := rows[0].Seq
-	reads, err := srv.Audit().Query(context.Background(), audit.Filter{Patient: "9000000009", Kinds: []audit.Kind{audit.SCRRead}})
+	reads, err := srv.Audit().Query(context.Background(), audit.Filter{Patient: "9000000017", Kinds: []audit.Kind{audit.SCRRead}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +148,11 @@ func TestJourneyCardSwapAndEmergency(t *testing.T) {
 
 	// The privacy officer's audit screen lists the access.
 	cards.remove()
-	s.waitGone(500*time.Millisecond, "wasp")
+	s.waitGone(500*time.Millisecond, "Penicillin")
 	cards.insert(t, userOfficer)
 	signIn(t, s, userOfficer)
 	s.waitFor("Audit: who accessed a patient's record")
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
 	s.waitFor("James OKAFOR", "Unconscious", "without")
 	// Newest first: the record read, then the alert sent before it.
@@ -279,14 +279,14 @@ func TestJourneyIdleLock(t *testing.T) {
 	s := newScreen(t, Options{Client: cl, Cards: newTestCards(t, userPharmacist), IdleLock: time.Minute, Now: clock.now}, 80, 24)
 	signIn(t, s, userPharmacist)
 	s.waitFor("Find a patient")
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
 	s.waitFor("Permission to view is required")
 	s.typeText("p")
-	s.waitFor("Toxic reaction to wasp")
+	s.waitFor("Penicillin allergy")
 	clock.advance(2 * time.Minute)
 	txt := s.waitFor("scr is locked", "Enter your passcode to resume")
-	for _, leak := range []string{"SMITH", "wasp", "900 000 0009"} {
+	for _, leak := range []string{"HARGREAVES", "Penicillin", "900 000 0017"} {
 		if strings.Contains(txt, leak) {
 			t.Errorf("%q shown while locked:\n%s", leak, txt)
 		}
@@ -296,7 +296,7 @@ func TestJourneyIdleLock(t *testing.T) {
 	s.waitFor("Wrong passcode")
 	s.typeText(userPIN[userPharmacist])
 	s.press("enter")
-	s.waitFor("Toxic reaction to wasp")
+	s.waitFor("Penicillin allergy")
 }
 
 // Below the minimum size the viewer asks for a larger window instead of a
@@ -306,18 +306,18 @@ func TestJourneySmallWindow(t *testing.T) {
 	s := newScreen(t, Options{Client: cl, Cards: newTestCards(t, userPharmacist)}, 80, 24)
 	signIn(t, s, userPharmacist)
 	s.waitFor("Find a patient")
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
 	s.waitFor("Permission to view is required")
 	s.typeText("p")
-	s.waitFor("Toxic reaction to wasp")
+	s.waitFor("Penicillin allergy")
 	for _, size := range [][2]int{{40, 2}, {59, 24}, {80, 15}} {
 		s.resize(size[0], size[1])
 		txt := s.waitFor("Make the window")
-		if strings.Contains(txt, "wasp") || strings.Contains(txt, "SMITH") {
+		if strings.Contains(txt, "Penicillin") || strings.Contains(txt, "HARGREAVES") {
 			t.Errorf("%v: record shown in a window too small:\n%s", size, txt)
 		}
 	}
 	s.resize(120, 40)
-	s.waitFor("Toxic reaction to wasp sting", "SMITH, Jane (Mrs)")
+	s.waitFor("Penicillin allergy", "HARGREAVES, Robert Alan (Mr)")
 }

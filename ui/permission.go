@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/rbac"
 )
 
 // permStep is where the permission screen is.
@@ -22,6 +23,7 @@ const (
 	permSending                    // the alert or the record is on its way
 	permNoSCR                      // the patient has no SCR: banner and a sentence
 	permSuperseded                 // PDS answered for another number: confirm first
+	permDeceased                   // the patient has died: no one to ask; a reason, or nothing
 )
 
 // permissionModel is the screen between the patient found and the record
@@ -32,11 +34,13 @@ type permissionModel struct {
 	step      permStep
 	reasons   []client.AlertReason // what this role may claim without permission
 	reasonIdx int
-	// first is the question the screen starts with (permAsk or
-	// permNoSCR), shown once a superseded number is confirmed.
-	first permStep
-	note  textinput.Model
-	err   string
+	// first is the question the screen starts with (permAsk, permDeceased
+	// or permNoSCR), shown once a superseded number is confirmed and gone
+	// back to when the record cannot be read; list is where the reasons are
+	// chosen (permReason, or permDeceased), where Esc from the note goes.
+	first, list permStep
+	note        textinput.Model
+	err         string
 	// sentFrom is the step an alert was sent from, to go back to if the
 	// server does not accept it.
 	sentFrom permStep
@@ -52,15 +56,41 @@ type permissionModel struct {
 // number PDS answered for with another record is confirmed before anything
 // else, whatever step follows.
 func newPermissionModel(c *common, l *client.Lookup, role client.Role, step permStep) permissionModel {
-	p := permissionModel{c: c, lookup: l, step: step, first: step}
-	if role.CanEmergency() {
+	p := permissionModel{c: c, lookup: l, step: step, first: step, list: permReason}
+	placeholder := "e.g. unconscious on arrival, no one to ask"
+	switch {
+	case step == permDeceased:
+		p.list = permDeceased
+		p.reasons = deceasedReasons(role)
+		placeholder = "e.g. coroner's request; collapsed and died in A&E"
+	case role.CanEmergency():
 		p.reasons = []client.AlertReason{client.AlertEmergency, client.AlertLRSelfClaimEmergency}
 	}
-	p.note = newTextInput("e.g. unconscious on arrival, no one to ask", 200, max(c.width-4, 20))
+	p.note = newTextInput(placeholder, 200, max(c.width-4, 20))
 	if l != nil && l.Patient != nil && l.Patient.SupersededFrom != "" {
 		p.step = permSuperseded
 	}
 	return p
+}
+
+// deceasedReasons are the Access Alert reasons (type 2) a role may give to view
+// the record of a patient who has died, as its activities allow them (B0168
+// for 2/5, B0082 for 2/1–2/3, as the server checks). Never 1/6: it records
+// the patient's permission, which a patient who has died cannot give.
+func deceasedReasons(role client.Role) []client.AlertReason {
+	var rs []client.AlertReason
+	if role.CanEmergency() {
+		rs = append(rs, client.AlertEmergency)
+	}
+	if rbac.Allows(role.ActivityCodes, rbac.LegalOverride) {
+		rs = append(rs, client.AlertStatute, client.AlertCourtOrder, client.AlertPublicInterest)
+	}
+	return rs
+}
+
+// deceased is whether the patient has died: no one can give permission.
+func (p permissionModel) deceased() bool {
+	return p.lookup != nil && p.lookup.Patient != nil && p.lookup.Patient.Deceased
 }
 
 func (p permissionModel) typing() bool { return p.step == permNote }
@@ -84,7 +114,10 @@ func (p permissionModel) bindings() []key.Binding {
 			bs = append(bs, k.PermEmergency)
 		}
 		return append(bs, k.PermDeclined, k.Back)
-	case permReason:
+	case permReason, permDeceased:
+		if len(p.reasons) == 0 {
+			return []key.Binding{k.Back}
+		}
 		return []key.Binding{k.Up, k.Down, k.Submit, k.Back}
 	case permNote:
 		return []key.Binding{withHelp(k.Submit, "enter", "send and open"), k.Back}
@@ -122,6 +155,18 @@ func (p permissionModel) view(busy string) string {
 		b.WriteString(wrap.Render("You asked for "+formatNHSNumber(pt.SupersededFrom)+". PDS says this number was replaced by "+
 			formatNHSNumber(pt.NHSNumber)+" ("+who+"). Check this is the patient in front of you.") + "\n\n")
 		b.WriteString(s.Faint.Render(wrap.Render("Enter continues with "+formatNHSNumber(pt.NHSNumber)+"; Esc goes back to the number.")) + "\n")
+	case permDeceased:
+		b.WriteString(s.Title.Render("This patient has died") + "\n")
+		b.WriteString(wrap.Render(diedSentence(p.lookup.Patient)+" A patient who has died cannot give permission.") + "\n\n")
+		if len(p.reasons) == 0 {
+			b.WriteString(wrap.Render(s.Notice.Render("Your role cannot view the record of a patient who has died: that needs "+
+				"emergency access (B0168) or legal override of consent (B0082).")) + "\n\n")
+			b.WriteString(s.Faint.Render("Esc goes back.") + "\n")
+			break
+		}
+		b.WriteString(wrap.Render("You may view it for one of these reasons. A privacy alert is sent first, and your privacy "+
+			"officer is told, with your reason.") + "\n\n")
+		p.writeReasons(&b)
 	case permNoSCR:
 		b.WriteString(s.Notice.Render("This patient has no Summary Care Record.") + "\n\n")
 		b.WriteString(s.Faint.Render("Enter finds another patient; Esc goes back.") + "\n")
@@ -144,7 +189,11 @@ func (p permissionModel) view(busy string) string {
 		b.WriteString(wrap.Render("Your privacy officer is told of this access, with your reason.") + "\n\n")
 		p.writeReasons(&b)
 	case permNote:
-		b.WriteString(wrap.Render(s.Title.Render("Emergency access: "+reasonWords(p.reasons[p.reasonIdx]))) + "\n\n")
+		title := "Emergency access: "
+		if p.list == permDeceased {
+			title = "Access after death: "
+		}
+		b.WriteString(wrap.Render(s.Title.Render(title+reasonWords(p.reasons[p.reasonIdx]))) + "\n\n")
 		b.WriteString("In your own words (optional), for the privacy officer:\n")
 		b.WriteString(p.note.View() + "\n\n")
 		b.WriteString(s.Faint.Render("Enter sends the privacy alert, then opens the record; Esc goes back.") + "\n")
@@ -172,6 +221,21 @@ func (p permissionModel) writeReasons(b *strings.Builder) {
 	b.WriteString("\n" + s.Faint.Render("Enter chooses; Esc goes back.") + "\n")
 }
 
+// diedSentence says who died and when, or that the date is not known (PDS
+// may send deceasedBoolean alone).
+func diedSentence(pt *client.Patient) string {
+	name := pt.Name
+	name.Prefix = nil // "SMITH, Jane", as on the replaced-number screen
+	who := formatName(name)
+	if who == "" {
+		who = "The patient"
+	}
+	if pt.DeceasedDate.IsZero() {
+		return who + " has died; the date of death is not recorded."
+	}
+	return who + " died on " + formatDate(pt.DeceasedDate) + "."
+}
+
 // reasonWords is an alert reason as the user chooses it.
 func reasonWords(r client.AlertReason) string {
 	switch r {
@@ -179,6 +243,12 @@ func reasonWords(r client.AlertReason) string {
 		return "Access made in an emergency"
 	case client.AlertLRSelfClaimEmergency:
 		return "Self-claimed legitimate relationship: emergency"
+	case client.AlertStatute:
+		return "Access required by statute, e.g. a coroner's inquiry"
+	case client.AlertCourtOrder:
+		return "Access required by a court order"
+	case client.AlertPublicInterest:
+		return "Access made in the public interest"
 	}
 	return r.String()
 }

@@ -23,11 +23,11 @@ import (
 )
 
 // TestWrongPatientRefused puts a proxy between the viewer and the sandbox
-// that answers the SCR of 9000000009 with another patient's record. The
+// that answers the SCR of 9000000017 with another patient's record. The
 // viewer must refuse it with a sentence, and show nothing of either record.
 func TestWrongPatientRefused(t *testing.T) {
 	srv, _ := startSandbox(t, sandbox.Config{})
-	other, err := os.ReadFile("../assets/sandbox/patients/9000000017/bundle.json")
+	other, err := os.ReadFile("../assets/sandbox/patients/9000000009/bundle.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,12 +58,12 @@ func TestWrongPatientRefused(t *testing.T) {
 	s := newScreen(t, Options{Client: cl, Cards: newTestCards(t, userPharmacist)}, 80, 24)
 	signIn(t, s, userPharmacist)
 	s.waitFor("Find a patient")
-	s.typeText("9000000009")
+	s.typeText("9000000017")
 	s.press("enter")
 	s.waitFor("Permission to view is required")
 	s.typeText("p")
 	txt := s.waitFor("cannot be read safely, so nothing is shown")
-	for _, leak := range []string{"wasp", "Co-codamol", "HARGREAVES", "Hargreaves", "Allergies"} {
+	for _, leak := range []string{"wasp", "Co-codamol", "SMITH", "Penicillin", "Clarithromycin", "Allergies"} {
 		if strings.Contains(txt, leak) {
 			t.Errorf("%q on screen after a wrong record:\n%s", leak, txt)
 		}

@@ -24,7 +24,7 @@ import (
 // same machine as a user does; these reach the corners a user rarely does.
 
 // fixture is a model signed in as the pharmacist, with the patient of
-// 9000000009 at hand, from which each state is made.
+// 9000000017 at hand, from which each state is made.
 type fixture struct {
 	srv     *sandbox.Server
 	base    Model
@@ -63,11 +63,11 @@ func newFixtureVia(t testing.TB, front func(sandboxURL string) string) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := s.Lookup(ctx, "9000000009")
+	l, err := s.Lookup(ctx, "9000000017")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := s.Summary(ctx, "9000000009", l.Consent.SCRID)
+	sum, err := s.Summary(ctx, "9000000017", l.Consent.SCRID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func (f fixture) in(st state) Model {
 	m.session, m.role, m.hasRole, m.lastRole = f.session, f.role, true, f.role.ID
 	switch st {
 	case stateFind:
-		m.find = newFindModel(m.c, "9000000009")
+		m.find = newFindModel(m.c, "9000000017")
 	case statePermission:
 		m.lookup = f.lookup
 		m.permission = newPermissionModel(m.c, f.lookup, f.role, permAsk)
@@ -112,10 +112,10 @@ func (f fixture) in(st state) Model {
 
 var allStates = []state{stateCard, statePasscode, stateSigningIn, stateRole, stateFind, statePermission, stateSummary, stateAudit, stateLocked}
 
-// patientOnScreen is whether anything of 9000000009 is drawn.
+// patientOnScreen is whether anything of 9000000017 is drawn.
 func patientOnScreen(m Model) string {
 	txt := ansi.Strip(m.render())
-	for _, s := range []string{"SMITH", "Jane", "wasp", "Co-codamol", "900 000 0009"} {
+	for _, s := range []string{"HARGREAVES", "Robert", "Penicillin", "Clarithromycin", "900 000 0017"} {
 		if strings.Contains(txt, s) {
 			return s
 		}
@@ -225,7 +225,7 @@ func TestStateSignedOutAnswer(t *testing.T) {
 	m := f.in(stateFind)
 	m.req = 3
 	m = step(m, lookupMsg{gen: m.gen, req: 3, err: &client.SignedOutError{}})
-	if m.state != statePasscode || m.session != nil || m.find.nhsValue() != "9000000009" || m.card == nil {
+	if m.state != statePasscode || m.session != nil || m.find.nhsValue() != "9000000017" || m.card == nil {
 		t.Fatalf("after a 401: state %v, session %v, number %q", m.state, m.session != nil, m.find.nhsValue())
 	}
 	if !strings.Contains(ansi.Strip(m.render()), "Your session has ended") {
@@ -295,7 +295,7 @@ func TestStatePanicInUpdateRecovered(t *testing.T) {
 		t.Fatalf("crashed %v, session %v", got.crashed, got.session != nil)
 	}
 	// And a command that panics becomes panicMsg.
-	if msg := task(func() tea.Msg { panic("SMITH 9000000009") })(); msg != (panicMsg{}) {
+	if msg := task(func() tea.Msg { panic("HARGREAVES 9000000017") })(); msg != (panicMsg{}) {
 		t.Errorf("task's panic gave %#v", msg)
 	}
 }
@@ -357,7 +357,7 @@ func TestStateRecordOnlyAfterAlert(t *testing.T) {
 	if !strings.Contains(ansi.Strip(got.render()), "access could not be recorded") {
 		t.Errorf("no sentence:\n%s", ansi.Strip(got.render()))
 	}
-	if leak := patientOnScreen(got); leak == "wasp" || leak == "Co-codamol" {
+	if leak := patientOnScreen(got); leak == "Penicillin" || leak == "Clarithromycin" {
 		t.Errorf("record content %q shown after a refused alert", leak)
 	}
 	next, cmd = m.Update(alertSentMsg{gen: m.gen, req: 5})
@@ -377,7 +377,7 @@ func TestStatePermissionRecordedBeforeShown(t *testing.T) {
 	}
 	req := m.req
 	early := step(m, summaryMsg{gen: m.gen, req: req, summary: f.summary})
-	if early.state != statePermission || patientOnScreen(early) == "wasp" {
+	if early.state != statePermission || patientOnScreen(early) == "Penicillin" {
 		t.Fatalf("the record is shown before the permission is recorded: %v", early.state)
 	}
 	if shown := step(early, alertSentMsg{gen: m.gen, req: req}); shown.state != stateSummary {
@@ -448,6 +448,10 @@ func (f fixture) screens(t *testing.T) map[string]Model {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dead, err := f.session.Lookup(ctx, "9000000009")
+	if err != nil {
+		t.Fatal(err)
+	}
 	perm := func(l *client.Lookup, st permStep, role client.Role) Model {
 		m := f.in(statePermission)
 		m.lookup = l
@@ -474,7 +478,7 @@ func (f fixture) screens(t *testing.T) map[string]Model {
 	sup9.find = newFindModel(sup9.c, "9000000106")
 	sc["superseded"] = sup9
 	ask := f.in(statePermission)
-	ask.find = newFindModel(ask.c, "9000000009") // as looked up
+	ask.find = newFindModel(ask.c, "9000000017") // as looked up
 	sc["permission ask"] = ask
 	reason := perm(f.lookup, permAsk, emergency)
 	reason.permission.step = permReason
@@ -487,6 +491,16 @@ func (f fixture) screens(t *testing.T) map[string]Model {
 	sending.permission.step = permSending
 	sc["sending"] = sending
 	sc["no SCR"] = perm(noSCR, permNoSCR, f.role)
+	deadNone := perm(dead, permDeceased, f.role)
+	deadNone.find = newFindModel(deadNone.c, "9000000009")
+	sc["deceased, cannot view"] = deadNone
+	deadReasons := perm(dead, permDeceased, emergency)
+	deadReasons.find = newFindModel(deadReasons.c, "9000000009")
+	sc["deceased, reasons"] = deadReasons
+	deadNote := deadReasons
+	deadNote.permission.step = permNote
+	deadNote.permission.note.Focus()
+	sc["deceased, note"] = deadNote
 	sc["summary"] = f.in(stateSummary)
 	sc["audit"] = f.in(stateAudit)
 	sc["locked"] = f.in(stateLocked)
@@ -527,8 +541,8 @@ func TestStateEscGoesBack(t *testing.T) {
 		"signing in":         {state: stateSigningIn},
 		"role, first choice": {state: stateRole},
 		"role, switching":    {state: stateFind},
-		"find number":        {state: stateFind, check: number("9000000009")},
-		"find details":       {state: stateFind, check: number("9000000009")},
+		"find number":        {state: stateFind, check: number("9000000017")},
+		"find details":       {state: stateFind, check: number("9000000017")},
 		"find results": {state: stateFind, check: func(m Model) string {
 			if m.find.mode != findByDetails {
 				return "not back at the form"
@@ -541,15 +555,18 @@ func TestStateEscGoesBack(t *testing.T) {
 			}
 			return noPatient(m)
 		}},
-		"permission ask":   {state: stateFind, check: func(m Model) string { return number("9000000009")(m) + noPatient(m) }},
-		"emergency reason": {state: statePermission, step: permAsk},
-		"emergency note":   {state: statePermission, step: permReason},
-		"sending":          {state: statePermission, step: permSending},
-		"no SCR":           {state: stateFind, check: noPatient},
-		"summary":          {state: stateFind, check: noPatient},
-		"audit":            {state: stateAudit},
-		"locked":           {state: stateLocked},
-		"help":             {state: stateSummary},
+		"permission ask":        {state: stateFind, check: func(m Model) string { return number("9000000017")(m) + noPatient(m) }},
+		"emergency reason":      {state: statePermission, step: permAsk},
+		"emergency note":        {state: statePermission, step: permReason},
+		"sending":               {state: statePermission, step: permSending},
+		"no SCR":                {state: stateFind, check: noPatient},
+		"deceased, cannot view": {state: stateFind, check: func(m Model) string { return number("9000000009")(m) + noPatient(m) }},
+		"deceased, reasons":     {state: stateFind, check: func(m Model) string { return number("9000000009")(m) + noPatient(m) }},
+		"deceased, note":        {state: statePermission, step: permDeceased},
+		"summary":               {state: stateFind, check: noPatient},
+		"audit":                 {state: stateAudit},
+		"locked":                {state: stateLocked},
+		"help":                  {state: stateSummary},
 	}
 	if len(rows) != len(sc) {
 		t.Fatalf("%d rows for %d screens", len(rows), len(sc))
@@ -620,6 +637,8 @@ func TestStateQNeverQuitsWithInput(t *testing.T) {
 		{screen: "card", quits: true},
 		{screen: "role, switching", quits: true},
 		{screen: "permission ask", quits: true},
+		{screen: "deceased, cannot view", quits: true},
+		{screen: "deceased, note", typed: "Coll", kept: func(m Model) string { return m.permission.note.Value() }, want: "Collq"},
 		{screen: "summary", quits: true},
 		{screen: "help", quits: true},
 	}
@@ -628,7 +647,7 @@ func TestStateQNeverQuitsWithInput(t *testing.T) {
 			m := sc[r.screen]
 			switch {
 			case strings.HasPrefix(r.typed, "\b"):
-				// 9000000009 less its last four digits: 900000.
+				// 9000000017 less its last four digits: 900000.
 				for range r.typed {
 					m = step(m, keyPress("backspace"))
 				}

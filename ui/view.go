@@ -279,8 +279,15 @@ func (m Model) screenName() string {
 			return "NHS number replaced"
 		case permNoSCR:
 			return "no Summary Care Record"
-		case permReason, permNote:
+		case permReason:
 			return "emergency access"
+		case permNote:
+			if m.permission.list == permDeceased {
+				return "access after death"
+			}
+			return "emergency access"
+		case permDeceased:
+			return "patient who has died"
 		}
 		return "permission to view"
 	case stateSummary:

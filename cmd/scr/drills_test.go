@@ -93,7 +93,7 @@ func viewSummary(t testing.TB, tm *tmux) {
 	findPatient(t, tm)
 	tm.waitFor(t, "the permission screen", "Patient gave permission")
 	tm.keys(t, "p")
-	tm.waitFor(t, "the summary", "Toxic reaction to wasp", "Co-codamol")
+	tm.waitFor(t, "the summary", "Penicillin allergy", "Clarithromycin")
 }
 
 // The sentences scr gives when a card, reader or the card service goes.
@@ -223,7 +223,7 @@ func TestDrillTwoReaders(t *testing.T) {
 		second.Remove() // not the card in use
 		viewSummary(t, tm)
 		assertResponsive(t, tm)
-		tm.waitFor(t, "the summary, with the other card pulled", "Toxic reaction to wasp")
+		tm.waitFor(t, "the summary, with the other card pulled", "Penicillin allergy")
 
 		first.Remove()
 		waitWiped(t, tm, "the screen after the card in use was pulled", sayCardRemoved)

@@ -35,7 +35,7 @@ const (
 	exitWait   = 10 * time.Second       // for scr to exit after q
 	termWidth  = "80"                   // the smallest terminal scr is for
 	termHeight = "24"                   //
-	patientNHS = "9000000009"           // Mrs Jane Smith, the NHS's published example
+	patientNHS = "9000000017"           // Mr Robert Hargreaves: allergies and medication, living (9000000009 has died)
 	doctorCard = "555000000102"         // James OKAFOR, A&E, emergency access
 	doctorPIN  = "102102"               // assets/sandbox/README.md
 	emergNote  = "unconscious in resus" // the clinician's own words for the privacy officer
@@ -43,11 +43,11 @@ const (
 
 // forbidden is what must be gone from the terminal once the card is out or
 // scr has quit: the patient's name, record and NHS number in any spacing.
-var forbidden = []string{"smith", "wasp", "co-codamol", "9000000009", "900 000 0009", "900-000-0009"}
+var forbidden = []string{"hargreaves", "penicillin", "clarithromycin", "9000000017", "900 000 0017", "900-000-0017"}
 
 // forbiddenDemo is forbidden less the bare NHS number, which the demo's own
 // hint lists on the card screen as one to try.
-var forbiddenDemo = []string{"smith", "wasp", "co-codamol", "900 000 0009", "900-000-0009"}
+var forbiddenDemo = []string{"hargreaves", "penicillin", "clarithromycin", "900 000 0017", "900-000-0017"}
 
 func TestViewerEndToEnd(t *testing.T) {
 	needTmux(t)
@@ -67,7 +67,7 @@ func TestViewerEndToEnd(t *testing.T) {
 		findPatient(t, tm)
 		tm.waitFor(t, "the permission screen", "Patient gave permission", "Emergency access", "Patient declined")
 		tm.keys(t, "p")
-		tm.waitFor(t, "the summary", "Toxic reaction to wasp", "Co-codamol")
+		tm.waitFor(t, "the summary", "Penicillin allergy", "Clarithromycin")
 		pharmacistViewed = true
 
 		pulled := time.Now()
@@ -107,7 +107,7 @@ func TestViewerEndToEnd(t *testing.T) {
 		tm.literal(t, emergNote)
 		tm.waitFor(t, "the note as typed", emergNote)
 		tm.keys(t, "Enter")
-		tm.waitFor(t, "the summary", "Toxic reaction to wasp", "Co-codamol")
+		tm.waitFor(t, "the summary", "Penicillin allergy", "Clarithromycin")
 		doctorViewed = true
 
 		tm.keys(t, "q")
@@ -192,7 +192,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	findPatient(t, tm)
 	tm.waitFor(t, "the permission screen", "Patient gave permission")
 	tm.keys(t, "p")
-	tm.waitFor(t, "the summary", "Toxic reaction to wasp", "Co-codamol")
+	tm.waitFor(t, "the summary", "Penicillin allergy", "Clarithromycin")
 	tm.keys(t, "F2")
 	tm.waitClean(t, "the screen after F2 pulled the demo card", time.Now().Add(wipeWithin), forbiddenDemo...)
 	tm.keys(t, "q")

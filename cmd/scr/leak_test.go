@@ -34,7 +34,7 @@ import (
 // of the real scr in a real terminal (tmux), against the real scr-sandbox
 // over HTTPS with --verbose logging, with the A&E doctor's card read through
 // the real pcscd and scr-vcard --verbose: sign-in, emergency access to
-// 9000000009, the summary, sign-out (ctrl+o) and quit. Then every place the
+// 9000000017, the summary, sign-out (ctrl+o) and quit. Then every place the
 // session could have left something is searched for the patient's NHS
 // number, name and drugs, the doctor's passcode, scr's environment and every
 // token the sandbox issued.
@@ -56,7 +56,7 @@ var tokenPattern = regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])([A-Za-z0-9_-]{43})(?
 // leakWords are the patient's: NHS number as stored and as shown, name, an
 // allergy and a drug. The passcode, scr's environment and the tokens are
 // added in the test.
-var leakWords = []string{patientNHS, "900 000 0009", "900-000-0009", "SMITH", "Jane", "Co-codamol", "wasp"}
+var leakWords = []string{patientNHS, "900 000 0017", "900-000-0017", "HARGREAVES", "Robert", "Clarithromycin", "Penicillin"}
 
 // leakPlace is one place searched: its name in a failure, and what it holds.
 type leakPlace struct {
@@ -101,7 +101,7 @@ func TestLeakScan(t *testing.T) {
 	tm.literal(t, emergNote)
 	tm.waitFor(t, "the note as typed", emergNote)
 	tm.keys(t, "Enter")
-	tm.waitFor(t, "the summary", "Toxic reaction to wasp", "Co-codamol")
+	tm.waitFor(t, "the summary", "Penicillin allergy", "Clarithromycin")
 	// The control: the words searched for below are found on the screen
 	// that shows the record, so they are what scr really shows.
 	if got := leakHits([]byte(tm.screen(t)), leakWords); len(got) < 5 {

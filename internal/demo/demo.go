@@ -28,7 +28,7 @@ const Passcode = "123456"
 // Patients are the sandbox patients worth trying with the demo card, a
 // community pharmacist's: see assets/sandbox/patients/README.md.
 var Patients = []ui.DemoPatient{
-	{NHSNumber: "9000000009", What: "the NHS's published example"},
+	{NHSNumber: "9000000009", What: "NHS's published example; deceased: emergency or legal access only"},
 	{NHSNumber: "9000000017", What: "allergies and medication"},
 	{NHSNumber: "9000000068", What: "no known allergies"},
 	{NHSNumber: "9000000025", What: "sensitive record"},

@@ -101,7 +101,7 @@ A relative path in the file is relative to the file's directory. A missing file 
 		Name:     "demo",
 		Summary:  "the whole journey with no reader, no pcscd and no network",
 		Synopsis: []string{"scr --demo [--card UUID] [--idle-lock DURATION]", "scr --demo --card list", "scr card --demo"},
-		Body: `scr --demo runs the sandbox on 127.0.0.1, over HTTPS with a CA made afresh and held in memory, and the demo card (Priya SHARMA, a community pharmacist) in a built-in reader, all in one process. The passcode is 123456. Try the NHS numbers 9000000009 (the NHS's published example), 9000000017 (allergies and medication), 9000000025 (sensitive), 9000000041 (opted out), 9000000106 (superseded), 9000000165 (additional information, from a record NHS England publishes), 9000000173 (sections known only by their titles), 9000000181 (very restricted) and 9000000203 (an out-of-date record id, read again).
+		Body: `scr --demo runs the sandbox on 127.0.0.1, over HTTPS with a CA made afresh and held in memory, and the demo card (Priya SHARMA, a community pharmacist) in a built-in reader, all in one process. The passcode is 123456. Try the NHS numbers 9000000009 (the NHS's published example; deceased: emergency or legal access only), 9000000017 (allergies and medication), 9000000025 (sensitive), 9000000041 (opted out), 9000000106 (superseded), 9000000165 (additional information, from a record NHS England publishes), 9000000173 (sections known only by their titles), 9000000181 (very restricted) and 9000000203 (an out-of-date record id, read again).
 
 --card UUID inserts another sandbox user's card instead: 555000000102 the A&E doctor (emergency access), 555000000104 the privacy officer (the audit screen), 555000000105 the locum with roles at two pharmacies, 555000000103 the receptionist with no viewing role, 555000000106 and 555000000107 the expired and revoked cards. --card list lists them with their passcodes.
 
@@ -145,6 +145,8 @@ p	the patient gave permission
 e	emergency access (roles with B0168 only): choose the reason; the privacy alert is sent before anything is shown
 d	the patient declined: nothing is shown
 esc	back to the patient search: nothing is recorded
+
+A patient who has died cannot give permission: there is no p or d; enter chooses one of the reasons your role allows (emergency access, B0168; statute, court order or public interest, B0082), and the privacy alert is sent before anything is shown.
 
 The summary:
 
