@@ -410,7 +410,16 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 				m.flash = "You have one role, so there is no other to switch to."
 				return m, nil
 			}
+			// The patient goes (another role may not see them); what was
+			// typed stays, to look up again in the new role. A search's
+			// matches were the old role's: back to its form.
+			find := m.find
 			m = m.clearPatient()
+			if find.mode == findResults {
+				find, _ = find.showForm()
+			}
+			find.err, find.notice, find.matches = "", "", nil
+			m.find = find
 			m.state, m.roleErr = stateRole, ""
 			return m, nil
 		}

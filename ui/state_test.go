@@ -728,6 +728,33 @@ func TestStateSwitchRoleWithOneRole(t *testing.T) {
 	}
 }
 
+// TestStateSwitchRoleKeepsNumber: ctrl+r forgets the patient, whom another
+// role may not be allowed to see, but not the NHS number typed: that is the
+// user's work, to look up again in the new role.
+func TestStateSwitchRoleKeepsNumber(t *testing.T) {
+	f := newFixture(t)
+	for _, st := range []state{stateFind, statePermission, stateSummary} {
+		m := f.in(st)
+		// As the journey leaves it: the number typed is still in the
+		// search behind the permission and summary screens.
+		m.find = newFindModel(m.c, "9000000017")
+		second := m.session.Roles[0]
+		second.ID += "2"
+		m.session.Roles = append(m.session.Roles[:1:1], second)
+		want := m.find.nhsValue()
+		if want == "" {
+			t.Fatalf("%v: no number typed to keep", st)
+		}
+		got := step(m, keyPress("ctrl+r"))
+		if got.state != stateRole || got.lookup != nil || got.summary.s != nil {
+			t.Errorf("%v: ctrl+r → %v, the patient kept: %v", st, got.state, got.lookup != nil)
+		}
+		if n := got.find.nhsValue(); n != want {
+			t.Errorf("%v: after ctrl+r the number is %q, want %q", st, n, want)
+		}
+	}
+}
+
 // TestStatePasscodeAfterReinsert: once the card is back in, the passcode
 // screen does not say why the last session ended.
 func TestStatePasscodeAfterReinsert(t *testing.T) {
