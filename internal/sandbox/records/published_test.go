@@ -16,7 +16,6 @@ import (
 	"github.com/scrterm/scr/assets"
 	"github.com/scrterm/scr/internal/nhscorpus"
 	"github.com/scrterm/scr/internal/sandbox/audit"
-	"github.com/scrterm/scr/internal/sandbox/wire"
 )
 
 // The patients whose SCRs gen_patients.go builds from NHS England's published
@@ -266,27 +265,6 @@ func TestVeryRestrictedWithholds(t *testing.T) {
 	}
 }
 
-// outdatedHarness is the Service on a mux whose sessions are named by the
-// X-Test-Role header and carry a token ID from X-Test-Token, as the identity
-// middleware puts them on requests.
-func outdatedHarness(t *testing.T) (*http.ServeMux, *recorder) {
-	t.Helper()
-	rec := &recorder{}
-	svc, err := New(Config{Patients: assets.Patients, Audit: rec, Now: func() time.Time { return testNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	svc.Routes(mux, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			sess := sessions[r.Header.Get(roleHeader)]
-			sess.TokenID = r.Header.Get("X-Test-Token")
-			next.ServeHTTP(w, r.WithContext(wire.WithSession(r.Context(), sess)))
-		})
-	})
-	return mux, rec
-}
-
 // lookUp is the viewer's two calls with one role token: the SCR id the
 // DocumentReference search gives, and how many entries its Bundle has.
 func lookUp(t *testing.T, mux *http.ServeMux, role, token, nhs string) (id string, entries int) {
@@ -294,7 +272,7 @@ func lookUp(t *testing.T, mux *http.ServeMux, role, token, nhs string) (id strin
 	get := func(target string) []byte {
 		req := httptest.NewRequest(http.MethodGet, target, nil)
 		req.Header.Set(roleHeader, role)
-		req.Header.Set("X-Test-Token", token)
+		req.Header.Set(tokenHeader, token)
 		w := httptest.NewRecorder()
 		mux.ServeHTTP(w, req)
 		checkFHIR(t, w, http.StatusOK)
@@ -317,7 +295,8 @@ func lookUp(t *testing.T, mux *http.ServeMux, role, token, nhs string) (id strin
 // record. Nothing is shared between sessions or between Services.
 func TestOutdatedSCRIdRecovers(t *testing.T) {
 	const nhs = "9000000203"
-	mux, rec := outdatedHarness(t)
+	h := newHarness(t)
+	mux, rec := h.mux, h.audit
 	stale, n := lookUp(t, mux, "pharmacist", "token-a", nhs)
 	if n != 0 {
 		t.Fatalf("first look: SCR %s has %d entries, want 0 (out of date)", stale, n)
@@ -340,7 +319,7 @@ func TestOutdatedSCRIdRecovers(t *testing.T) {
 		}
 	}
 	// A new sandbox remembers nothing.
-	fresh, _ := outdatedHarness(t)
+	fresh := newHarness(t).mux
 	if id, _ := lookUp(t, fresh, "pharmacist", "token-a", nhs); id != stale {
 		t.Errorf("a new Service gave %s first, want the out-of-date %s", id, stale)
 	}
@@ -357,7 +336,7 @@ func TestOutdatedSCRIdRecovers(t *testing.T) {
 // the current record is there, under an id no search gives.
 func TestOutdatedSCRIdAlways(t *testing.T) {
 	const nhs = "9000000211"
-	mux, _ := outdatedHarness(t)
+	mux := newHarness(t).mux
 	first, _ := lookUp(t, mux, "pharmacist", "token-a", nhs)
 	for range 3 {
 		if id, n := lookUp(t, mux, "pharmacist", "token-a", nhs); id != first || n != 0 {

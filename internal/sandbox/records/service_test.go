@@ -72,7 +72,10 @@ type harness struct {
 	audit *recorder
 }
 
-const roleHeader = "X-Test-Role"
+const (
+	roleHeader  = "X-Test-Role"
+	tokenHeader = "X-Test-Token"
+)
 
 var sessions = map[string]wire.Session{
 	"pharmacist": pharmacist, "receptionist": receptionist, "emergency": emergencyOnly,
@@ -85,6 +88,9 @@ func fakeProtect(next http.Handler) http.Handler {
 			wire.Outcome(w, http.StatusUnauthorized, "forbidden", wire.SpineAccessDenied, "no token")
 			return
 		}
+		// The role token's ID, as the identity middleware sets it: the
+		// out-of-date SCR id is served once per token.
+		sess.TokenID = r.Header.Get(tokenHeader)
 		next.ServeHTTP(w, r.WithContext(wire.WithSession(r.Context(), sess)))
 	})
 }
