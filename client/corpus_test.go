@@ -13,7 +13,8 @@ import (
 // The corpus tests read every payload NHS England publishes
 // (internal/nhscorpus) with the parsers the viewer uses. The screens' side
 // (every record drawn at every size, no word lost) is ui's corpus test; the
-// error bodies are errors_corpus_test.go's.
+// error bodies are errors_corpus_test.go's, the searchsets
+// search_corpus_test.go's (TestSearchCorpus).
 
 // corpusNotParsed are the corpus files no parser of the viewer reads, and
 // why. Any other file of a kind the tests below do not cover fails
@@ -82,31 +83,6 @@ func TestCorpusPDSPatients(t *testing.T) {
 				t.Errorf("%s: security label %q, but sensitive=%v address=%q GP=%q",
 					f.Name(), s.Code, p.Sensitive, p.Address, p.GP.ODSCode)
 			}
-		}
-	}
-}
-
-// TestCorpusPDSSearchsets: every published search answer is read whole: each
-// entry is a match (usable or not), none is dropped and none stops the rest.
-func TestCorpusPDSSearchsets(t *testing.T) {
-	files := nhscorpus.OfKind(nhscorpus.PDSSearchset)
-	if len(files) < 25 {
-		t.Fatalf("only %d PDS searchsets in the corpus", len(files))
-	}
-	for _, f := range files {
-		var head struct {
-			Entry []json.RawMessage `json:"entry"`
-		}
-		if err := json.Unmarshal(f.Data, &head); err != nil {
-			t.Fatal(err)
-		}
-		ms, err := ParsePatientSearch(f.Data, testNow)
-		if err != nil {
-			t.Errorf("%s: %v", f.Name(), err)
-			continue
-		}
-		if len(ms) != len(head.Entry) {
-			t.Errorf("%s: %d matches from %d entries", f.Name(), len(ms), len(head.Entry))
 		}
 	}
 }
