@@ -269,7 +269,7 @@ func TestCorpusLosesNoWord(t *testing.T) {
 			}
 			corpusCheckAllergiesFirst(t, rec, shown)
 			for _, w := range append([]int{100000}, 60, 80, 120, 200) {
-				lay := buildSummaryLayout(summaryTestCommon(w, 40), p, rec.summary, summaryTestFooter, w)
+				lay := buildSummaryLayout(summaryTestCommon(w, 40), p, rec.summary, summaryFlags(rec.summary), summaryTestFooter, w)
 				if len(lay.sections) != len(shown) {
 					t.Fatalf("width %d: %d section headings laid out, %d sections", w, len(lay.sections), len(shown))
 				}
@@ -464,7 +464,7 @@ func TestCorpusWordsWholeAt80(t *testing.T) {
 					continue
 				}
 				one := &client.Summary{Sections: []client.Section{{Kind: sec.Kind, Code: sec.Code, Title: "T", Blocks: []client.Block{tb}}}}
-				lay := buildSummaryLayout(summaryTestCommon(80, 24), nil, one, summaryTestFooter, 80)
+				lay := buildSummaryLayout(summaryTestCommon(80, 24), nil, one, summaryFlags(one), summaryTestFooter, 80)
 				fields := strings.Fields(ansi.Strip(strings.Join(lay.lines, "\n")))
 				for _, row := range append([][]client.Cell{tb.Headers}, tb.Rows...) {
 					for _, c := range row {

@@ -125,7 +125,7 @@ func (m summaryModel) layout() *summaryLayout {
 	if m.cache != nil && m.cache.cur != nil && m.cache.cur.width == w {
 		return m.cache.cur
 	}
-	lay := buildSummaryLayoutWith(m.c, m.p, m.s, m.flags, m.footer, w)
+	lay := buildSummaryLayout(m.c, m.p, m.s, m.flags, m.footer, w)
 	if m.cache != nil {
 		m.cache.cur = lay
 	}
@@ -325,14 +325,9 @@ func (m summaryModel) footerLine(lay *summaryLayout, off int) string {
 	return m.c.styles.Footer.Render(text + strings.Repeat(" ", pad) + pos)
 }
 
-// buildSummaryLayout lays out the banner, footer text and body for width w.
-func buildSummaryLayout(c *common, p *client.Patient, s *client.Summary, footer string, w int) *summaryLayout {
-	return buildSummaryLayoutWith(c, p, s, summaryFlags(s), footer, w)
-}
-
-// buildSummaryLayoutWith is buildSummaryLayout with the record's flags found
-// already.
-func buildSummaryLayoutWith(c *common, p *client.Patient, s *client.Summary, flags []summaryFlag, footer string, w int) *summaryLayout {
+// buildSummaryLayout lays out the banner, footer text and body for width w;
+// flags are summaryFlags(s), found once per record, not per width.
+func buildSummaryLayout(c *common, p *client.Patient, s *client.Summary, flags []summaryFlag, footer string, w int) *summaryLayout {
 	lay := &summaryLayout{width: w, allergies: -1, medication: -1}
 	if w <= 0 {
 		return lay
