@@ -136,7 +136,7 @@ func New(opts Options) Model {
 		c:         c,
 		ctx:       ctx,
 		cancel:    cancel,
-		help:      help.New(),
+		help:      newHelp(),
 		spin:      sp,
 		readers:   map[string]bool{},
 		lastInput: opts.Now(),

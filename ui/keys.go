@@ -1,6 +1,9 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+)
 
 // keyMap is every key the viewer binds, in one place, so that the help and
 // the handling cannot drift apart. Keys are ones Windows Terminal and conhost
@@ -97,4 +100,12 @@ func newKeyMap() keyMap {
 		Export:        key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export")),
 		ConfirmWrite:  key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "write the file")),
 	}
+}
+
+// newHelp is the key help. A footer too narrow for every key ends at the
+// last whole one, with no "…": help (?), listed first, shows the rest.
+func newHelp() help.Model {
+	h := help.New()
+	h.Ellipsis = ""
+	return h
 }

@@ -809,3 +809,58 @@ func TestStateSupersededConfirmedFirst(t *testing.T) {
 		t.Errorf("Enter: step %v", got.permission.step)
 	}
 }
+
+// TestStateFooterWrapsNotCuts: at the smallest window, the quit question, a
+// message and the summary's access line wrap whole, the screen above gives
+// way, and the key help ends at a whole key, not in "…".
+func TestStateFooterWrapsNotCuts(t *testing.T) {
+	f := newFixture(t)
+	flat := func(m Model) string { return strings.Join(strings.Fields(ansi.Strip(m.render())), " ") }
+	for _, st := range allStates {
+		for _, size := range [][2]int{{minWidth, minHeight}, {80, 24}} {
+			m := step(f.in(st), tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			fits := func(what string, m Model) {
+				t.Helper()
+				lines := strings.Split(m.render(), "\n")
+				if len(lines) != size[1] {
+					t.Errorf("%v %v %s: %d lines", st, size, what, len(lines))
+				}
+				for i, l := range lines {
+					if w := ansi.StringWidth(l); w > size[0] {
+						t.Errorf("%v %v %s: line %d is %d wide", st, size, what, i, w)
+					}
+				}
+			}
+			last := func(m Model) string {
+				lines := strings.Split(ansi.Strip(m.render()), "\n")
+				return lines[len(lines)-1]
+			}
+			if l := last(m); strings.Contains(l, "…") {
+				t.Errorf("%v %v: the key help is cut: %q", st, size, l)
+			}
+			fits("keys", m)
+
+			q := m
+			q.confirmQuit = true
+			if txt := flat(q); !strings.Contains(txt, quitQuestion+" (y quits; n or Esc goes back)") {
+				t.Errorf("%v %v: the quit question is not whole:\n%s", st, size, ansi.Strip(q.render()))
+			}
+			fits("quit question", q)
+
+			msg := "A message long enough to need two lines at the smallest window scr allows, said whole."
+			fl := m
+			fl.flash = msg
+			if txt := flat(fl); !strings.Contains(txt, msg) {
+				t.Errorf("%v %v: the message is not whole:\n%s", st, size, ansi.Strip(fl.render()))
+			}
+			fits("message", fl)
+		}
+	}
+	// The access line, with a role name too long for one line.
+	m := step(f.in(stateSummary), tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
+	access := "Viewed as Clinical Practitioner Access Role (Consultant) at RR8 Leeds Teaching Hospitals · access recorded"
+	m.summary = newSummaryModel(m.c, f.lookup.Patient, f.summary, access)
+	if txt := flat(m); !strings.Contains(txt, access) || !strings.Contains(txt, "HARGREAVES") {
+		t.Errorf("the access line is not whole, or the banner went:\n%s", ansi.Strip(m.render()))
+	}
+}

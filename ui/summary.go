@@ -67,8 +67,9 @@ const (
 )
 
 // summaryModel is the Summary Care Record screen: the patient banner, fixed
-// on top; the record, scrolling; and one footer line saying how the record
-// was accessed and how far down it the view is.
+// on top; the record, scrolling; and a footer (one line, or more where the
+// window is narrow) saying how the record was accessed and how far down it
+// the view is.
 //
 // The body is laid out once per width into lines (see summaryLayout) and
 // scrolling only picks which of them to show.
@@ -99,7 +100,7 @@ type summaryCache struct{ cur *summaryLayout }
 type summaryLayout struct {
 	width  int
 	banner []string
-	footer string // the footer text, cut to leave room for the position
+	footer []string // the footer text, wrapped to leave room for the position
 	lines  []string
 	// sections holds the line of each section heading, in screen order.
 	sections   []int
@@ -134,7 +135,7 @@ func (m summaryModel) layout() *summaryLayout {
 
 // bodyHeight is the number of body lines on screen with lay, at least 1.
 func (m summaryModel) bodyHeight(lay *summaryLayout) int {
-	return max(m.c.height-1-len(lay.banner)-1, 1)
+	return max(m.c.height-1-len(lay.banner)-len(lay.footer), 1)
 }
 
 // maxOffset is the last top line: the end of the record at the bottom.
@@ -265,8 +266,14 @@ func (m summaryModel) view() string {
 	if m.c == nil {
 		return ""
 	}
-	h := m.c.height - 1
-	if h <= 0 {
+	return m.viewIn(m.c.height - 1)
+}
+
+// viewIn is the screen in h lines: fewer than view's while the root model's
+// footer takes more than its one line (a message that wraps). The record
+// gives way, never the banner or the access footer.
+func (m summaryModel) viewIn(h int) string {
+	if m.c == nil || h <= 0 {
 		return ""
 	}
 	if m.c.width <= 0 {
@@ -274,7 +281,7 @@ func (m summaryModel) view() string {
 	}
 	lay := m.layout()
 	off := m.top(lay)
-	bodyH := m.c.height - 1 - len(lay.banner) - 1
+	bodyH := h - len(lay.banner) - len(lay.footer)
 
 	out := make([]string, 0, h)
 	for _, l := range lay.banner {
@@ -297,8 +304,10 @@ func (m summaryModel) view() string {
 			out = append(out, "")
 		}
 	}
-	if len(out) < h {
-		out = append(out, m.footerLine(lay, off))
+	for _, l := range m.footerLines(lay, off) {
+		if len(out) < h {
+			out = append(out, l)
+		}
 	}
 	for len(out) < h {
 		out = append(out, "")
@@ -306,23 +315,33 @@ func (m summaryModel) view() string {
 	return strings.Join(out, "\n")
 }
 
-// footerLine is the access footer with the scroll position on its right.
-func (m summaryModel) footerLine(lay *summaryLayout, off int) string {
+// footerLines is the access footer, with the scroll position on the right
+// of its last line.
+func (m summaryModel) footerLines(lay *summaryLayout, off int) []string {
 	pct := 100
 	if mo := m.maxOffset(lay); mo > 0 {
 		pct = off * 100 / mo
 	}
 	pos := strconv.Itoa(pct) + "%"
 	w := lay.width
-	if len(pos) > w {
-		return ""
+	if len(pos) > w || len(lay.footer) == 0 {
+		return nil
 	}
-	text := lay.footer
-	pad := w - summaryWidth(text) - len(pos)
-	if pad < 1 {
-		text, pad = "", w-len(pos)
+	out := make([]string, len(lay.footer))
+	for i, text := range lay.footer {
+		pad := w - summaryWidth(text)
+		if i == len(lay.footer)-1 {
+			pad -= len(pos)
+			if pad < 1 {
+				text, pad = "", w-len(pos)
+			}
+			text += strings.Repeat(" ", pad) + pos
+		} else {
+			text += strings.Repeat(" ", max(pad, 0))
+		}
+		out[i] = m.c.styles.Footer.Render(text)
 	}
-	return m.c.styles.Footer.Render(text + strings.Repeat(" ", pad) + pos)
+	return out
 }
 
 // buildSummaryLayout lays out the banner, footer text and body for width w;
@@ -335,11 +354,12 @@ func buildSummaryLayout(c *common, p *client.Patient, s *client.Summary, flags [
 	// The banner says the allergy status, with its count, and the flags:
 	// the body starts with the record itself.
 	lay.banner = strings.Split(renderSummaryBanner(c, p, s, flags), "\n")
-	// Room for at least " 100%" beside the footer text.
-	if room := w - len(" 100%"); room > 0 && ansi.StringWidth(footer) > room {
-		footer = ansi.Truncate(footer, room, "…")
+	// The footer wraps, leaving room for " 100%" on the right: who is
+	// looking, and that it is recorded, is never cut.
+	lay.footer = []string{""}
+	if room := w - len(" 100%"); room > 0 && footer != "" {
+		lay.footer = strings.Split(ansi.Wrap(footer, room, ""), "\n")
 	}
-	lay.footer = footer
 
 	b := summaryBody{st: c.styles, width: w}
 	if s == nil {

@@ -47,6 +47,13 @@ func (m Model) render() string {
 	if m.showHelp {
 		return fitScreen(m.helpView(), w, h)
 	}
+	// The footer first: a message that wraps takes its lines from the
+	// screen above it.
+	foot := m.footerLines()
+	if len(foot) > h-1 {
+		foot = foot[len(foot)-(h-1):]
+	}
+	bodyH := h - len(foot)
 	var body string
 	busy := ""
 	if m.busy != "" {
@@ -66,29 +73,32 @@ func (m Model) render() string {
 	case statePermission:
 		body = m.permission.view(busy)
 	case stateSummary:
-		return fitScreen(m.summary.view(), w, h-1) + "\n" + m.footerLine()
+		body = m.summary.viewIn(bodyH)
 	case stateAudit:
-		body = m.header() + m.audit.view(busy, h-2)
+		body = m.header() + m.audit.view(busy, bodyH-1)
 	case stateLocked:
 		body = m.lockedView(busy)
 	}
-	return fitScreen(body, w, h-1) + "\n" + m.footerLine()
+	return fitScreen(body, w, bodyH) + "\n" + strings.Join(foot, "\n")
 }
 
 // quitQuestion is asked before quitting would lose what was typed.
 const quitQuestion = "Quit and lose what you typed? y/n"
 
-// footerLine is the last line: the quit question when one is open, else a
-// message just given, else the keys of this screen.
-func (m Model) footerLine() string {
+// footerLines are the last lines: the quit question when one is open, else
+// a message just given, else the keys of this screen. A sentence wraps onto
+// as many lines as it needs, and the screen above gives way: a message cut
+// short could say the opposite of what was meant.
+func (m Model) footerLines() []string {
 	s := m.c.styles
+	w := max(m.c.width, 1)
 	switch {
 	case m.confirmQuit:
-		return ansiTruncate(s.Error.Render(quitQuestion)+s.Faint.Render("  (y quits; n or Esc goes back)"), m.c.width)
+		return strings.Split(ansi.Wrap(s.Error.Render(quitQuestion)+s.Faint.Render("  (y quits; n or Esc goes back)"), w, ""), "\n")
 	case m.flash != "":
-		return ansiTruncate(s.Notice.Render(m.flash), m.c.width)
+		return strings.Split(ansi.Wrap(s.Notice.Render(m.flash), w, ""), "\n")
 	}
-	return m.helpLine()
+	return []string{m.helpLine()}
 }
 
 // header is the line over the screens after sign-in: who, as what.
@@ -240,10 +250,11 @@ func (m Model) lockedView(busy string) string {
 	return b.String()
 }
 
-// helpLine is the keys of this screen, the ones that matter most first, so
-// that a narrow window cuts the others.
+// helpLine is the keys of this screen, the ones that matter most first (n,
+// ? and q), as many whole keys as fit: a narrow window leaves out the
+// others, which ? lists, rather than showing half of one.
 func (m Model) helpLine() string {
-	return ansiTruncate(m.help.ShortHelpView(m.bindings()), m.c.width)
+	return ansiTruncate(strings.TrimRight(m.help.ShortHelpView(m.bindings()), " "), m.c.width)
 }
 
 // helpView is the help of the screen it was opened on: that screen's keys,
