@@ -92,6 +92,7 @@ type Model struct {
 	passcode    passcodeField
 	passErr     string
 	passNotice  string
+	demoPick    int // the sandbox card the demo's picker has highlighted
 
 	// The signed-in session.
 	session  *client.Session
@@ -426,6 +427,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	}
 
 	switch m.state {
+	case stateCard:
+		return m.demoPickerKey(msg)
 	case statePasscode:
 		return m.passcodeKey(msg)
 	case stateLocked:

@@ -33,10 +33,24 @@ const DefaultIdleLock = 5 * time.Minute
 
 // Demo is what the demo shows besides the journey itself.
 type Demo struct {
+	// Passcode is the passcode of the card put in at the start, if any.
 	Passcode string
 	Patients []DemoPatient
+	// Cards are the sandbox cards the card screen offers to put in while
+	// the reader is empty; Insert puts in the card of a user ID, taking
+	// out any other.
+	Cards  []DemoCard
+	Insert func(uuid string)
 	// ToggleCard pulls the demo card out, or puts it back.
 	ToggleCard func()
+}
+
+// DemoCard is one sandbox card the demo can put in the reader.
+type DemoCard struct {
+	UUID     string // the holder's user ID
+	Name     string // the holder
+	What     string // who they are, and what their card shows
+	Passcode string
 }
 
 // DemoPatient is one NHS number worth trying in the demo, and why.

@@ -160,21 +160,6 @@ func (m Model) cardView() string {
 	return b.String()
 }
 
-// demoView tells a demo user what to type.
-func (m Model) demoView() string {
-	d := m.opts.Demo
-	if d == nil {
-		return ""
-	}
-	s := m.c.styles
-	var b strings.Builder
-	b.WriteString("\n" + s.Notice.Render("Demo: sandbox data only, nothing real.") + " Passcode " + s.Highlight.Render(d.Passcode) + "; F2 pulls or inserts the card.\n")
-	for _, p := range d.Patients {
-		b.WriteString(ansiTruncate("  "+p.NHSNumber+"  "+p.What, m.c.width) + "\n")
-	}
-	return b.String()
-}
-
 func (m Model) passcodeView() string {
 	s := m.c.styles
 	wrap := lipgloss.NewStyle().Width(m.c.width - 2)
@@ -339,6 +324,10 @@ func (m Model) screenKeys(full bool) []key.Binding {
 	k := m.c.keys
 	var bs []key.Binding
 	switch m.state {
+	case stateCard:
+		if m.demoPicking() {
+			bs = []key.Binding{k.Up, k.Down, withHelp(k.Submit, "enter", "put the card in")}
+		}
 	case statePasscode:
 		if !m.pinStatus.Blocked() {
 			bs = []key.Binding{withHelp(k.Submit, "enter", "sign in"), k.ClearField}

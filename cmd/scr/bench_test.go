@@ -27,7 +27,7 @@ func BenchmarkDemoPeakRSS(b *testing.B) {
 	var peak float64
 	for b.Loop() {
 		home, tmp := b.TempDir(), b.TempDir()
-		tm := startTmux(b, home, tmp, scr, "--demo")
+		tm := startTmux(b, home, tmp, scr, "--demo", "--card", demoPharmacist)
 		signIn(b, tm, "Priya SHARMA", "123456")
 		tm.literal(b, "9000000130")
 		tm.keys(b, "Enter")
@@ -78,8 +78,9 @@ func peakRSSMB(tb testing.TB, tm *tmux) float64 {
 // BenchmarkStartToFirstFrame is what a user waits for after typing scr:
 // from the exec of the real binary in an 80×24 tmux pane to the first frame
 // on the screen (anything drawn), and on to the passcode screen. "demo" is
-// scr --demo (its sandbox started in-process, before the first frame: the
-// first frame is the passcode screen); "pcscd" is scr against the
+// scr --demo --card with the pharmacist's card (its sandbox started
+// in-process, before the first frame: the first frame is the passcode
+// screen); "pcscd" is scr against the
 // scr-sandbox binary with the card already in a reader, through pcscd and
 // vpcd. The shell in the pane writes the time just before it execs scr; the
 // screen is polled with tmux capture-pane, a few milliseconds a look, which
@@ -87,7 +88,7 @@ func peakRSSMB(tb testing.TB, tm *tmux) float64 {
 func BenchmarkStartToFirstFrame(b *testing.B) {
 	needTmux(b)
 	scr := pcsctest.Build(b, "github.com/scrterm/scr/cmd/scr")
-	b.Run("demo", func(b *testing.B) { benchStart(b, scr, "--demo") })
+	b.Run("demo", func(b *testing.B) { benchStart(b, scr, "--demo", "--card", demoPharmacist) })
 	b.Run("pcscd", func(b *testing.B) {
 		pcsctest.Need(b)
 		sb := startSandbox(b)

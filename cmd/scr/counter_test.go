@@ -16,7 +16,9 @@ func TestCoreTaskAtTheCounter(t *testing.T) {
 	needTmux(t)
 	scr := pcsctest.Build(t, "github.com/scrterm/scr/cmd/scr")
 	home, tmp := t.TempDir(), t.TempDir()
-	tm := startTmux(t, home, tmp, scr, "--demo")
+	// The pharmacist's own card is in the reader, as at a real counter
+	// (without --card the demo first asks which card to put in).
+	tm := startTmux(t, home, tmp, scr, "--demo", "--card", demoPharmacist)
 	presses := 0
 	typeText := func(s string) { tm.literal(t, s); presses += len(s) }
 	press := func(keys ...string) { tm.keys(t, keys...); presses += len(keys) }

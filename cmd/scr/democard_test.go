@@ -11,6 +11,9 @@ import (
 	"github.com/scrterm/scr/internal/pcsctest"
 )
 
+// demoPharmacist is the user ID of the demo's pharmacist, Priya SHARMA.
+const demoPharmacist = "555000000101"
+
 // TestDemoCardEndToEnd: scr --demo --card UUID inserts another sandbox
 // user's card, driven in tmux as TestDemoEndToEnd drives the demo card: the
 // A&E doctor reaches a sensitive record by emergency access, and the

@@ -186,7 +186,11 @@ func TestDemoEndToEnd(t *testing.T) {
 	scr := pcsctest.Build(t, "github.com/scrterm/scr/cmd/scr")
 	home, tmp := t.TempDir(), t.TempDir()
 	tm := startTmux(t, home, tmp, scr, "--demo")
-	tm.waitFor(t, "the demo's passcode hint", "123456")
+	// No --card: the card screen offers every sandbox card, the
+	// pharmacist's first.
+	tm.waitFor(t, "the demo's card picker", "Choose a card to put in", "> Priya SHARMA", "Helen WOODS", "(passcode 104104)")
+	tm.keys(t, "Enter")
+	tm.waitFor(t, "the demo's passcode hint", "Passcode 123456")
 
 	signIn(t, tm, "Priya SHARMA", "123456")
 	findPatient(t, tm)

@@ -125,13 +125,13 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	if cfg.demo {
-		if cfg.card == "" {
-			cfg.card = demo.DemoUUID
-		}
 		// Checked before the terminal, so that the list can be printed
 		// anywhere and a wrong card is reported however scr was started.
-		if code := checkDemoCard(cfg.card, stdout, stderr); code >= 0 {
-			return code
+		// With no --card, the card screen offers every sandbox card.
+		if cfg.card != "" {
+			if code := checkDemoCard(cfg.card, stdout, stderr); code >= 0 {
+				return code
+			}
 		}
 	} else {
 		// Checked before the terminal, so that a wrong URL or CA file is

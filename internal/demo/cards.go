@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/scrterm/scr/assets"
-	"github.com/scrterm/scr/smartcard/virtual"
 )
 
 // DemoUUID is the user ID of the demo card's holder, Priya SHARMA, the
@@ -73,24 +72,6 @@ type UnknownCardError struct{ UUID string }
 
 func (e *UnknownCardError) Error() string {
 	return fmt.Sprintf("no sandbox card has the user ID %q", e.UUID)
-}
-
-// findCard is the sandbox card of uuid, with its identity.
-func findCard(uuid string) (SandboxCard, virtual.Identity, error) {
-	cards, err := SandboxCards()
-	if err != nil {
-		return SandboxCard{}, virtual.Identity{}, err
-	}
-	for _, c := range cards {
-		if c.UUID == uuid {
-			id, err := virtual.LoadIdentityFS(cardFiles(uuid))
-			if err != nil {
-				return c, id, fmt.Errorf("the card of %s: %w", uuid, err)
-			}
-			return c, id, nil
-		}
-	}
-	return SandboxCard{}, virtual.Identity{}, &UnknownCardError{UUID: uuid}
 }
 
 // CardList is the sandbox cards as lines for a terminal: user ID, holder,

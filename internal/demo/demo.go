@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -73,24 +74,52 @@ func Start(ctx context.Context) (*Env, error) { return StartCard(ctx, DemoUUID) 
 
 // StartCard is Start with the sandbox card of user ID uuid inserted instead
 // of the demo card (SandboxCards lists them); an unknown uuid is an
-// *UnknownCardError.
+// *UnknownCardError. With uuid "", no card is inserted: the viewer's card
+// screen offers every sandbox card to put in (Demo.Insert). Whichever card
+// starts in the reader, every other can be put in later, as at a counter
+// where colleagues share the terminal.
 func StartCard(ctx context.Context, uuid string) (*Env, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	info, id, err := findCard(uuid)
+	all, err := SandboxCards()
 	if err != nil {
 		return nil, err
 	}
-	card, err := virtual.New(id, virtual.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("demo card: %w", err)
+	var info SandboxCard
+	if uuid != "" {
+		i := slices.IndexFunc(all, func(c SandboxCard) bool { return c.UUID == uuid })
+		if i < 0 {
+			return nil, &UnknownCardError{UUID: uuid}
+		}
+		info = all[i]
+	}
+	cards := NewCards(Reader, nil)
+	picks := make([]ui.DemoCard, 0, len(all))
+	var first *virtual.Card
+	for _, c := range all {
+		id, err := virtual.LoadIdentityFS(cardFiles(c.UUID))
+		if err != nil {
+			return nil, fmt.Errorf("the card of %s: %w", c.UUID, err)
+		}
+		vc, err := virtual.New(id, virtual.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("the card of %s: %w", c.UUID, err)
+		}
+		vc.Remove()
+		cards.add(c.UUID, vc)
+		picks = append(picks, ui.DemoCard{UUID: c.UUID, Name: c.Name, What: c.What, Passcode: c.Passcode})
+		if c.UUID == uuid {
+			first = vc
+		}
+	}
+	if first != nil {
+		cards.Insert(uuid)
 	}
 	srv, err := sandbox.Start(sandbox.Config{Addr: "127.0.0.1:0"})
 	if err != nil {
 		return nil, err
 	}
-	cards := NewCards(Reader, card)
 	return &Env{
 		ServerURL: srv.URL(),
 		CAPEM:     srv.CACertPEM(),
@@ -98,10 +127,12 @@ func StartCard(ctx context.Context, uuid string) (*Env, error) {
 		Info: &ui.Demo{
 			Passcode:   info.Passcode,
 			Patients:   append([]ui.DemoPatient(nil), Patients...),
+			Cards:      picks,
+			Insert:     cards.Insert,
 			ToggleCard: cards.Toggle,
 		},
 		Card:    info,
-		Virtual: card,
+		Virtual: first,
 		srv:     srv,
 	}, nil
 }
@@ -115,22 +146,30 @@ func (e *Env) Close() error {
 	return e.srv.Shutdown(ctx)
 }
 
-// Cards is a ui.Cards over one in-process virtual card in one reader: a card
-// that Toggle pulls out and puts back.
+// Cards is a ui.Cards over one reader and the in-process virtual cards that
+// can be put in it, one at a time: Toggle pulls the card out and puts it
+// back, Insert puts in another.
 type Cards struct {
 	reader string
-	card   *virtual.Card
 
-	mu       sync.Mutex // serialises Toggle and the start of Watch
+	mu       sync.Mutex               // serialises Toggle, Insert and the start of Watch
+	card     *virtual.Card            // the card in the reader, or last in it; nil before any
+	spares   map[string]*virtual.Card // the cards Insert can put in, by holder's user ID
 	watchers map[*watcher]struct{}
 }
 
-// NewCards returns the Cards of card in a reader named reader.
+// NewCards returns the Cards of a reader named reader holding card (nil:
+// an empty reader, until Insert).
 func NewCards(reader string, card *virtual.Card) *Cards {
-	return &Cards{reader: reader, card: card, watchers: map[*watcher]struct{}{}}
+	return &Cards{reader: reader, card: card, spares: map[string]*virtual.Card{}, watchers: map[*watcher]struct{}{}}
 }
 
-var _ ui.Cards = (*Cards)(nil)
+// add makes card, of the holder with user ID uuid, one Insert can put in.
+func (c *Cards) add(uuid string, card *virtual.Card) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.spares[uuid] = card
+}
 
 // Watch reports the reader (ReaderAdded), then the card if it is in
 // (CardInserted), then a CardRemoved or CardInserted for each Toggle, in
@@ -143,7 +182,7 @@ func (c *Cards) Watch(ctx context.Context) (<-chan smartcard.Event, error) {
 	w := &watcher{wake: make(chan struct{}, 1)}
 	c.mu.Lock()
 	w.push(smartcard.Event{Kind: smartcard.ReaderAdded, Reader: c.reader})
-	if c.card.Present() {
+	if c.card != nil && c.card.Present() {
 		w.push(smartcard.Event{Kind: smartcard.CardInserted, Reader: c.reader, ATR: c.card.ATR()})
 	}
 	c.watchers[w] = struct{}{}
@@ -183,10 +222,13 @@ func (c *Cards) Open(reader string) (ui.Card, error) {
 	if reader != c.reader {
 		return nil, fmt.Errorf("demo: no reader %q: %w", reader, smartcard.ErrNoReaders)
 	}
-	if !c.card.Present() {
+	c.mu.Lock()
+	in := c.card
+	c.mu.Unlock()
+	if in == nil || !in.Present() {
 		return nil, smartcard.ErrNoCard
 	}
-	card, err := ui.OpenCard(reader, c.card, nil)
+	card, err := ui.OpenCard(reader, in, nil)
 	if errors.Is(err, smartcard.ErrCardRemoved) {
 		// Pulled out while it was being read.
 		return nil, smartcard.ErrNoCard
@@ -199,14 +241,46 @@ func (c *Cards) Open(reader string) (ui.Card, error) {
 func (c *Cards) Toggle() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ev := smartcard.Event{Reader: c.reader}
-	if c.card.Present() {
-		c.card.Remove()
-		ev.Kind = smartcard.CardRemoved
-	} else {
-		c.card.Insert()
-		ev.Kind, ev.ATR = smartcard.CardInserted, c.card.ATR()
+	switch {
+	case c.card == nil:
+	case c.card.Present():
+		c.pull()
+	default:
+		c.put(c.card)
 	}
+}
+
+// Insert puts the card of the holder with user ID uuid in the reader,
+// pulling out the one there first if it is another, and tells every
+// watcher. An unknown uuid, or the card already in, changes nothing.
+func (c *Cards) Insert(uuid string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next, ok := c.spares[uuid]
+	if !ok || (next == c.card && next.Present()) {
+		return
+	}
+	if c.card != nil && c.card.Present() {
+		c.pull()
+	}
+	c.put(next)
+}
+
+// pull takes the card out; c.mu is held.
+func (c *Cards) pull() {
+	c.card.Remove()
+	c.tell(smartcard.Event{Kind: smartcard.CardRemoved, Reader: c.reader})
+}
+
+// put puts card in; c.mu is held.
+func (c *Cards) put(card *virtual.Card) {
+	c.card = card
+	card.Insert()
+	c.tell(smartcard.Event{Kind: smartcard.CardInserted, Reader: c.reader, ATR: card.ATR()})
+}
+
+// tell queues ev for every watcher; c.mu is held.
+func (c *Cards) tell(ev smartcard.Event) {
 	for w := range c.watchers {
 		w.push(ev)
 	}
