@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,10 +46,9 @@ type bannerRecord struct {
 // key that jumps to it, so that none of them waits below the scroll:
 //
 //	HARGREAVES, Robert Alan (Mr)  Born 14-Mar-1958 (68y)  Gender Male
-//	NHS No. 900 000 0017
+//	NHS No. 900 000 0017  GP Headingley Lane Surgery (Y90017)
 //	Address 14 Kirkstall Mews, Headingley, Leeds, West Yorkshire, LS6 3QT
-//	GP Headingley Lane Surgery (Y90017)
-//	Known allergies (3)  Additional information in Diagnoses +4 [i]
+//	Known allergies (3)  Additional information in Diagnoses +2 [i]
 func renderSummaryBanner(c *common, p *client.Patient, s *client.Summary, flags []summaryFlag) string {
 	return renderBannerWith(c, p, &bannerRecord{s: s, flags: flags})
 }
@@ -92,8 +92,7 @@ func renderBannerWith(c *common, p *client.Patient, rec *bannerRecord) string {
 	if nhs == "" {
 		nhs = notKnown
 	}
-	var lines []string
-	lines = bannerFlow(lines, w, []string{
+	ident := bannerFlow(nil, w, []string{
 		st.BannerName.Render(name),
 		label("Born", born),
 		label("Gender", formatGender(p.Gender)),
@@ -118,29 +117,28 @@ func renderBannerWith(c *common, p *client.Patient, rec *bannerRecord) string {
 	if !p.NameInForce {
 		badges = append(badges, st.Faint.Render("(no name is in force today: showing the latest usual name)"))
 	}
-	lines = bannerFlow(lines, w, badges)
+	badgeLines := bannerFlow(nil, w, badges)
 
 	var clinical []string
 	if rec != nil {
 		clinical = bannerFlow(nil, w, bannerClinical(c, rec))
 	}
+	var addr []string
 	if !p.Sensitive {
 		var s *client.Summary
 		if rec != nil {
 			s = rec.s
 		}
-		addr := bannerAddress(label, p.Address, label("GP", bannerGP(p.GP, s)), w)
-		if room := bannerMaxLines - len(lines) - len(clinical); len(addr) > room {
+		ident, addr = bannerPlace(ident, label, p.Address, label("GP", bannerGP(p.GP, s)), w)
+		if room := bannerMaxLines - len(ident) - len(badgeLines) - len(clinical); len(addr) > room {
 			// Only a hostile address gets here: cut, and say so by the
 			// ellipsis, rather than push the record off the screen.
 			room = max(room, 1)
 			addr = addr[:room]
 			addr[room-1] = ansi.Truncate(addr[room-1]+" …", w, "…")
 		}
-		lines = append(lines, addr...)
 	}
-	lines = append(lines, clinical...)
-
+	lines := append(append(append(ident, badgeLines...), addr...), clinical...)
 	return bannerBox(st, w, lines)
 }
 
@@ -175,10 +173,41 @@ func bannerGP(gp client.GP, s *client.Summary) string {
 	return notKnown
 }
 
-// bannerAddress lays out the address and, after it, the GP item: the
-// address wraps between its words (its parts kept whole where they fit) so
-// that the postcode, its most useful part, is never lost; the GP follows on
-// the address's last line when it fits.
+// bannerPlace puts the address and the GP item under the identity lines
+// (whose last holds the NHS number) in the fewest lines, so that the record
+// keeps its rows at 80 columns: the GP after the address when it fits there
+// (the usual place), else after the NHS number, else the whole address after
+// the NHS number and the GP on a line of its own. It returns the identity
+// lines, perhaps with one of them added to the last, and the lines under.
+func bannerPlace(ident []string, label func(l, v string) string, a client.Address, gpItem string, w int) (id, under []string) {
+	under = bannerAddress(label, a, gpItem, w)
+	if len(ident) == 0 || len(under) == 1 {
+		return ident, under
+	}
+	last := ident[len(ident)-1]
+	room := w - ansi.StringWidth(last) - len(bannerGap)
+	with := func(item string) []string {
+		out := slices.Clone(ident)
+		out[len(out)-1] = last + bannerGap + item
+		return out
+	}
+	best := len(under)
+	bestID, bestUnder := ident, under
+	if ansi.StringWidth(gpItem) <= room {
+		if u := bannerAddress(label, a, "", w); len(u) < best {
+			best, bestID, bestUnder = len(u), with(gpItem), u
+		}
+	}
+	if whole := bannerAddress(label, a, "", w); len(whole) == 1 && ansi.StringWidth(whole[0]) <= room && 1 < best {
+		bestID, bestUnder = with(whole[0]), bannerFlow(nil, w, []string{gpItem})
+	}
+	return bestID, bestUnder
+}
+
+// bannerAddress lays out the address and, after it, the GP item (if any):
+// the address wraps between its words (its parts kept whole where they fit)
+// so that the postcode, its most useful part, is never lost; the GP follows
+// on the address's last line when it fits.
 func bannerAddress(label func(l, v string) string, a client.Address, gpItem string, w int) []string {
 	var words []string
 	if a.IsZero() {
@@ -212,7 +241,10 @@ func bannerAddress(label func(l, v string) string, a client.Address, gpItem stri
 		cur += wd
 		curW += ww
 	}
-	if gw := ansi.StringWidth(gpItem); curW+len(bannerGap)+gw <= w {
+	switch gw := ansi.StringWidth(gpItem); {
+	case gw == 0:
+		return append(lines, cur)
+	case curW+len(bannerGap)+gw <= w:
 		return append(lines, cur+bannerGap+gpItem)
 	}
 	return bannerFlow(append(lines, cur), w, []string{gpItem})

@@ -3,9 +3,11 @@ package ui
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/scrterm/scr/client"
@@ -235,5 +237,67 @@ func TestBannerSecurityLabels(t *testing.T) {
 	p := summaryTestPatient(t, "9000000017", "")
 	if out := ansi.Strip(renderBanner(summaryTestCommon(80, 24), p)); strings.Contains(out, "SENSITIVE") || !strings.Contains(out, "Address") {
 		t.Errorf("unrestricted patient:\n%s", out)
+	}
+}
+
+// TestBannerFewestLines: at 80 columns the banner takes three lines (the
+// patient, the address and GP, the allergies and flags) when they fit, and
+// where the name pushes the NHS number onto a line of its own, the GP or
+// the whole address shares that line rather than take another; each item
+// stays whole and the address keeps its postcode.
+func TestBannerFewestLines(t *testing.T) {
+	sum := summaryTestSummary(t, "9000000017") // three allergies
+	patient := func(name, given string, lines []string, postcode, gpName string) *client.Patient {
+		return &client.Patient{
+			NHSNumber:   "9000000017",
+			Name:        client.PersonName{Family: name, Given: []string{given}, Prefix: []string{"Mr"}},
+			NameInForce: true,
+			BirthDate:   client.FHIRDate{Time: time.Date(1958, 3, 14, 0, 0, 0, 0, time.UTC), Precision: client.PrecisionDay},
+			Gender:      "male",
+			Address:     client.Address{Lines: lines, PostalCode: postcode},
+			GP:          client.GP{ODSCode: "Y90017", Name: gpName},
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		p     *client.Patient
+		lines []string // the banner's lines at 80 columns, without the rule
+	}{{
+		name: "everything fits: three lines",
+		p:    patient("SMITH", "Jo", []string{"1 Trevelyan Square", "Leeds"}, "LS1 6AE", "Park Surgery"),
+		lines: []string{
+			"SMITH, Jo (Mr)  Born 14-Mar-1958 (68y)  Gender Male  NHS No. 900 000 0017",
+			"Address 1 Trevelyan Square, Leeds, LS1 6AE  GP Park Surgery (Y90017)",
+			"Known allergies (3)",
+		},
+	}, {
+		name: "a long name: the GP beside the NHS number",
+		p:    patient("HARGREAVES", "Robert Alan", []string{"14 Kirkstall Mews", "Headingley", "Leeds", "West Yorkshire"}, "LS6 3QT", "Headingley Lane Surgery"),
+		lines: []string{
+			"HARGREAVES, Robert Alan (Mr)  Born 14-Mar-1958 (68y)  Gender Male",
+			"NHS No. 900 000 0017  GP Headingley Lane Surgery (Y90017)",
+			"Address 14 Kirkstall Mews, Headingley, Leeds, West Yorkshire, LS6 3QT",
+			"Known allergies (3)",
+		},
+	}, {
+		name: "a long name and a long GP name: the address beside the NHS number",
+		p:    patient("HARGREAVES", "Robert Alan", []string{"2 Mill Lane", "Leeds"}, "LS6 3QT", "The Headingley and Kirkstall Lane Medical Practice Partnership"),
+		lines: []string{
+			"HARGREAVES, Robert Alan (Mr)  Born 14-Mar-1958 (68y)  Gender Male",
+			"NHS No. 900 000 0017  Address 2 Mill Lane, Leeds, LS6 3QT",
+			"GP The Headingley and Kirkstall Lane Medical Practice Partnership (Y90017)",
+			"Known allergies (3)",
+		},
+	}} {
+		raw := renderSummaryBanner(summaryTestCommon(80, 24), tc.p, sum, nil)
+		bannerLinesFit(t, raw, 80)
+		got := strings.Split(ansi.Strip(raw), "\n")
+		got = got[:len(got)-1] // the rule
+		for i := range got {
+			got[i] = strings.TrimRight(got[i], " ")
+		}
+		if !slices.Equal(got, tc.lines) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.lines)
+		}
 	}
 }
