@@ -271,6 +271,10 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case panicMsg:
 		return m.crash(), tea.Quit
+	case stopMsg:
+		return m.stopped()
+	case resumedMsg:
+		return m, nil // locked already, and repainted
 	case tea.WindowSizeMsg:
 		m.c.width, m.c.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)

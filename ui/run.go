@@ -26,6 +26,7 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 		tea.WithOutput(out),
 		tea.WithoutCatchPanics(),
 	)
+	defer watchStops(p.Send)()
 	final, err := p.Run()
 	if fm, ok := final.(Model); ok {
 		fm.shutdown()

@@ -864,3 +864,33 @@ func TestStateFooterWrapsNotCuts(t *testing.T) {
 		t.Errorf("the access line is not whole, or the banner went:\n%s", ansi.Strip(m.render()))
 	}
 }
+
+// TestStateStopLocks: a stop signal locks every screen that has a session
+// (nothing of the record stays in the model's view), wipes a passcode half
+// typed, and stops the process through a command, never in Update.
+func TestStateStopLocks(t *testing.T) {
+	f := newFixture(t)
+	for _, st := range allStates {
+		m := f.in(st)
+		if st == statePasscode || st == stateLocked {
+			m = typed(m, "12")
+		}
+		got, cmd := m.Update(stopMsg{})
+		gm := got.(Model)
+		if cmd == nil {
+			t.Errorf("%v: no command to stop the process", st)
+		}
+		if m.session != nil && st != stateSigningIn && gm.state != stateLocked {
+			t.Errorf("%v: a stop signal left the screen %v", st, gm.state)
+		}
+		if who := patientOnScreen(gm); who != "" {
+			t.Errorf("%v: %q on screen after a stop signal", st, who)
+		}
+		if v := gm.passcode.view(); strings.Contains(v, "●") {
+			t.Errorf("%v: the passcode typed stays: %q", st, v)
+		}
+		if back := step(gm, resumedMsg{}); back.state != gm.state {
+			t.Errorf("%v: resuming moved to %v", st, back.state)
+		}
+	}
+}

@@ -490,14 +490,9 @@ func (tm *tmux) dead(t testing.TB) (bool, int) {
 // returns them, from the pane's history.
 func (tm *tmux) goroutines(t testing.TB) string {
 	t.Helper()
-	shell := strings.TrimSpace(tm.run(t, "display-message", "-p", "-t", tmuxTarget, "#{pane_pid}"))
-	children, err := os.ReadFile(fmt.Sprintf("/proc/%s/task/%s/children", shell, shell))
+	pid, err := tm.pid(t)
 	if err != nil {
 		return err.Error()
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(children)))
-	if err != nil {
-		return fmt.Sprintf("the shell's children: %q", children)
 	}
 	if err := syscall.Kill(pid, syscall.SIGQUIT); err != nil {
 		return err.Error()
@@ -508,6 +503,29 @@ func (tm *tmux) goroutines(t testing.TB) string {
 		}
 	}
 	return tm.history(t)
+}
+
+// pid is scr's process ID: the one child of the pane's shell.
+func (tm *tmux) pid(t testing.TB) (int, error) {
+	t.Helper()
+	shell, err := strconv.Atoi(strings.TrimSpace(tm.run(t, "display-message", "-p", "-t", tmuxTarget, "#{pane_pid}")))
+	if err != nil {
+		return 0, err
+	}
+	return childOf(shell)
+}
+
+// childOf is the one child of process pid.
+func childOf(pid int) (int, error) {
+	children, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return 0, err
+	}
+	child, err := strconv.Atoi(strings.TrimSpace(string(children)))
+	if err != nil {
+		return 0, fmt.Errorf("the children of %d: %q", pid, children)
+	}
+	return child, nil
 }
 
 // waitExit waits for scr to exit, and fails the test unless it exited 0.
