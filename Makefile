@@ -21,7 +21,7 @@ FUZZTIME ?= 100000x
 # A target may set its own count after @, for those whose inputs are slow to parse.
 FUZZ_TARGETS := ./smartcard:FuzzParseTLV ./smartcard:FuzzParseResponse \
 	./smartcard:FuzzParseCommand ./smartcard:FuzzCertObject ./smartcard/virtual:FuzzTransmit \
-	./client:FuzzCleanText ./client:FuzzParsePatient@20000x ./client:FuzzParseSummary@3000x \
+	./internal/safetext:FuzzLine ./client:FuzzParsePatient@20000x ./client:FuzzParseSummary@3000x \
 	./client:FuzzDisplayDates@50000x ./ui:FuzzSummaryWrap@20000x
 
 .PHONY: deps build test fuzz demo bench lint clean dist

@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/google/uuid"
+
+	"github.com/scrterm/scr/internal/safetext"
 )
 
 // The audit calls of API.md section 3, items 3 and 4: the privacy alert a
@@ -337,21 +339,21 @@ func parseAccessReport(body []byte) ([]Access, error) {
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: recorded %q: %w", i, ev.Recorded, err)
 		}
-		a := Access{When: when, Kind: cleanText(eventAction(ev)), Outcome: eventOutcome(ev), Reason: cleanText(eventReason(ev))}
+		a := Access{When: when, Kind: safetext.Line(eventAction(ev)), Outcome: eventOutcome(ev), Reason: eventReason(ev)}
 		for _, ag := range ev.Agent {
 			if ag.Who.Identifier == nil {
 				continue
 			}
 			switch ag.Who.Identifier.System {
 			case odsCodeSystem:
-				a.OrgCode, a.OrgName = cleanText(ag.Who.Identifier.Value), cleanText(ag.Who.Display)
+				a.OrgCode, a.OrgName = ag.Who.Identifier.Value, ag.Who.Display
 			case nhsNumberSystem:
 				// An invalid number stays empty rather than naming someone else.
 				a.Patient, _ = ParseNHSNumber(ag.Who.Identifier.Value)
 			case sdsUserSystem:
-				a.UserUUID, a.UserName = cleanText(ag.Who.Identifier.Value), cleanText(ag.Who.Display)
+				a.UserUUID, a.UserName = ag.Who.Identifier.Value, ag.Who.Display
 				if len(ag.Role) > 0 {
-					a.RoleName = cleanText(ag.Role[0].Text)
+					a.RoleName = ag.Role[0].Text
 				}
 			}
 		}

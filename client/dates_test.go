@@ -12,6 +12,8 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/scrterm/scr/internal/nhscorpus"
+
+	"github.com/scrterm/scr/internal/safetext"
 )
 
 func TestParseFHIRDate(t *testing.T) {
@@ -310,7 +312,7 @@ func corpusText(tb testing.TB) map[string]DateBounds {
 			case html.ErrorToken:
 				return
 			case html.TextToken:
-				if s := cleanText(string(z.Text())); s != "" {
+				if s := safetext.Line(string(z.Text())); s != "" {
 					out[s] = b
 				}
 			}
@@ -325,7 +327,7 @@ func corpusText(tb testing.TB) map[string]DateBounds {
 				for _, sec := range secs {
 					m, _ := sec.(map[string]any)
 					if title, _ := m["title"].(string); title != "" {
-						out[cleanText(title)] = b
+						out[safetext.Line(title)] = b
 					}
 					if text, ok := m["text"].(map[string]any); ok {
 						div, _ := text["div"].(string)

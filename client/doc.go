@@ -4,8 +4,10 @@
 // their FHIR into the viewer's own types: a Patient, a Consent and a Summary of
 // sections made of headings, paragraphs, highlighted statements and tables.
 //
-// Everything from the server is treated as hostile: every string is cleaned of
-// control characters, terminal escape sequences and bidi overrides before it
-// reaches the model, and every size is bounded. Each failure a user can act on
+// Everything from the server is treated as hostile: every string passes the
+// gate, internal/safetext's Line, as it is decoded (control characters,
+// terminal escape sequences, bidi controls and invisible format characters
+// gone, NFC, bounded) before anything in this package matches on it or the
+// model holds it, and every size is bounded. Each failure a user can act on
 // is its own error type, keeping the HTTP status and the server's code and text.
 package client

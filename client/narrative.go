@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/html"
+
+	"github.com/scrterm/scr/internal/safetext"
 )
 
 // Block is one piece of a section's narrative: a Heading, Paragraph,
@@ -81,9 +83,9 @@ const (
 	maxNarrativeCells  = 64   // columns per table
 	maxNarrativeIndent = 8    // list levels shown as indentation
 	// maxNarrativeRawText bounds the bytes gathered for one line or cell
-	// before cleanText sees it: maxFieldRunes runes of up to 4 bytes, and as
-	// much again for white space and controls that cleanText will drop.
-	maxNarrativeRawText = 2 * maxFieldRunes * 4
+	// before the gate sees it: safetext.MaxRunes runes of up to 4 bytes, and
+	// as much again for white space and controls that the gate will drop.
+	maxNarrativeRawText = 2 * safetext.MaxRunes * 4
 )
 
 // narrativeWithheld is the phrase of the SCR statement "One or more entries
@@ -120,8 +122,12 @@ func asciiEqualFold(s, want string) bool {
 // the tokenizer rather than html.Parse: the SCR's XHTML uses self-closing
 // tags (<td/>) that the HTML tree builder would misread as open elements,
 // and a flat token loop is simpler to bound. Entities are decoded by the
-// tokenizer; every text reaches the model through cleanText, then through
-// DisplayDates with bounds.
+// tokenizer; every text reaches the model through the gate, safetext.Line
+// (after the entities are decoded, so "&#27;[2J" and "with&#8203;held" are
+// caught as if sent raw), then through DisplayDates with bounds. The div is
+// the one text from the server the JSON decoder does not gate (see markup).
+// Every line is gated apart and joined with "\n" here, so a line break in a
+// block is always the parser's, never the record's.
 func parseNarrative(div string, bounds DateBounds) (blocks []Block, withheld bool) {
 	p := narrativeParser{bounds: bounds}
 	z := html.NewTokenizer(strings.NewReader(div))
@@ -134,7 +140,7 @@ func parseNarrative(div string, bounds DateBounds) (blocks []Block, withheld boo
 			p.flushText()
 			p.endTable()
 			if p.omitted > 0 {
-				p.blocks = append(p.blocks, Paragraph{Text: textEllipsis + " " +
+				p.blocks = append(p.blocks, Paragraph{Text: safetext.Ellipsis + " " +
 					strconv.Itoa(p.omitted) + " more items of this section not shown"})
 			}
 			return p.blocks, p.withheld
@@ -244,9 +250,9 @@ type rawRow struct {
 	colSpan bool // a cell has a colspan: the short-row rule does not apply
 }
 
-// clean is cleanText, then the record's dates in the SCR's form.
+// clean is the gate, then the record's dates in the SCR's form.
 func (p *narrativeParser) clean(s string) string {
-	return DisplayDates(cleanText(s), p.bounds)
+	return DisplayDates(safetext.Line(s), p.bounds)
 }
 
 func (p *narrativeParser) text(t []byte) {
@@ -277,7 +283,7 @@ func (p *narrativeParser) text(t []byte) {
 }
 
 // appendRaw appends within maxNarrativeRawText, marking a cut with the
-// ellipsis cleanText would have used.
+// ellipsis the gate would have used.
 func (p *narrativeParser) appendRaw(b *bytes.Buffer, t []byte) {
 	room := maxNarrativeRawText - b.Len()
 	if room <= 0 {
@@ -285,7 +291,7 @@ func (p *narrativeParser) appendRaw(b *bytes.Buffer, t []byte) {
 	}
 	if len(t) > room {
 		b.Write(t[:room])
-		b.WriteString(" " + textEllipsis)
+		b.WriteString(" " + safetext.Ellipsis)
 		return
 	}
 	b.Write(t)

@@ -6,10 +6,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/scrterm/scr/internal/safetext"
 )
 
 // Patient is a PDS record as the banner shows it. Every string has been
-// through cleanText.
+// through the gate, safetext.Line, as it was decoded (see decodeOptions).
 type Patient struct {
 	NHSNumber NHSNumber // the record's own number
 	// SupersededFrom is the number asked for when PDS answered with another
@@ -114,7 +116,6 @@ func securityLabel(codes []fhirCoding) string {
 	}
 	if bestRank == 0 {
 		// Unknown: kept for the banner to name, but it is the server's text.
-		best = cleanText(best)
 		if r := []rune(best); len(r) > 12 {
 			best = string(r[:12]) + "…"
 		}
@@ -183,7 +184,7 @@ func ParsePatient(data []byte, asked NHSNumber, now time.Time) (*Patient, error)
 		return nil, fmt.Errorf("client: PDS patient: %w", err)
 	}
 	if r.ResourceType != "Patient" {
-		return nil, fmt.Errorf("client: PDS answered a %q, not a Patient", cleanText(r.ResourceType))
+		return nil, fmt.Errorf("client: PDS answered a %q, not a Patient", r.ResourceType)
 	}
 	p, err := r.patient(now)
 	if err != nil {
@@ -222,7 +223,7 @@ func ParsePatientSearch(data []byte, now time.Time) ([]PatientMatch, error) {
 		}
 		return nil, fmt.Errorf("client: PDS search answered with an OperationOutcome: %s", issuesText(b.Issue))
 	default:
-		return nil, fmt.Errorf("client: PDS search answered a %q, not a Bundle", cleanText(b.ResourceType))
+		return nil, fmt.Errorf("client: PDS search answered a %q, not a Bundle", b.ResourceType)
 	}
 	matches := make([]PatientMatch, 0, len(b.Entry))
 	for i := range b.Entry {
@@ -316,7 +317,7 @@ func (r *fhirPatient) patient(now time.Time) (*Patient, error) {
 	p := &Patient{
 		NHSNumber:    id,
 		BirthDate:    parseFHIRDate(r.BirthDate),
-		Gender:       cleanText(r.Gender),
+		Gender:       r.Gender,
 		DeceasedDate: parseFHIRDate(r.DeceasedDateTime),
 	}
 	// A date we cannot read still means the patient has died.
@@ -346,23 +347,23 @@ func (r *fhirPatient) patient(now time.Time) (*Patient, error) {
 	if best >= 0 {
 		n := r.Name[best]
 		p.Name = PersonName{
-			Prefix: cleanTexts(n.Prefix),
-			Given:  cleanTexts(n.Given),
-			Family: cleanText(n.Family),
-			Suffix: cleanTexts(n.Suffix),
+			Prefix: nonEmpty(n.Prefix),
+			Given:  nonEmpty(n.Given),
+			Family: n.Family,
+			Suffix: nonEmpty(n.Suffix),
 		}
 		p.NameInForce = bestRank >= 3
 	}
 
 	for _, a := range r.Address {
 		if a.Use == "home" && a.Period.covers(now) {
-			p.Address = Address{Lines: cleanTexts(a.Line), PostalCode: cleanText(a.PostalCode)}
+			p.Address = Address{Lines: nonEmpty(a.Line), PostalCode: a.PostalCode}
 			break
 		}
 	}
 	for _, g := range r.GeneralPractitioner {
 		if g.Identifier.Period.covers(now) {
-			p.GP = GP{ODSCode: cleanText(g.Identifier.Value), Name: cleanText(g.Display)}
+			p.GP = GP{ODSCode: g.Identifier.Value, Name: g.Display}
 			break
 		}
 	}
@@ -374,12 +375,13 @@ func (r *fhirPatient) patient(now time.Time) (*Patient, error) {
 	return p, idErr
 }
 
-// cleanTexts is cleanText over a list, dropping entries left empty.
-func cleanTexts(ss []string) []string {
+// nonEmpty is ss without the entries that are empty (or were nothing but
+// what the gate removed).
+func nonEmpty(ss []string) []string {
 	var out []string
 	for _, s := range ss {
-		if c := cleanText(s); c != "" {
-			out = append(out, c)
+		if s != "" {
+			out = append(out, s)
 		}
 	}
 	return out
@@ -544,7 +546,7 @@ func issuesText(issues []fhirIssue) string {
 		if is.Details.Text != "" {
 			part += ": " + is.Details.Text
 		}
-		parts = append(parts, cleanText(part))
+		parts = append(parts, safetext.Line(part))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"github.com/go-json-experiment/json/jsontext"
 	"strings"
+
+	"github.com/scrterm/scr/internal/safetext"
 )
 
 // ConsentCode is the patient's SCR-ACSPermission.
@@ -60,21 +62,21 @@ func ParseConsent(docRefBundle []byte) (Consent, error) {
 		return Consent{}, fmt.Errorf("client: SCR DocumentReference search: %w", err)
 	}
 	if b.ResourceType != "Bundle" {
-		return Consent{}, fmt.Errorf("client: SCR DocumentReference search answered a %q, not a Bundle", cleanText(b.ResourceType))
+		return Consent{}, fmt.Errorf("client: SCR DocumentReference search answered a %q, not a Bundle", b.ResourceType)
 	}
 	for _, e := range b.Entry {
 		r := e.Resource
 		if r.ResourceType != "DocumentReference" {
 			continue // the Patient beside it
 		}
-		c := Consent{SCRID: cleanText(r.MasterIdentifier.Value), Date: parseFHIRDate(r.Date)}
+		c := Consent{SCRID: r.MasterIdentifier.Value, Date: parseFHIRDate(r.Date)}
 		if c.SCRID == "" {
 			return Consent{}, errors.New("client: SCR DocumentReference has no masterIdentifier")
 		}
 		for _, l := range r.SecurityLabel {
 			for _, cd := range l.Coding {
 				if cd.System == scrPermissionSystem {
-					c.Permission = ConsentCode(cleanText(cd.Code))
+					c.Permission = ConsentCode(cd.Code)
 				}
 			}
 		}
@@ -90,7 +92,9 @@ func ParseConsent(docRefBundle []byte) (Consent, error) {
 	return Consent{}, ErrNoSCR
 }
 
-// Summary is a Summary Care Record. Every string has been through cleanText.
+// Summary is a Summary Care Record. Every string has been through the gate,
+// safetext.Line: as it was decoded (see decodeOptions), or, for the
+// narrative, as parseNarrative read it.
 type Summary struct {
 	ID        string    // the Composition's identifier
 	NHSNumber NHSNumber // of the Patient in the Bundle, to check against the one asked
@@ -249,7 +253,7 @@ func ParseSummary(bundle []byte) (*Summary, error) {
 		return nil, fmt.Errorf("client: SCR bundle: %w", err)
 	}
 	if b.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("client: SCR answered a %q, not a Bundle", cleanText(b.ResourceType))
+		return nil, fmt.Errorf("client: SCR answered a %q, not a Bundle", b.ResourceType)
 	}
 	byRef := make(map[string]*fhirResource, len(b.Entry))
 	var comp *fhirResource
@@ -279,19 +283,19 @@ func ParseSummary(bundle []byte) (*Summary, error) {
 		}
 	}
 	if ids := comp.identifiers(); len(ids) > 0 {
-		s.ID = cleanText(ids[0].Value)
+		s.ID = ids[0].Value
 	}
 	if s.ID == "" {
-		s.ID = cleanText(comp.ID)
+		s.ID = comp.ID
 	}
 	for _, a := range comp.Author {
 		s.summaryAuthor(byRef, a.Reference, 0)
 	}
 	for i := range comp.Section {
 		sec := &comp.Section[i]
-		out := Section{Title: cleanText(sec.Title)}
+		out := Section{Title: sec.Title}
 		for _, c := range sec.Code.Coding {
-			if out.Code = cleanText(c.Code); out.Code != "" {
+			if out.Code = c.Code; out.Code != "" {
 				break
 			}
 		}
@@ -300,7 +304,7 @@ func ParseSummary(bundle []byte) (*Summary, error) {
 			out.Title = out.Code
 		}
 		out.Title = DisplayDates(out.Title, bounds)
-		out.Blocks, out.Withheld = parseNarrative(sec.Text.Div, bounds)
+		out.Blocks, out.Withheld = parseNarrative(string(sec.Text.Div), bounds)
 		s.Withheld = s.Withheld || out.Withheld
 		s.Sections = append(s.Sections, out)
 	}
@@ -345,10 +349,10 @@ func (s *Summary) summaryAuthor(byRef map[string]*fhirResource, ref string, dept
 		if s.Practice == (Organisation{}) {
 			var name string
 			_ = decodeJSON(r.Name, &name) // an Organization's name is a string
-			s.Practice.Name = cleanText(name)
+			s.Practice.Name = name
 			for _, id := range r.identifiers() {
 				if id.System == odsSystem {
-					s.Practice.ODSCode = cleanText(id.Value)
+					s.Practice.ODSCode = id.Value
 				}
 			}
 		}
@@ -371,7 +375,7 @@ type fhirResource struct {
 		Title string      `json:"title"`
 		Code  fhirConcept `json:"code"`
 		Text  struct {
-			Div string `json:"div"`
+			Div markup `json:"div"`
 		} `json:"text"`
 	} `json:"section"`
 
@@ -478,9 +482,9 @@ func (r *fhirResource) humanName() string {
 	}
 	n := names[0]
 	if n.Text != "" {
-		return cleanText(n.Text)
+		return n.Text
 	}
-	return PersonName{Prefix: cleanTexts(n.Prefix), Given: cleanTexts(n.Given), Family: cleanText(n.Family)}.String()
+	return PersonName{Prefix: nonEmpty(n.Prefix), Given: nonEmpty(n.Given), Family: n.Family}.String()
 }
 
 func (r *fhirResource) clinicalEntry() ClinicalEntry {
@@ -495,18 +499,18 @@ func (r *fhirResource) clinicalEntry() ClinicalEntry {
 		e.Status, _ = conceptCodeDisplay(r.ClinicalStatus)
 		e.Date = firstFHIRDate(r.OnsetDateTime, r.RecordedDate)
 	case "Observation":
-		e.Status = cleanText(r.Status)
+		e.Status = r.Status
 		e.Date = firstFHIRDate(r.EffectiveDateTime, r.EffectivePeriod.Start, r.Issued)
 		switch {
 		case r.ValueQuantity != nil:
-			e.Value = cleanText(strings.TrimSpace(r.ValueQuantity.Value.String() + " " + r.ValueQuantity.Unit))
+			e.Value = safetext.Line(strings.TrimSpace(r.ValueQuantity.Value.String() + " " + r.ValueQuantity.Unit))
 		case r.ValueString != "":
-			e.Value = cleanText(r.ValueString)
+			e.Value = r.ValueString
 		case r.ValueCodeableConcept != nil:
 			_, e.Value = conceptCodeDisplay(*r.ValueCodeableConcept)
 		}
 	case "Procedure":
-		e.Status = cleanText(r.Status)
+		e.Status = r.Status
 		e.Date = firstFHIRDate(r.PerformedDateTime, r.PerformedPeriod.Start)
 	}
 	return e
@@ -517,13 +521,13 @@ func (r *fhirResource) clinicalEntry() ClinicalEntry {
 func conceptCodeDisplay(c fhirConcept) (code, display string) {
 	for _, cd := range c.Coding {
 		if code == "" {
-			code = cleanText(cd.Code)
+			code = cd.Code
 		}
 		if display == "" {
-			display = cleanText(cd.Display)
+			display = cd.Display
 		}
 	}
-	if t := cleanText(c.Text); t != "" {
+	if t := c.Text; t != "" {
 		display = t
 	}
 	if display == "" {

@@ -23,6 +23,8 @@ import (
 
 	"github.com/go-resty/resty/v2"
 	"github.com/google/uuid"
+
+	"github.com/scrterm/scr/internal/safetext"
 )
 
 // Config is how to reach a server root (API.md: /oauth2,
@@ -372,7 +374,7 @@ func (c *Client) sendOnce(ctx context.Context, req apiRequest, requestID, correl
 		a.err = &InvalidResponseError{Status: a.status, RequestID: requestID, Problem: "body too large", Err: ErrResponseTooLarge}
 	case a.status >= 200 && a.status < 300 && len(body) > 0 && !isJSONContentType(a.header.Get("Content-Type")):
 		a.err = &InvalidResponseError{Status: a.status, RequestID: requestID,
-			Problem: fmt.Sprintf("content type %q, not JSON", a.header.Get("Content-Type"))}
+			Problem: fmt.Sprintf("content type %q, not JSON", safetext.Line(a.header.Get("Content-Type")))}
 	}
 	a.body = body
 	return a
@@ -570,9 +572,6 @@ func errorForStatus(req apiRequest, a httpAttempt, requestID string) error {
 				rep.SpineCode = m[len(m)-1][1]
 			}
 		}
-		// The reply's words may reach a screen or a report: cleaned like
-		// any other text from outside.
-		rep.Code, rep.SpineCode, rep.Text = cleanText(rep.Code), cleanText(rep.SpineCode), cleanText(rep.Text)
 	}
 	text := strings.Join(said, "\n")
 	c := callOf(req)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/safetext"
 	"github.com/scrterm/scr/smartcard"
 )
 
@@ -53,7 +54,7 @@ func Explain(err error) string {
 	}
 	var card *smartcard.PCSCError
 	if errors.As(err, &card) {
-		return "The card could not be used: " + err.Error()
+		return "The card could not be used: " + safetext.Line(err.Error())
 	}
 	// Anything else may carry the server's words or a record's: say what
 	// to do without repeating it.

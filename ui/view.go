@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/safetext"
 	"github.com/scrterm/scr/smartcard"
 )
 
@@ -147,7 +148,8 @@ func (m Model) cardView() string {
 			if m.opts.Reader != "" && r != m.opts.Reader {
 				state += " (not used: --reader names another)"
 			}
-			b.WriteString(ansiTruncate("  "+r+": "+state, m.c.width) + "\n")
+			// The reader's name is the PC/SC driver's: through the gate.
+			b.WriteString(ansiTruncate("  "+safetext.Line(r)+": "+state, m.c.width) + "\n")
 		}
 	}
 	if m.cardErr != nil {

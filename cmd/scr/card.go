@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scrterm/scr/internal/safetext"
 	"github.com/scrterm/scr/smartcard"
 	"github.com/scrterm/scr/smartcard/virtual"
 	"github.com/scrterm/scr/ui"
@@ -38,9 +39,8 @@ func runCard(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	now := time.Now()
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(cardJSON(reports, err, now))
+		b, _ := json.MarshalIndent(cardJSON(reports, err, now), "", "  ")
+		_, _ = stdout.Write(safetext.EscapeJSON(append(b, '\n')))
 	} else {
 		printCards(stdout, reports, err, now)
 	}
@@ -79,16 +79,19 @@ func demoSurvey() ([]smartcard.CardReport, error) {
 // dateLayout is the NHS Common User Interface date: 22-Oct-2010.
 const dateLayout = "02-Jan-2006"
 
+// printCards writes the reports as text. A reader's name, the certificate's
+// names and an error's message are text from outside the program: each
+// passes the gate (the holder's did in smartcard.HolderOf).
 func printCards(w io.Writer, reports []smartcard.CardReport, err error, now time.Time) {
 	if err != nil {
-		fmt.Fprintln(w, ui.Explain(err))
+		fmt.Fprintln(w, safetext.Line(ui.Explain(err)))
 		return
 	}
 	for i, r := range reports {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "Reader    %s\n", r.Reader)
+		fmt.Fprintf(w, "Reader    %s\n", safetext.Line(r.Reader))
 		if !r.CardPresent {
 			fmt.Fprintln(w, "Card      none")
 			continue
@@ -97,12 +100,12 @@ func printCards(w io.Writer, reports []smartcard.CardReport, err error, now time
 		if c := r.Certificate; c != nil {
 			fmt.Fprintf(w, "Holder    %s\n", orNotKnown(r.Holder.Name))
 			fmt.Fprintf(w, "User ID   %s\n", orNotKnown(r.Holder.UUID))
-			fmt.Fprintf(w, "Issuer    %s\n", c.Issuer.CommonName)
+			fmt.Fprintf(w, "Issuer    %s\n", safetext.Line(c.Issuer.CommonName))
 			fmt.Fprintf(w, "Expires   %s\n", expiry(c.NotAfter, now))
 			fmt.Fprintf(w, "PIN       %s\n", pinText(r.PIN))
 		}
 		if r.Err != nil {
-			fmt.Fprintf(w, "Problem   %s\n", ui.Explain(r.Err))
+			fmt.Fprintf(w, "Problem   %s\n", safetext.Line(ui.Explain(r.Err)))
 		}
 	}
 }
@@ -137,7 +140,8 @@ func orNotKnown(s string) string {
 	return s
 }
 
-// The JSON form of `scr card`, for support tickets: stable field names, no PIN.
+// The JSON form of `scr card`, for support tickets: stable field names, no
+// PIN; every text from outside through the gate, as in the text form.
 type cardsOut struct {
 	Readers []readerOut `json:"readers"`
 	Error   string      `json:"error,omitempty"`
@@ -160,16 +164,16 @@ type readerOut struct {
 func cardJSON(reports []smartcard.CardReport, err error, now time.Time) cardsOut {
 	out := cardsOut{Readers: []readerOut{}}
 	if err != nil {
-		out.Error = ui.Explain(err)
+		out.Error = safetext.Line(ui.Explain(err))
 		return out
 	}
 	for _, r := range reports {
-		ro := readerOut{Reader: r.Reader, CardPresent: r.CardPresent}
+		ro := readerOut{Reader: safetext.Line(r.Reader), CardPresent: r.CardPresent}
 		if r.CardPresent {
 			ro.ATR = strings.ToUpper(hex.EncodeToString(r.ATR))
 		}
 		if c := r.Certificate; c != nil {
-			ro.Holder, ro.UserID, ro.Issuer = r.Holder.Name, r.Holder.UUID, c.Issuer.CommonName
+			ro.Holder, ro.UserID, ro.Issuer = r.Holder.Name, r.Holder.UUID, safetext.Line(c.Issuer.CommonName)
 			ro.NotAfter = c.NotAfter.UTC().Format(time.RFC3339)
 			ro.Expired = c.NotAfter.Before(now)
 			ro.PINVerified = r.PIN.Verified
@@ -179,7 +183,7 @@ func cardJSON(reports []smartcard.CardReport, err error, now time.Time) cardsOut
 			}
 		}
 		if r.Err != nil {
-			ro.Problem = ui.Explain(r.Err)
+			ro.Problem = safetext.Line(ui.Explain(r.Err))
 		}
 		out.Readers = append(out.Readers, ro)
 	}

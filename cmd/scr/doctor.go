@@ -20,6 +20,7 @@ import (
 	"github.com/scrterm/scr/internal/config"
 	"github.com/scrterm/scr/internal/demo"
 	"github.com/scrterm/scr/internal/doctor"
+	"github.com/scrterm/scr/internal/safetext"
 	"github.com/scrterm/scr/smartcard"
 	"github.com/scrterm/scr/ui"
 )
@@ -121,7 +122,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, errLine(err)) // it may quote a setting's value
 		return 2
 	}
 	if cfg.watch {
@@ -135,12 +136,12 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		env, err := demo.StartCard(ctx, cfg.card)
 		if err != nil {
-			fmt.Fprintln(stderr, "scr doctor: the demo could not start:", err)
+			fmt.Fprintln(stderr, "scr doctor: the demo could not start:", errLine(err))
 			return 1
 		}
 		defer env.Close()
 		if opts, err = demoDoctorOptions(env); err != nil {
-			fmt.Fprintln(stderr, "scr doctor: the demo could not start:", err)
+			fmt.Fprintln(stderr, "scr doctor: the demo could not start:", errLine(err))
 			return 1
 		}
 		switch {
@@ -156,7 +157,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if cfg.smartcardCA != "" {
 		if opts.SmartcardCA, err = readCerts(cfg.smartcardCA); err != nil {
-			fmt.Fprintln(stderr, "scr doctor: --smartcard-ca:", err)
+			fmt.Fprintln(stderr, "scr doctor: --smartcard-ca:", errLine(err))
 			return 2
 		}
 		opts.SmartcardCAFile = cfg.smartcardCA
@@ -164,7 +165,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if cfg.server != "" {
 		srv, err := doctor.NewServer(cfg.server, cfg.ca)
 		if err != nil {
-			fmt.Fprintln(stderr, "scr doctor:", err)
+			fmt.Fprintln(stderr, "scr doctor:", errLine(err))
 			return 2
 		}
 		opts.Server = srv
@@ -200,7 +201,13 @@ func demoDoctorOptions(env *demo.Env) (doctor.Options, error) {
 	}, nil
 }
 
-// doctorReport runs the checks and prints them; it returns the exit status.
+// errLine is an error's message as scr doctor, scr card and scr config
+// print it: through the gate, as it may quote a setting from the
+// environment or a file, a certificate or a reader.
+func errLine(err error) string { return safetext.Line(err.Error()) }
+
+// doctorReport runs the checks and prints them, every line through the gate
+// (doctor.Check.Line, doctor.Report.WriteJSON); it returns the exit status.
 func doctorReport(ctx context.Context, cfg doctorConfig, opts doctor.Options, stdout io.Writer) int {
 	emit := func(c doctor.Check) { fmt.Fprint(stdout, c.Line()) }
 	if cfg.json {
@@ -310,7 +317,7 @@ func readCerts(path string) ([]*x509.Certificate, error) {
 func watchCards(ctx context.Context, reader string, stdout, stderr io.Writer) int {
 	events, err := smartcard.Watch(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, ui.Explain(err))
+		fmt.Fprintln(stderr, safetext.Line(ui.Explain(err)))
 		return 1
 	}
 	fmt.Fprintln(stderr, "Watching the card readers: insert and remove cards, plug readers in and out. Ctrl-C stops.")
@@ -328,7 +335,7 @@ func watchCards(ctx context.Context, reader string, stdout, stderr io.Writer) in
 		}
 	}()
 	if err := doctor.Watch(ctx, only, stdout, time.Now); err != nil {
-		fmt.Fprintln(stderr, "scr doctor:", err)
+		fmt.Fprintln(stderr, "scr doctor:", errLine(err))
 		return 1
 	}
 	return 0

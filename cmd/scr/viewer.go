@@ -121,7 +121,7 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, errLine(err))
 		return 2
 	}
 	if cfg.demo {
@@ -137,7 +137,7 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		// Checked before the terminal, so that a wrong URL or CA file is
 		// reported however scr was started.
 		if _, err := newClient(cfg, nil); err != nil {
-			fmt.Fprintln(stderr, "scr:", err)
+			fmt.Fprintln(stderr, "scr:", errLine(err))
 			return 2
 		}
 	}
@@ -151,20 +151,20 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if cfg.demo {
 		env, err := demo.StartCard(ctx, cfg.card)
 		if err != nil {
-			fmt.Fprintln(stderr, "scr: the demo could not start:", err)
+			fmt.Fprintln(stderr, "scr: the demo could not start:", errLine(err))
 			return 1
 		}
 		defer env.Close()
 		cfg.server = env.ServerURL
 		opts.Cards, opts.Demo = env.Cards, env.Info
 		if opts.Client, err = newClient(cfg, env.CAPEM); err != nil {
-			fmt.Fprintln(stderr, "scr:", err)
+			fmt.Fprintln(stderr, "scr:", errLine(err))
 			return 1
 		}
 	} else {
 		opts.Cards = ui.PCSC()
 		if opts.Client, err = newClient(cfg, nil); err != nil {
-			fmt.Fprintln(stderr, "scr:", err)
+			fmt.Fprintln(stderr, "scr:", errLine(err))
 			return 2
 		}
 	}
@@ -176,7 +176,7 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	case errors.Is(err, ui.ErrInternal):
 		fmt.Fprintln(stderr, ui.ErrInternal.Error())
 	default:
-		fmt.Fprintln(stderr, "scr:", err)
+		fmt.Fprintln(stderr, "scr:", errLine(err))
 	}
 	return 1
 }
@@ -186,7 +186,7 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 func checkDemoCard(card string, stdout, stderr io.Writer) int {
 	cards, err := demo.SandboxCards()
 	if err != nil {
-		fmt.Fprintln(stderr, "scr: the demo could not start:", err)
+		fmt.Fprintln(stderr, "scr: the demo could not start:", errLine(err))
 		return 1
 	}
 	if card == "list" {

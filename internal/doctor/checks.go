@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/safetext"
 	"github.com/scrterm/scr/smartcard"
 	"github.com/scrterm/scr/ui"
 )
@@ -120,7 +121,11 @@ type run struct {
 	emit   func(Check)
 }
 
+// add records c, through the gate: a line's detail holds reader names,
+// certificate names, the server's words and error messages, all text from
+// outside the program (see Check.gated).
 func (r *run) add(c Check) {
+	c = c.gated()
 	r.report.Checks = append(r.report.Checks, c)
 	if r.emit != nil {
 		r.emit(c)
@@ -223,7 +228,7 @@ func (r *run) cardChecks() (Service, cardFacts) {
 		r.fail(CheckReaders, "none connected", ui.Explain(err)+" `pcsc_scan` (Linux) lists the readers the service sees.")
 		return svc, skipFrom(CheckCard, "no reader")
 	case err != nil:
-		r.fail(CheckReaders, "could not be listed: "+err.Error(), ui.Explain(err))
+		r.fail(CheckReaders, "could not be listed: "+errText(err), ui.Explain(err))
 		return svc, skipFrom(CheckCard, "no reader")
 	}
 	names := make([]string, len(readers))
@@ -232,7 +237,7 @@ func (r *run) cardChecks() (Service, cardFacts) {
 		if rs.CardPresent {
 			state = "card"
 		}
-		names[i] = fmt.Sprintf("%s (%s)", rs.Name, state)
+		names[i] = fmt.Sprintf("%s (%s)", safetext.Line(rs.Name), state)
 	}
 	r.pass(CheckReaders, fmt.Sprintf("%d: %s", len(readers), strings.Join(names, "; ")))
 
@@ -243,10 +248,10 @@ func (r *run) cardChecks() (Service, cardFacts) {
 	}
 	card, err := svc.Open(rs.Name)
 	if err != nil {
-		r.fail(CheckCard, fmt.Sprintf("in %s, ATR %s, but it cannot be used: %v", rs.Name, atrText(rs.ATR), err), ui.Explain(err))
+		r.fail(CheckCard, fmt.Sprintf("in %s, ATR %s, but it cannot be used: %s", safetext.Line(rs.Name), atrText(rs.ATR), errText(err)), ui.Explain(err))
 		return svc, skipFrom(CheckPIV, "the card cannot be used")
 	}
-	r.pass(CheckCard, fmt.Sprintf("in %s, ATR %s", rs.Name, atrText(rs.ATR)))
+	r.pass(CheckCard, fmt.Sprintf("in %s, ATR %s", safetext.Line(rs.Name), atrText(rs.ATR)))
 	facts := cardFacts{card: card}
 	stop := func(from, why string) (Service, cardFacts) {
 		f := skipFrom(from, why)
@@ -256,7 +261,7 @@ func (r *run) cardChecks() (Service, cardFacts) {
 
 	// 4. The PIV application.
 	if err := card.SelectPIV(); err != nil {
-		r.fail(CheckPIV, "cannot be selected: "+err.Error(), ui.Explain(err))
+		r.fail(CheckPIV, "cannot be selected: "+errText(err), ui.Explain(err))
 		return stop(CheckCertificate, "no PIV application")
 	}
 	r.pass(CheckPIV, "selected (AID A0 00 00 03 08)")
@@ -264,13 +269,13 @@ func (r *run) cardChecks() (Service, cardFacts) {
 	// 5. The certificate: holder, validity, chain.
 	cert, err := card.Certificate()
 	if err != nil {
-		r.fail(CheckCertificate, "cannot be read: "+err.Error(), ui.Explain(err))
+		r.fail(CheckCertificate, "cannot be read: "+errText(err), ui.Explain(err))
 		return stop(CheckValidity, "no certificate")
 	}
 	facts.cert = cert
 	holder, herr := smartcard.HolderOf(cert)
 	if herr != nil {
-		r.fail(CheckCertificate, fmt.Sprintf("subject %q names no holder: %v", cert.Subject.String(), herr), ui.Explain(herr))
+		r.fail(CheckCertificate, fmt.Sprintf("subject %q names no holder: %s", nameOf(cert.Subject), errText(herr)), ui.Explain(herr))
 		facts.noSignIn = "the certificate names no user ID"
 	} else {
 		facts.uuid = holder.UUID
@@ -283,7 +288,7 @@ func (r *run) cardChecks() (Service, cardFacts) {
 	st, err := card.PINStatus()
 	switch {
 	case err != nil:
-		r.fail(CheckPIN, "the tries left cannot be read: "+err.Error(), ui.Explain(err))
+		r.fail(CheckPIN, "the tries left cannot be read: "+errText(err), ui.Explain(err))
 	case st.Verified:
 		r.pass(CheckPIN, "already verified by a program using the card (the tries left are not shown then)")
 	case st.Blocked():
@@ -307,14 +312,14 @@ func (r *run) chooseReader(readers []smartcard.ReaderState) (smartcard.ReaderSta
 		i := slices.IndexFunc(readers, func(rs smartcard.ReaderState) bool { return rs.Name == name })
 		switch {
 		case i < 0:
-			r.fail(CheckCard, fmt.Sprintf("no reader is named %q", name),
+			r.fail(CheckCard, fmt.Sprintf("no reader is named %q", safetext.Line(name)),
 				"Check --reader (or SCR_READER) against the readers listed above, or leave it out to use the first reader with a card.")
 			return smartcard.ReaderState{}, false
 		case readers[i].Mute:
-			r.fail(CheckCard, fmt.Sprintf("in %s, but it does not answer", name), ui.Explain(smartcard.ErrCardUnreadable))
+			r.fail(CheckCard, fmt.Sprintf("in %s, but it does not answer", safetext.Line(name)), ui.Explain(smartcard.ErrCardUnreadable))
 			return smartcard.ReaderState{}, false
 		case !readers[i].CardPresent:
-			r.fail(CheckCard, "none in "+name, ui.Explain(smartcard.ErrNoCard)+" Chip first and chip side up; the reader's light should show it.")
+			r.fail(CheckCard, "none in "+safetext.Line(name), ui.Explain(smartcard.ErrNoCard)+" Chip first and chip side up; the reader's light should show it.")
 			return smartcard.ReaderState{}, false
 		}
 		return readers[i], true
@@ -326,7 +331,7 @@ func (r *run) chooseReader(readers []smartcard.ReaderState) (smartcard.ReaderSta
 	}
 	for _, rs := range readers {
 		if rs.Mute {
-			r.fail(CheckCard, fmt.Sprintf("in %s, but it does not answer", rs.Name), ui.Explain(smartcard.ErrCardUnreadable))
+			r.fail(CheckCard, fmt.Sprintf("in %s, but it does not answer", safetext.Line(rs.Name)), ui.Explain(smartcard.ErrCardUnreadable))
 			return smartcard.ReaderState{}, false
 		}
 	}
@@ -374,7 +379,7 @@ func inDays(days int) string {
 // CA it is a WARN.
 func Chain(cert *x509.Certificate, cas []*x509.Certificate, caFile string, now time.Time) Check {
 	c := Check{Name: CheckChain}
-	issuer := nameOf(cert.Issuer)
+	issuer, caFile := nameOf(cert.Issuer), safetext.Line(caFile)
 	if len(cas) == 0 {
 		c.Status = Warn
 		c.Detail = fmt.Sprintf("issued by %q; not checked: no smartcard CA configured", issuer)
@@ -404,7 +409,7 @@ func Chain(cert *x509.Certificate, cas []*x509.Certificate, caFile string, now t
 		c.Advice = "The server will refuse this card. Check --smartcard-ca is the CA of the environment the user signs in to; if it is, the card was issued for another environment: contact your Registration Authority."
 	default:
 		c.Status = Fail
-		c.Detail = fmt.Sprintf("issued by %q, but the chain to the smartcard CA in %s does not verify: %v", issuer, caFile, err)
+		c.Detail = fmt.Sprintf("issued by %q, but the chain to the smartcard CA in %s does not verify: %s", issuer, caFile, errText(err))
 		c.Advice = "The server will refuse this card. Contact your Registration Authority with this line."
 	}
 	return c
@@ -450,16 +455,17 @@ func (r *run) serverChecks(ctx context.Context) (bool, string) {
 		r.skip(CheckClock, why)
 		return false, why
 	}
+	url := safetext.Line(srv.URL())
 	p, err := srv.Probe(ctx)
 	if err != nil {
-		r.fail(CheckServer, fmt.Sprintf("%s: %s", srv.URL(), strings.TrimPrefix(err.Error(), "client: ")), serverAdvice(err))
+		r.fail(CheckServer, fmt.Sprintf("%s: %s", url, strings.TrimPrefix(errText(err), "client: ")), serverAdvice(err))
 		r.skip(CheckClock, "server not reachable")
 		return false, "server not reachable"
 	}
 	if p.TLS {
-		r.pass(CheckServer, fmt.Sprintf("%s answers over %s; its certificate is for %q, issued by %q", srv.URL(), p.Version, p.Subject, p.Issuer))
+		r.pass(CheckServer, fmt.Sprintf("%s answers over %s; its certificate is for %q, issued by %q", url, safetext.Line(p.Version), safetext.Line(p.Subject), safetext.Line(p.Issuer)))
 	} else {
-		r.pass(CheckServer, srv.URL()+" answers over plain HTTP (a sandbox on this computer only)")
+		r.pass(CheckServer, url+" answers over plain HTTP (a sandbox on this computer only)")
 	}
 	if p.Date.IsZero() {
 		r.warn(CheckClock, "not checked: the server sent no Date header", "Check this computer's clock by hand: more than 5 minutes out and sign-in is refused.")
@@ -492,7 +498,7 @@ func (r *run) signIn(ctx context.Context, f cardFacts) {
 		r.skip(CheckSignIn, "interrupted")
 		return
 	case err != nil:
-		r.fail(CheckSignIn, "the passcode could not be read: "+err.Error(), "Type the passcode at the prompt, or give it on standard input with --pin-stdin.")
+		r.fail(CheckSignIn, "the passcode could not be read: "+errText(err), "Type the passcode at the prompt, or give it on standard input with --pin-stdin.")
 		return
 	case len(pin) == 0:
 		r.skip(CheckSignIn, r.opts.NoSignIn)
@@ -504,7 +510,7 @@ func (r *run) signIn(ctx context.Context, f cardFacts) {
 	}
 	signer, err := f.card.Signer(f.cert, pin)
 	if err != nil {
-		r.fail(CheckSignIn, "the card's key cannot sign: "+err.Error(), ui.Explain(err))
+		r.fail(CheckSignIn, "the card's key cannot sign: "+errText(err), ui.Explain(err))
 		return
 	}
 	s, err := r.opts.Server.SignIn(ctx, signer, f.cert, f.uuid)
@@ -520,24 +526,24 @@ func (r *run) signIn(ctx context.Context, f cardFacts) {
 			ui.Explain(err)+" The doctor checks the certificate's dates and chain here, but only the server knows whether it has been revoked.")
 		return
 	case err != nil:
-		r.fail(CheckSignIn, err.Error(), ui.Explain(err))
+		r.fail(CheckSignIn, errText(err), ui.Explain(err))
 		return
 	}
-	r.pass(CheckSignIn, fmt.Sprintf("signed in as %s (%s), %s", s.Name, s.UUID, plural(len(s.Roles), "role", "roles")))
+	r.pass(CheckSignIn, fmt.Sprintf("signed in as %s (%s), %s", safetext.Line(s.Name), safetext.Line(s.UUID), plural(len(s.Roles), "role", "roles")))
 	r.roles(s.Roles)
 	if err := s.SignOut(ctx); err != nil {
-		r.warn(CheckSignOut, "the session could not be revoked: "+err.Error(), "The session's tokens expire by themselves within their lifetime; nothing else to do.")
+		r.warn(CheckSignOut, "the session could not be revoked: "+errText(err), "The session's tokens expire by themselves within their lifetime; nothing else to do.")
 	} else {
 		r.pass(CheckSignOut, "signed out: the session's tokens are revoked")
 	}
 }
 
 // refusal is the server's own words for a refused sign-in: about the card,
-// never about a patient.
+// never about a patient; through the gate.
 func refusal(e *client.SignInError) string {
-	s := e.Code
-	if e.Text != "" {
-		s += ": " + e.Text
+	s := safetext.Line(e.Code)
+	if t := safetext.Line(e.Text); t != "" {
+		s += ": " + t
 	}
 	if s == "" {
 		s = fmt.Sprintf("HTTP %d", e.Status)
@@ -552,7 +558,8 @@ func (r *run) roles(roles []client.Role) {
 	var view, audit bool
 	for _, role := range roles {
 		detail := fmt.Sprintf("%s at %s (%s): view SCR %s, emergency access %s, audit reports %s",
-			roleWords(role.Name), role.OrgCode, role.ID, yesNo(role.CanView()), yesNo(role.CanEmergency()), yesNo(role.CanAudit()))
+			roleWords(safetext.Line(role.Name)), safetext.Line(role.OrgCode), safetext.Line(role.ID),
+			yesNo(role.CanView()), yesNo(role.CanEmergency()), yesNo(role.CanAudit()))
 		view = view || role.CanView()
 		audit = audit || role.CanAudit()
 		if role.CanView() || role.CanAudit() {
@@ -590,12 +597,12 @@ func roleWords(name string) string {
 }
 
 // nameOf is how a certificate's subject or issuer is named in a line: its
-// CN, else the whole name.
+// CN, else the whole name; through the gate, as the certificate is not ours.
 func nameOf(n pkix.Name) string {
-	if n.CommonName != "" {
-		return n.CommonName
+	if cn := safetext.Line(n.CommonName); cn != "" {
+		return cn
 	}
-	return n.String()
+	return safetext.Line(n.String())
 }
 
 func yesNo(b bool) string {
@@ -612,9 +619,11 @@ func atrText(atr []byte) string {
 	return fmt.Sprintf("% X", atr)
 }
 
+// errText is an error's message, through the gate: errors carry reader
+// names, certificate names and the server's words.
 func errText(err error) string {
 	if err == nil {
 		return "no context"
 	}
-	return err.Error()
+	return safetext.Line(err.Error())
 }

@@ -1,10 +1,13 @@
 package doctor
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/scrterm/scr/internal/safetext"
 )
 
 // Status is the verdict of one check.
@@ -18,7 +21,10 @@ const (
 )
 
 // Check is one line of the checklist. Advice says what to do; it is set for
-// every WARN and FAIL.
+// every WARN and FAIL. A check's words may hold text from outside the
+// program (a reader's or a certificate's name, the server's reply, an
+// error's message): Run adds each check through the gate, and Line and
+// WriteJSON write nothing that has not been through it.
 type Check struct {
 	Name   string `json:"name"`
 	Status Status `json:"status"`
@@ -51,12 +57,23 @@ func (r Report) Find(name string) (Check, bool) {
 	return Check{}, false
 }
 
+// gated is c with each of its texts through the gate, safetext.Line: one
+// line each, no control, escape sequence, bidi control or invisible
+// character, so that nothing a server or a card says can clear the screen,
+// hide words, or draw a line that reads as another check's verdict.
+func (c Check) gated() Check {
+	c.Name, c.Detail, c.Advice = safetext.Line(c.Name), safetext.Line(c.Detail), safetext.Line(c.Advice)
+	c.Status = Status(safetext.Line(string(c.Status)))
+	return c
+}
+
 // nameWidth pads check names in the text form so that details line up.
 const nameWidth = 12
 
 // Line is the text form of one check: the status, the name and what was
 // found, then, indented on the next line, what to do.
 func (c Check) Line() string {
+	c = c.gated()
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-4s  %-*s %s\n", c.Status, nameWidth, c.Name, c.Detail)
 	if c.Advice != "" {
@@ -118,13 +135,20 @@ type reportJSON struct {
 	OK     bool    `json:"ok"`
 }
 
-// WriteJSON writes {"checks":[{"name","status","detail","advice"}],"ok":bool}.
+// WriteJSON writes {"checks":[{"name","status","detail","advice"}],"ok":bool},
+// every text through the gate, and whatever a terminal could act on that is
+// left (none, as gated) written as a \u escape (safetext.EscapeJSON).
 func (r Report) WriteJSON(w io.Writer) error {
-	out := reportJSON{Checks: r.Checks, OK: r.OK()}
-	if out.Checks == nil {
-		out.Checks = []Check{}
+	out := reportJSON{Checks: make([]Check, len(r.Checks)), OK: r.OK()}
+	for i, c := range r.Checks {
+		out.Checks[i] = c.gated()
 	}
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := w.Write(safetext.EscapeJSON(b.Bytes()))
+	return err
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/safetext"
 )
 
 // probeTimeout bounds the server probe: connection, TLS and answer.
@@ -100,9 +101,9 @@ func (s *HTTPServer) Probe(ctx context.Context) (Probe, error) {
 		p.TLS, p.Version = true, tls.VersionName(cs.Version)
 		if len(cs.PeerCertificates) > 0 {
 			leaf := cs.PeerCertificates[0]
-			p.Subject, p.Issuer = leaf.Subject.CommonName, nameOf(leaf.Issuer)
+			p.Subject, p.Issuer = safetext.Line(leaf.Subject.CommonName), nameOf(leaf.Issuer)
 			if p.Subject == "" && len(leaf.DNSNames) > 0 {
-				p.Subject = leaf.DNSNames[0]
+				p.Subject = safetext.Line(leaf.DNSNames[0])
 			}
 			if p.Subject == "" && len(leaf.IPAddresses) > 0 {
 				p.Subject = leaf.IPAddresses[0].String()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/scrterm/scr/internal/safetext"
 	"github.com/scrterm/scr/smartcard"
 	"github.com/scrterm/scr/ui"
 )
@@ -14,9 +15,11 @@ import (
 // matching against a reader's own log.
 const watchLayout = "15:04:05.000"
 
-// EventLine is one event of --watch, stamped with when it arrived.
+// EventLine is one event of --watch, stamped with when it arrived. The
+// reader's name is the driver's, so it passes the gate.
 func EventLine(ev smartcard.Event, at time.Time) string {
 	stamp := at.Format(watchLayout)
+	ev.Reader = safetext.Line(ev.Reader)
 	switch ev.Kind {
 	case smartcard.CardInserted:
 		return fmt.Sprintf("%s  card inserted   %s  ATR %s", stamp, ev.Reader, atrText(ev.ATR))
@@ -29,7 +32,7 @@ func EventLine(ev smartcard.Event, at time.Time) string {
 	case smartcard.ServiceLost:
 		return fmt.Sprintf("%s  service lost    %s (waiting for it to come back)", stamp, ui.Explain(smartcard.ErrNoService))
 	}
-	return fmt.Sprintf("%s  %s", stamp, ev)
+	return fmt.Sprintf("%s  %s", stamp, safetext.Line(fmt.Sprint(ev)))
 }
 
 // Watch prints a line per event until ctx ends or events closes.
