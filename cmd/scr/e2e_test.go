@@ -486,7 +486,8 @@ func (tm *tmux) dead(t testing.TB) (bool, int) {
 	return true, status
 }
 
-// goroutines makes a hung scr print its goroutines' stacks (SIGQUIT) and
+// goroutines makes a hung scr print its goroutines' stacks (SIGABRT: scr
+// catches SIGQUIT to clear the screen) and
 // returns them, from the pane's history.
 func (tm *tmux) goroutines(t testing.TB) string {
 	t.Helper()
@@ -494,7 +495,7 @@ func (tm *tmux) goroutines(t testing.TB) string {
 	if err != nil {
 		return err.Error()
 	}
-	if err := syscall.Kill(pid, syscall.SIGQUIT); err != nil {
+	if err := syscall.Kill(pid, syscall.SIGABRT); err != nil {
 		return err.Error()
 	}
 	for deadline := time.Now().Add(exitWait); time.Now().Before(deadline); time.Sleep(pollEvery) {

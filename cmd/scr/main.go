@@ -17,6 +17,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/scrterm/scr/internal/harden"
 )
 
 // Set at build time with -ldflags "-X main.version=… -X main.commit=… -X main.date=…".
@@ -60,8 +62,17 @@ Nothing is written to disk: no settings, history, cache or log.
 `
 
 func main() {
-	// SIGHUP too: a closed terminal window must sign the user out.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// First, before anything of the record or the session is in memory, so
+	// that no core or crash dump can keep a copy of it (internal/harden).
+	if err := harden.NoCoreDumps(); err != nil {
+		fmt.Fprintln(os.Stderr, "scr: core dumps cannot be turned off, so scr does not start:", err)
+		os.Exit(1)
+	}
+	// SIGHUP too: a closed terminal window must sign the user out. And
+	// SIGQUIT: Go's default would print goroutine stacks and die in the
+	// alternate screen, leaving the record on it; scr clears it and signs
+	// out instead. (Tests that want the stacks send SIGABRT.)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -90,3 +90,33 @@ func waitState(t *testing.T, pid int, state, what string) {
 	}
 	t.Fatalf("%s: scr never reached state %s: %s", what, state, last)
 }
+
+// TestSignalsClearTheScreen: SIGTERM, SIGHUP (the terminal window closed)
+// and SIGQUIT each end scr as quitting does: the screen and the terminal's
+// history hold nothing of the record, and scr exits 0. (Go's own answer to
+// SIGQUIT would print stacks and die in the alternate screen, the record
+// still on it.)
+func TestSignalsClearTheScreen(t *testing.T) {
+	needTmux(t)
+	scr := pcsctest.Build(t, "github.com/scrterm/scr/cmd/scr")
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			home, tmp := t.TempDir(), t.TempDir()
+			tm := startTmux(t, home, tmp, scr, "--demo", "--card", demoPharmacist)
+			signIn(t, tm, "Priya SHARMA", "123456")
+			findPatient(t, tm)
+			tm.waitFor(t, "the permission screen", "Patient gave permission")
+			tm.keys(t, "p")
+			tm.waitFor(t, "the summary", "Penicillin allergy", "HARGREAVES")
+			pid, err := tm.pid(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Kill(pid, sig); err != nil {
+				t.Fatal(err)
+			}
+			tm.waitExit(t)
+			tm.assertClean(t, "the terminal history after "+sig.String(), tm.history(t))
+		})
+	}
+}

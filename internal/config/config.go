@@ -8,6 +8,8 @@
 // The package only reads. scr never writes the file, and nothing is read from
 // or written to the user's home directory: on a shared counter terminal the
 // settings are the administrator's and the user's own flags or environment.
+// The file is read only if it is a regular file of at most 64 KiB that nobody
+// but its owner and the administrators can change (readSafely).
 package config
 
 import (
@@ -15,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -255,14 +256,19 @@ func isAbs(p string) bool {
 }
 
 // readFile reads and strictly decodes the configuration file into its keys'
-// values. found is false for a missing file.
+// values. found is false for a missing file. The file is read only if it is
+// safe to: see readSafely.
 func readFile(path string, explicit bool) (values map[string]string, found bool, err error) {
-	data, err := os.ReadFile(path)
+	data, err := readSafely(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if explicit {
 			return nil, false, fmt.Errorf("the configuration file %s named by %s does not exist", path, EnvConfig)
 		}
 		return nil, false, nil
+	}
+	var refused refusal
+	if errors.As(err, &refused) {
+		return nil, false, err // a line of its own, naming the file
 	}
 	if err != nil {
 		var pe *fs.PathError

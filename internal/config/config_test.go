@@ -207,7 +207,7 @@ func TestErrors(t *testing.T) {
 		{name: "a flag that is no setting", flags: map[string]string{"demo": "true"}, err: `--demo is not a setting`},
 		{name: "SCR_CONFIG names a missing file", path: missing, explicit: true,
 			err: `the configuration file %s named by SCR_CONFIG does not exist`},
-		{name: "a directory", path: dir, err: `cannot read the configuration file %s: is a directory`},
+		{name: "a directory", path: dir, err: `the configuration file %s is a folder, not a regular file`},
 		{name: "under a file", path: filepath.Join(writeFile(t, ""), "config.toml"),
 			err: `cannot read the configuration file %s: not a directory`},
 	} {
@@ -231,7 +231,7 @@ func TestErrors(t *testing.T) {
 func TestUnreadableFile(t *testing.T) {
 	// A folder where the file should be cannot be read by anyone, root too.
 	dir := t.TempDir()
-	if _, err := Resolve(nil, env{}.get, dir, false); err == nil || err.Error() != "cannot read the configuration file "+dir+": is a directory" {
+	if _, err := Resolve(nil, env{}.get, dir, false); err == nil || err.Error() != "the configuration file "+dir+" is a folder, not a regular file" {
 		t.Errorf("a folder as the file: err = %v", err)
 	}
 	// A file without read permission, where permissions bind (not root,

@@ -95,7 +95,7 @@ For example:
     ca = "nhs-ca.pem"
     idle-lock = "2m"
 
-A relative path in the file is relative to the file's directory. A missing file at the usual place is fine; an unreadable or malformed file, or a key scr does not know, is an error on one line naming the file, the line and the key, and scr exits with status 2: a typo is never ignored in silence. scr never writes the file, reads no settings from the home directory and writes nothing there.`,
+A relative path in the file is relative to the file's directory. A missing file at the usual place is fine; an unreadable or malformed file, or a key scr does not know, is an error on one line naming the file, the line and the key, and scr exits with status 2: a typo is never ignored in silence. The file must be a regular file of at most 64 KiB that only its owner (you, root or Administrators) can change, and so must the folders above it: otherwise scr says why on one line, with the command that fixes it, and exits with status 2, since a file anyone can write could send scr to their own server. scr never writes the file, reads no settings from the home directory and writes nothing there.`,
 	},
 	{
 		Name:     "demo",
