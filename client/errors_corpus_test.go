@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/explain"
 	"github.com/scrterm/scr/internal/nhscorpus"
-	"github.com/scrterm/scr/ui"
 )
 
 // corpusCall is one of the viewer's calls, made against a server.
@@ -271,7 +271,7 @@ func TestCorpusErrorSentences(t *testing.T) {
 					t.Errorf("service %v, want %v", rep.Service, wantService)
 				}
 			}
-			if got := ui.Explain(err); got != want {
+			if got := explain.Error(err); got != want {
 				t.Errorf("%T %v\n got %q\nwant %q", err, err, got, want)
 			}
 		})

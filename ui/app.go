@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/explain"
 	"github.com/scrterm/scr/smartcard"
 )
 
@@ -715,7 +716,7 @@ func (m Model) cardOpened(msg cardOpenedMsg) (Model, tea.Cmd) {
 	m.card, m.pinStatus, m.cardErr = msg.card, msg.pin, nil
 	m.state, m.passErr = statePasscode, ""
 	if msg.pin.Blocked() {
-		m.passErr = Explain(smartcard.ErrPINBlocked)
+		m.passErr = explain.Error(smartcard.ErrPINBlocked)
 	}
 	return m, nil
 }
@@ -764,7 +765,7 @@ func (m *Model) typePasscode(msg tea.KeyPressMsg) (pin []byte, problem string, d
 	pin = m.passcode.take()
 	if err := smartcard.CheckPIN(pin); err != nil {
 		clear(pin)
-		return nil, Explain(err), false
+		return nil, explain.Error(err), false
 	}
 	return pin, "", true
 }
@@ -785,7 +786,7 @@ func (m Model) signedIn(msg signedInMsg) (Model, tea.Cmd) {
 	m.busy = ""
 	if msg.err != nil {
 		m.state = statePasscode
-		m.passErr = Explain(msg.err)
+		m.passErr = explain.Error(msg.err)
 		if msg.pin != nil {
 			m.pinStatus = *msg.pin
 		}
@@ -850,7 +851,7 @@ func (m Model) roleChosen(msg roleChosenMsg) (Model, tea.Cmd) {
 		if m.isSignedOut(msg.err) {
 			return m.sessionEnded(), nil
 		}
-		m.state, m.roleErr = stateRole, Explain(msg.err)
+		m.state, m.roleErr = stateRole, explain.Error(msg.err)
 		return m, nil
 	}
 	m.role, m.hasRole, m.lastRole = msg.role, true, msg.role.ID
@@ -968,9 +969,9 @@ func (m Model) unlocked(msg unlockedMsg) (Model, tea.Cmd) {
 	}
 	m.busy = ""
 	if msg.err != nil {
-		m.unlockErr = Explain(msg.err)
+		m.unlockErr = explain.Error(msg.err)
 		if errors.Is(msg.err, smartcard.ErrPINBlocked) {
-			m = m.wipe(Explain(msg.err))
+			m = m.wipe(explain.Error(msg.err))
 		}
 		return m, nil
 	}

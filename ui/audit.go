@@ -21,6 +21,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/explain"
 )
 
 // The privacy officer's screen has two reports:
@@ -246,7 +247,7 @@ func (a auditModel) query() (auditQuery, string) {
 			if strings.TrimSpace(a.number) == "" {
 				return q, "Type the patient's NHS number."
 			}
-			return q, Explain(err)
+			return q, explain.Error(err)
 		}
 		q.nhs = nhs
 	}
@@ -298,7 +299,7 @@ func (a auditModel) sortable() []auditColumn {
 // setRows takes the report's answer.
 func (a auditModel) setRows(rows []client.Access, err error) auditModel {
 	if err != nil {
-		a.err, a.mode = Explain(err), auditForm
+		a.err, a.mode = explain.Error(err), auditForm
 		return a
 	}
 	a.rows, a.loaded, a.mode, a.err, a.notice = rows, true, auditResults, "", ""

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/explain"
 	"github.com/scrterm/scr/internal/sandbox"
 )
 
@@ -235,23 +236,23 @@ func hijackClose(w http.ResponseWriter, rst bool) {
 var (
 	// A failure names the service that failed: the lookup's is PDS's, the
 	// record's the SCR's.
-	sayUnavailable    = Explain(&client.UnavailableError{ServerReply: client.ServerReply{Service: client.ServicePDS}})
-	saySCRUnavailable = Explain(&client.UnavailableError{ServerReply: client.ServerReply{Service: client.ServiceSCR}})
-	sayTooLong        = Explain(&client.TimeoutError{Service: client.ServiceSCR})
-	sayUnreadable     = Explain(&client.InvalidResponseError{})
+	sayUnavailable    = explain.Error(&client.UnavailableError{ServerReply: client.ServerReply{Service: client.ServicePDS}})
+	saySCRUnavailable = explain.Error(&client.UnavailableError{ServerReply: client.ServerReply{Service: client.ServiceSCR}})
+	sayTooLong        = explain.Error(&client.TimeoutError{Service: client.ServiceSCR})
+	sayUnreadable     = explain.Error(&client.InvalidResponseError{})
 	saySignedOut      = "Your session has ended. Enter your passcode to sign in again; the NHS number you typed is kept."
-	saySignInError    = Explain(&client.SignInError{})
-	sayClock          = Explain(&client.SignInError{ServerReply: client.ServerReply{Text: "the assertion has expired"}})
-	sayWrongName      = tlsSentence(client.TLSWrongName)
-	sayAnyElse        = Explain(io.ErrUnexpectedEOF)
+	saySignInError    = explain.Error(&client.SignInError{})
+	sayClock          = explain.Error(&client.SignInError{ServerReply: client.ServerReply{Text: "the assertion has expired"}})
+	sayWrongName      = explain.Error(&client.TLSError{Reason: client.TLSWrongName, Err: io.EOF})
+	sayAnyElse        = explain.Error(io.ErrUnexpectedEOF)
 )
 
 var failureSentences = []string{
 	sayUnavailable, saySCRUnavailable, sayTooLong, sayUnreadable, saySignedOut, saySignInError, sayClock, sayWrongName, sayAnyElse,
-	Explain(&client.SignedOutError{}),
-	tlsSentence(client.TLSUnknownAuthority), tlsSentence(client.TLSExpired), tlsSentence(client.TLSNotTLS), tlsSentence(""),
-	Explain(&client.RateLimitedError{}), Explain(&client.BadRequestError{}), Explain(&client.ForbiddenError{}),
-	Explain(&client.NotFoundError{}),
+	explain.Error(&client.SignedOutError{}),
+	explain.Error(&client.TLSError{Reason: client.TLSUnknownAuthority, Err: io.EOF}), explain.Error(&client.TLSError{Reason: client.TLSExpired, Err: io.EOF}), explain.Error(&client.TLSError{Reason: client.TLSNotTLS, Err: io.EOF}), explain.Error(&client.TLSError{Reason: "", Err: io.EOF}),
+	explain.Error(&client.RateLimitedError{}), explain.Error(&client.BadRequestError{}), explain.Error(&client.ForbiddenError{}),
+	explain.Error(&client.NotFoundError{}),
 }
 
 // flat is the screen's text without white space, so a sentence wrapped

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/explain"
 )
 
 // findMode is which way the patient is being found.
@@ -376,7 +377,7 @@ func monthNamed(s string) int {
 
 func (f findModel) setResults(matches []client.PatientMatch, err error) findModel {
 	if err != nil {
-		f.err = Explain(err)
+		f.err = explain.Error(err)
 		return f
 	}
 	q, _ := f.query() // the form searched, unless it was changed meanwhile
@@ -453,7 +454,7 @@ func (f findModel) view(busy string) string {
 			if m.Unusable != client.Usable {
 				// Listed, so no match is silently missing, but not
 				// selectable; the reason is never the part cut to fit.
-				who, why := unusableLine(m), ExplainUnusable(m.Unusable)
+				who, why := unusableLine(m), explain.Unusable(m.Unusable)
 				line := why
 				if who != "" {
 					line = who + "  " + why

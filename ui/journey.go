@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/explain"
 )
 
 // The patient part of the journey: find, permission, summary.
@@ -100,7 +101,7 @@ func (m Model) looked(msg lookupMsg) (Model, tea.Cmd) {
 		if m.isSignedOut(msg.err) {
 			return m.sessionEnded(), nil
 		}
-		m.find.err = Explain(msg.err)
+		m.find.err = explain.Error(msg.err)
 		return m, nil
 	}
 	l := msg.lookup
@@ -109,7 +110,7 @@ func (m Model) looked(msg lookupMsg) (Model, tea.Cmd) {
 	case errors.As(l.ConsentErr, &optedOut), l.ConsentErr == nil && l.Consent.Permission == client.ConsentNo:
 		// Opted out: say so and show nothing of the record.
 		m.find = newFindModel(m.c, "")
-		m.find.err = Explain(&client.OptedOutError{})
+		m.find.err = explain.Error(&client.OptedOutError{})
 		return m, nil
 	case errors.Is(l.ConsentErr, client.ErrNoSCR):
 		m.lookup = l
@@ -120,7 +121,7 @@ func (m Model) looked(msg lookupMsg) (Model, tea.Cmd) {
 		if m.isSignedOut(l.ConsentErr) {
 			return m.sessionEnded(), nil
 		}
-		m.find.err = Explain(l.ConsentErr)
+		m.find.err = explain.Error(l.ConsentErr)
 		return m, nil
 	}
 	m.lookup = l
@@ -272,7 +273,7 @@ func (m Model) alertSent(msg alertSentMsg) (Model, tea.Cmd) {
 		if p.step == permNote {
 			p.step = p.list
 		}
-		p.err = "The access could not be recorded, so the record is not shown. " + Explain(msg.err)
+		p.err = "The access could not be recorded, so the record is not shown. " + explain.Error(msg.err)
 		return m, nil
 	}
 	if !p.parallel {
@@ -325,7 +326,7 @@ func (m Model) summaryArrived(msg summaryMsg) (Model, tea.Cmd) {
 		switch {
 		case errors.As(msg.err, &optedOut):
 			m = m.newPatient()
-			m.find.err = Explain(msg.err)
+			m.find.err = explain.Error(msg.err)
 			return m, nil
 		case errors.Is(msg.err, client.ErrRecordChanged):
 			// The record changed under the read: what was looked up is out
@@ -333,7 +334,7 @@ func (m Model) summaryArrived(msg summaryMsg) (Model, tea.Cmd) {
 			nhs := m.lookup.Patient.NHSNumber
 			m = m.newPatient()
 			m.find = newFindModel(m.c, string(nhs))
-			m.find.err = Explain(msg.err)
+			m.find.err = explain.Error(msg.err)
 			return m, nil
 		case errors.Is(msg.err, client.ErrNoSCR):
 			// The SCR was withdrawn between the lookup and the read.
@@ -341,7 +342,7 @@ func (m Model) summaryArrived(msg summaryMsg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		m.permission.step = m.permission.first
-		m.permission.err = Explain(msg.err)
+		m.permission.err = explain.Error(msg.err)
 		return m, nil
 	}
 	if p := &m.permission; p.parallel && !p.acked {

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/explain"
 	"github.com/scrterm/scr/internal/safetext"
 	"github.com/scrterm/scr/smartcard"
 )
@@ -122,7 +123,7 @@ func (m Model) cardView() string {
 	b.WriteString(s.Title.Render("scr · Summary Care Record") + "\n\n")
 	switch {
 	case m.watchErr != nil:
-		b.WriteString(wrap.Render(s.Error.Render(Explain(m.watchErr))) + "\n")
+		b.WriteString(wrap.Render(s.Error.Render(explain.Error(m.watchErr))) + "\n")
 	case m.serviceLost:
 		// The notice below says it; "no reader" would send the user to a
 		// cable that is fine.
@@ -153,7 +154,7 @@ func (m Model) cardView() string {
 		}
 	}
 	if m.cardErr != nil {
-		b.WriteString("\n" + wrap.Render(s.Error.Render(Explain(m.cardErr))) + "\n")
+		b.WriteString("\n" + wrap.Render(s.Error.Render(explain.Error(m.cardErr))) + "\n")
 	}
 	if m.passNotice != "" {
 		b.WriteString("\n" + wrap.Render(s.Notice.Render(m.passNotice)) + "\n")
@@ -174,7 +175,7 @@ func (m Model) passcodeView() string {
 		b.WriteString(wrap.Render(s.Notice.Render(m.passNotice)) + "\n\n")
 	}
 	if m.pinStatus.Blocked() {
-		b.WriteString(wrap.Render(s.Error.Render(Explain(smartcard.ErrPINBlocked))) + "\n")
+		b.WriteString(wrap.Render(s.Error.Render(explain.Error(smartcard.ErrPINBlocked))) + "\n")
 		return b.String() + m.demoView()
 	}
 	b.WriteString("Enter your passcode  " + m.passcode.view() + "\n")

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scrterm/scr/internal/explain"
 	"github.com/scrterm/scr/internal/safetext"
 	"github.com/scrterm/scr/smartcard"
 	"github.com/scrterm/scr/smartcard/virtual"
-	"github.com/scrterm/scr/ui"
 )
 
 // runCard is `scr card`: what the readers hold, read without spending a PIN try.
@@ -84,7 +84,7 @@ const dateLayout = "02-Jan-2006"
 // passes the gate (the holder's did in smartcard.HolderOf).
 func printCards(w io.Writer, reports []smartcard.CardReport, err error, now time.Time) {
 	if err != nil {
-		fmt.Fprintln(w, safetext.Line(ui.Explain(err)))
+		fmt.Fprintln(w, safetext.Line(explain.Error(err)))
 		return
 	}
 	for i, r := range reports {
@@ -105,7 +105,7 @@ func printCards(w io.Writer, reports []smartcard.CardReport, err error, now time
 			fmt.Fprintf(w, "PIN       %s\n", pinText(r.PIN))
 		}
 		if r.Err != nil {
-			fmt.Fprintf(w, "Problem   %s\n", safetext.Line(ui.Explain(r.Err)))
+			fmt.Fprintf(w, "Problem   %s\n", safetext.Line(explain.Error(r.Err)))
 		}
 	}
 }
@@ -164,7 +164,7 @@ type readerOut struct {
 func cardJSON(reports []smartcard.CardReport, err error, now time.Time) cardsOut {
 	out := cardsOut{Readers: []readerOut{}}
 	if err != nil {
-		out.Error = safetext.Line(ui.Explain(err))
+		out.Error = safetext.Line(explain.Error(err))
 		return out
 	}
 	for _, r := range reports {
@@ -183,7 +183,7 @@ func cardJSON(reports []smartcard.CardReport, err error, now time.Time) cardsOut
 			}
 		}
 		if r.Err != nil {
-			ro.Problem = safetext.Line(ui.Explain(r.Err))
+			ro.Problem = safetext.Line(explain.Error(r.Err))
 		}
 		out.Readers = append(out.Readers, ro)
 	}

@@ -20,9 +20,9 @@ import (
 	"github.com/scrterm/scr/internal/config"
 	"github.com/scrterm/scr/internal/demo"
 	"github.com/scrterm/scr/internal/doctor"
+	"github.com/scrterm/scr/internal/explain"
 	"github.com/scrterm/scr/internal/safetext"
 	"github.com/scrterm/scr/smartcard"
-	"github.com/scrterm/scr/ui"
 )
 
 const doctorUsage = `Usage: scr doctor [--server URL] [--ca FILE] [--reader NAME] [--smartcard-ca FILE]
@@ -317,7 +317,7 @@ func readCerts(path string) ([]*x509.Certificate, error) {
 func watchCards(ctx context.Context, reader string, stdout, stderr io.Writer) int {
 	events, err := smartcard.Watch(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, safetext.Line(ui.Explain(err)))
+		fmt.Fprintln(stderr, safetext.Line(explain.Error(err)))
 		return 1
 	}
 	fmt.Fprintln(stderr, "Watching the card readers: insert and remove cards, plug readers in and out. Ctrl-C stops.")

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/explain"
 	"github.com/scrterm/scr/internal/safetext"
 	"github.com/scrterm/scr/smartcard"
-	"github.com/scrterm/scr/ui"
 )
 
 // The names of the checks, in the order they run; stable, for tickets and
@@ -214,7 +214,7 @@ func (r *run) cardChecks() (Service, cardFacts) {
 		if svc != nil {
 			_ = svc.Close()
 		}
-		r.fail(CheckService, "not reachable: "+errText(err), ui.Explain(smartcard.ErrNoService)+serviceAdvice)
+		r.fail(CheckService, "not reachable: "+errText(err), explain.Error(smartcard.ErrNoService)+serviceAdvice)
 		return nil, skipFrom(CheckReaders, "no PC/SC service")
 	}
 	about := "the PC/SC service answers"
@@ -225,10 +225,10 @@ func (r *run) cardChecks() (Service, cardFacts) {
 
 	switch {
 	case errors.Is(err, smartcard.ErrNoReaders):
-		r.fail(CheckReaders, "none connected", ui.Explain(err)+" `pcsc_scan` (Linux) lists the readers the service sees.")
+		r.fail(CheckReaders, "none connected", explain.Error(err)+" `pcsc_scan` (Linux) lists the readers the service sees.")
 		return svc, skipFrom(CheckCard, "no reader")
 	case err != nil:
-		r.fail(CheckReaders, "could not be listed: "+errText(err), ui.Explain(err))
+		r.fail(CheckReaders, "could not be listed: "+errText(err), explain.Error(err))
 		return svc, skipFrom(CheckCard, "no reader")
 	}
 	names := make([]string, len(readers))
@@ -248,7 +248,7 @@ func (r *run) cardChecks() (Service, cardFacts) {
 	}
 	card, err := svc.Open(rs.Name)
 	if err != nil {
-		r.fail(CheckCard, fmt.Sprintf("in %s, ATR %s, but it cannot be used: %s", safetext.Line(rs.Name), atrText(rs.ATR), errText(err)), ui.Explain(err))
+		r.fail(CheckCard, fmt.Sprintf("in %s, ATR %s, but it cannot be used: %s", safetext.Line(rs.Name), atrText(rs.ATR), errText(err)), explain.Error(err))
 		return svc, skipFrom(CheckPIV, "the card cannot be used")
 	}
 	r.pass(CheckCard, fmt.Sprintf("in %s, ATR %s", safetext.Line(rs.Name), atrText(rs.ATR)))
@@ -261,7 +261,7 @@ func (r *run) cardChecks() (Service, cardFacts) {
 
 	// 4. The PIV application.
 	if err := card.SelectPIV(); err != nil {
-		r.fail(CheckPIV, "cannot be selected: "+errText(err), ui.Explain(err))
+		r.fail(CheckPIV, "cannot be selected: "+errText(err), explain.Error(err))
 		return stop(CheckCertificate, "no PIV application")
 	}
 	r.pass(CheckPIV, "selected (AID A0 00 00 03 08)")
@@ -269,13 +269,13 @@ func (r *run) cardChecks() (Service, cardFacts) {
 	// 5. The certificate: holder, validity, chain.
 	cert, err := card.Certificate()
 	if err != nil {
-		r.fail(CheckCertificate, "cannot be read: "+errText(err), ui.Explain(err))
+		r.fail(CheckCertificate, "cannot be read: "+errText(err), explain.Error(err))
 		return stop(CheckValidity, "no certificate")
 	}
 	facts.cert = cert
 	holder, herr := smartcard.HolderOf(cert)
 	if herr != nil {
-		r.fail(CheckCertificate, fmt.Sprintf("subject %q names no holder: %s", nameOf(cert.Subject), errText(herr)), ui.Explain(herr))
+		r.fail(CheckCertificate, fmt.Sprintf("subject %q names no holder: %s", nameOf(cert.Subject), errText(herr)), explain.Error(herr))
 		facts.noSignIn = "the certificate names no user ID"
 	} else {
 		facts.uuid = holder.UUID
@@ -288,11 +288,11 @@ func (r *run) cardChecks() (Service, cardFacts) {
 	st, err := card.PINStatus()
 	switch {
 	case err != nil:
-		r.fail(CheckPIN, "the tries left cannot be read: "+errText(err), ui.Explain(err))
+		r.fail(CheckPIN, "the tries left cannot be read: "+errText(err), explain.Error(err))
 	case st.Verified:
 		r.pass(CheckPIN, "already verified by a program using the card (the tries left are not shown then)")
 	case st.Blocked():
-		r.fail(CheckPIN, "blocked: no tries left", ui.Explain(smartcard.ErrPINBlocked))
+		r.fail(CheckPIN, "blocked: no tries left", explain.Error(smartcard.ErrPINBlocked))
 		if facts.noSignIn == "" {
 			facts.noSignIn = "the PIN is blocked"
 		}
@@ -316,10 +316,10 @@ func (r *run) chooseReader(readers []smartcard.ReaderState) (smartcard.ReaderSta
 				"Check --reader (or SCR_READER) against the readers listed above, or leave it out to use the first reader with a card.")
 			return smartcard.ReaderState{}, false
 		case readers[i].Mute:
-			r.fail(CheckCard, fmt.Sprintf("in %s, but it does not answer", safetext.Line(name)), ui.Explain(smartcard.ErrCardUnreadable))
+			r.fail(CheckCard, fmt.Sprintf("in %s, but it does not answer", safetext.Line(name)), explain.Error(smartcard.ErrCardUnreadable))
 			return smartcard.ReaderState{}, false
 		case !readers[i].CardPresent:
-			r.fail(CheckCard, "none in "+safetext.Line(name), ui.Explain(smartcard.ErrNoCard)+" Chip first and chip side up; the reader's light should show it.")
+			r.fail(CheckCard, "none in "+safetext.Line(name), explain.Error(smartcard.ErrNoCard)+" Chip first and chip side up; the reader's light should show it.")
 			return smartcard.ReaderState{}, false
 		}
 		return readers[i], true
@@ -331,11 +331,11 @@ func (r *run) chooseReader(readers []smartcard.ReaderState) (smartcard.ReaderSta
 	}
 	for _, rs := range readers {
 		if rs.Mute {
-			r.fail(CheckCard, fmt.Sprintf("in %s, but it does not answer", safetext.Line(rs.Name)), ui.Explain(smartcard.ErrCardUnreadable))
+			r.fail(CheckCard, fmt.Sprintf("in %s, but it does not answer", safetext.Line(rs.Name)), explain.Error(smartcard.ErrCardUnreadable))
 			return smartcard.ReaderState{}, false
 		}
 	}
-	r.fail(CheckCard, "none in any reader", ui.Explain(smartcard.ErrNoCard)+" Chip first and chip side up; the reader's light should show it.")
+	r.fail(CheckCard, "none in any reader", explain.Error(smartcard.ErrNoCard)+" Chip first and chip side up; the reader's light should show it.")
 	return smartcard.ReaderState{}, false
 }
 
@@ -480,7 +480,7 @@ func serverAdvice(err error) string {
 	var tlsErr *client.TLSError
 	var timeout *client.TimeoutError
 	if errors.As(err, &tlsErr) || errors.As(err, &timeout) {
-		return ui.Explain(err)
+		return explain.Error(err)
 	}
 	return "Check the address in --server (or SCR_SERVER), that the service is up, and that this computer can reach it: network, proxy (HTTPS_PROXY), firewall."
 }
@@ -505,12 +505,12 @@ func (r *run) signIn(ctx context.Context, f cardFacts) {
 		return
 	}
 	if err := smartcard.CheckPIN(pin); err != nil {
-		r.fail(CheckSignIn, "not tried: the passcode given is not 6 to 8 digits (no try was spent)", ui.Explain(err))
+		r.fail(CheckSignIn, "not tried: the passcode given is not 6 to 8 digits (no try was spent)", explain.Error(err))
 		return
 	}
 	signer, err := f.card.Signer(f.cert, pin)
 	if err != nil {
-		r.fail(CheckSignIn, "the card's key cannot sign: "+errText(err), ui.Explain(err))
+		r.fail(CheckSignIn, "the card's key cannot sign: "+errText(err), explain.Error(err))
 		return
 	}
 	s, err := r.opts.Server.SignIn(ctx, signer, f.cert, f.uuid)
@@ -519,14 +519,14 @@ func (r *run) signIn(ctx context.Context, f cardFacts) {
 	var refused *client.SignInError
 	switch {
 	case errors.As(err, &wrong):
-		r.fail(CheckSignIn, fmt.Sprintf("wrong passcode: %s left", plural(wrong.TriesLeft, "try", "tries")), ui.Explain(err))
+		r.fail(CheckSignIn, fmt.Sprintf("wrong passcode: %s left", plural(wrong.TriesLeft, "try", "tries")), explain.Error(err))
 		return
 	case errors.As(err, &refused):
 		r.fail(CheckSignIn, "refused by the server: "+refusal(refused),
-			ui.Explain(err)+" The doctor checks the certificate's dates and chain here, but only the server knows whether it has been revoked.")
+			explain.Error(err)+" The doctor checks the certificate's dates and chain here, but only the server knows whether it has been revoked.")
 		return
 	case err != nil:
-		r.fail(CheckSignIn, errText(err), ui.Explain(err))
+		r.fail(CheckSignIn, errText(err), explain.Error(err))
 		return
 	}
 	r.pass(CheckSignIn, fmt.Sprintf("signed in as %s (%s), %s", safetext.Line(s.Name), safetext.Line(s.UUID), plural(len(s.Roles), "role", "roles")))

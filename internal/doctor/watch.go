@@ -6,9 +6,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/scrterm/scr/internal/explain"
 	"github.com/scrterm/scr/internal/safetext"
 	"github.com/scrterm/scr/smartcard"
-	"github.com/scrterm/scr/ui"
 )
 
 // watchLayout stamps each event line: the time to the millisecond, for
@@ -30,7 +30,7 @@ func EventLine(ev smartcard.Event, at time.Time) string {
 	case smartcard.ReaderRemoved:
 		return fmt.Sprintf("%s  reader removed  %s", stamp, ev.Reader)
 	case smartcard.ServiceLost:
-		return fmt.Sprintf("%s  service lost    %s (waiting for it to come back)", stamp, ui.Explain(smartcard.ErrNoService))
+		return fmt.Sprintf("%s  service lost    %s (waiting for it to come back)", stamp, explain.Error(smartcard.ErrNoService))
 	}
 	return fmt.Sprintf("%s  %s", stamp, safetext.Line(fmt.Sprint(ev)))
 }

@@ -1,4 +1,4 @@
-package ui
+package explain
 
 import (
 	"fmt"
@@ -71,13 +71,13 @@ func TestExplain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Explain(tt.err); got != tt.want {
-				t.Errorf("Explain() = %q, want %q", got, tt.want)
+			if got := Error(tt.err); got != tt.want {
+				t.Errorf("Error() = %q, want %q", got, tt.want)
 			}
 		})
 	}
 	// An error nobody named is not repeated: it may hold a record's text.
-	if got := Explain(fmt.Errorf("SMITH 9000000009")); strings.Contains(got, "SMITH") || strings.Contains(got, "9000000009") || got == "" {
+	if got := Error(fmt.Errorf("SMITH 9000000009")); strings.Contains(got, "SMITH") || strings.Contains(got, "9000000009") || got == "" {
 		t.Errorf("unknown error explained as %q", got)
 	}
 }
@@ -85,7 +85,7 @@ func TestExplain(t *testing.T) {
 // TestExplainNoWrongCause: no sentence for a refusal whose cause Spine does not
 // name picks one, and only what the user typed is blamed on them.
 func TestExplainNoWrongCause(t *testing.T) {
-	acf := Explain(&client.AccessControlError{ServerReply: scrReply(403, "", "PSIS-30418")})
+	acf := Error(&client.AccessControlError{ServerReply: scrReply(403, "", "PSIS-30418")})
 	if !strings.Contains(acf, "consent") || !strings.Contains(acf, "role") || !strings.Contains(acf, "may") {
 		t.Errorf("an ACF refusal names one cause: %q", acf)
 	}
@@ -95,7 +95,7 @@ func TestExplainNoWrongCause(t *testing.T) {
 		&client.AccessDeniedError{ServerReply: pdsReply(403, "id", "ACCESS_DENIED")},
 		&client.UnavailableError{ServerReply: pdsReply(408, "id", "")},
 	} {
-		if got := Explain(err); strings.Contains(got, "what you typed") && !strings.Contains(got, "not in anything you typed") {
+		if got := Error(err); strings.Contains(got, "what you typed") && !strings.Contains(got, "not in anything you typed") {
 			t.Errorf("%T %+v blames the user: %q", err, err, got)
 		}
 	}
@@ -104,7 +104,7 @@ func TestExplainNoWrongCause(t *testing.T) {
 func TestExplainUnusable(t *testing.T) {
 	seen := map[string]bool{}
 	for r := client.UnusableNotPatient; r <= client.UnusableNoName; r++ {
-		s := ExplainUnusable(r)
+		s := Unusable(r)
 		if !strings.HasPrefix(s, "cannot be used: ") || seen[s] {
 			t.Errorf("%v: %q", r, s)
 		}
@@ -120,7 +120,7 @@ func TestExplainFaultRepeatsOnlyACode(t *testing.T) {
 		"INVALID_VALUE": true, "PSIS-30418": true, "invalid": true,
 		"\x1b]8;;http://x\x07click\x1b]8;;\x07": false, "see http://example.com": false, "": false,
 	} {
-		got := Explain(&client.RequestFaultError{ServerReply: client.ServerReply{Service: client.ServiceSCR, Code: code, Status: 400}})
+		got := Error(&client.RequestFaultError{ServerReply: client.ServerReply{Service: client.ServiceSCR, Code: code, Status: 400}})
 		if strings.Contains(got, "("+code+")") != want || strings.ContainsAny(got, "\x1b\x07") {
 			t.Errorf("code %q: %q", code, got)
 		}

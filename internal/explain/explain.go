@@ -1,4 +1,10 @@
-package ui
+// Package explain holds the sentences users read when something goes wrong:
+// each error from the card, the client or the server becomes one sentence
+// that says what happened and what to do, never guessing one cause where
+// there are several, and never repeating a server's or a record's words
+// unless they are a code worth quoting. The viewer, scr doctor and scr card
+// all say the same thing this way; none of them needs the viewer to do it.
+package explain
 
 import (
 	"cmp"
@@ -14,9 +20,10 @@ import (
 	"github.com/scrterm/scr/smartcard"
 )
 
-// Explain turns an error from the card layer into one sentence that says what
-// happened and what to do. Lower layers keep the raw facts; the words live here.
-func Explain(err error) string {
+// Error turns an error from the card, the client or the server into one
+// sentence that says what happened and what to do. Lower layers keep the raw
+// facts; the words live here.
+func Error(err error) string {
 	var wrongPIN *smartcard.WrongPINError
 	switch {
 	case err == nil:
@@ -218,8 +225,8 @@ func capital(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// ExplainUnusable says why a search result cannot be chosen.
-func ExplainUnusable(r client.UnusableReason) string {
+// Unusable says why a search result cannot be chosen.
+func Unusable(r client.UnusableReason) string {
 	switch r {
 	case client.UnusableNotPatient:
 		return "cannot be used: it is not a patient record"
