@@ -1,15 +1,10 @@
 package ui
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/auditexport"
 	"github.com/scrterm/scr/internal/explain"
 )
 
@@ -465,7 +461,7 @@ func (m Model) auditKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			a.mode, a.err = auditResults, ""
 			return m, nil
 		case key.Matches(msg, k.Submit):
-			if _, why := exportFormat(a.path.Value()); why != "" {
+			if _, why := auditexport.Format(a.path.Value()); why != "" {
 				a.err = why
 				return m, nil
 			}
@@ -613,7 +609,7 @@ func (a auditModel) view(busy string, _ int) string {
 		b.WriteString("Export to  " + a.path.View() + "\n")
 		b.WriteString(s.Faint.Render(a.wrap("Type the file's full path, ending in .csv or .json: that decides the format. Enter goes on to a warning; Esc cancels.")) + "\n")
 	case auditExportConfirm:
-		format, _ := exportFormat(a.path.Value())
+		format, _ := auditexport.Format(a.path.Value())
 		b.WriteString(a.reportLine() + "\n\n")
 		b.WriteString(a.wrap(fmt.Sprintf("Write %s to %s as %s?", plural(len(a.shown), "row", "rows"), a.path.Value(), strings.ToUpper(format))) + "\n\n")
 		b.WriteString(s.Error.Render(a.wrap(exportWarning)) + "\n\n")
@@ -1061,32 +1057,20 @@ type auditExportedMsg struct {
 	err      error
 }
 
-// exportFormat is "csv" or "json" from the path's extension, or why the
-// path cannot be used.
-func exportFormat(path string) (format, why string) {
-	if strings.TrimSpace(path) == "" {
-		return "", "Type where to save the report: a path ending in .csv or .json."
-	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv":
-		return "csv", ""
-	case ".json":
-		return "json", ""
-	}
-	return "", "The file name must end in .csv or .json, which decides the format; nothing was written."
-}
-
 // writeAuditExport writes the report shown, in its order, to the path typed,
 // in a command: a new file, readable by its owner only, never over another.
 func (m Model) writeAuditExport() (Model, tea.Cmd) {
 	a := &m.audit
 	path := a.path.Value()
-	format, why := exportFormat(path)
+	format, why := auditexport.Format(path)
 	if why != "" {
 		a.mode, a.err = auditResults, why
 		return m, nil
 	}
-	data, err := encodeAudit(format, a.asked, slices.Clone(a.shown))
+	q := a.asked
+	data, err := auditexport.Encode(format, auditexport.Query{
+		Alerts: q.report == reportAlerts, Patient: q.nhs, From: q.from, To: q.to, EmergencyOnly: q.emergency,
+	}, slices.Clone(a.shown))
 	if err != nil {
 		a.mode, a.err = auditResults, "The report could not be put in "+strings.ToUpper(format)+"; nothing was written."
 		return m, nil
@@ -1096,25 +1080,8 @@ func (m Model) writeAuditExport() (Model, tea.Cmd) {
 	m.busy = "Writing " + path + "…"
 	gen, req, n := m.gen, m.req, len(a.shown)
 	return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
-		return auditExportedMsg{gen: gen, req: req, path: path, rows: n, err: writeNewFile(path, data)}
+		return auditExportedMsg{gen: gen, req: req, path: path, rows: n, err: auditexport.WriteNew(path, data)}
 	}))
-}
-
-// writeNewFile creates path with mode 0600 and writes data, refusing a
-// file that exists; a file left half written is removed.
-func writeNewFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path)
-	}
-	return err
 }
 
 // auditExported says, in one sentence, how the export went.
@@ -1137,84 +1104,4 @@ func (m Model) auditExported(msg auditExportedMsg) (Model, tea.Cmd) {
 		a.err = "Nothing was written to " + msg.path + ": the file could not be created or filled."
 	}
 	return m, nil
-}
-
-// exportRow is one access in the exported file.
-type exportRow struct {
-	When           string `json:"when"`
-	Patient        string `json:"patient_nhs_number"`
-	UserName       string `json:"user_name"`
-	UserUUID       string `json:"user_uuid"`
-	Role           string `json:"role"`
-	OrgCode        string `json:"org_code"`
-	OrgName        string `json:"org_name"`
-	What           string `json:"what"`
-	Outcome        string `json:"outcome"`
-	WithPermission bool   `json:"with_permission"`
-	Reason         string `json:"reason"`
-}
-
-var exportHeader = []string{"when", "patient_nhs_number", "user_name", "user_uuid", "role", "org_code", "org_name", "what", "outcome", "with_permission", "reason"}
-
-func toExportRow(r client.Access) exportRow {
-	return exportRow{
-		When: r.When.Format(time.RFC3339), Patient: string(r.Patient), UserName: r.UserName, UserUUID: r.UserUUID,
-		Role: r.RoleName, OrgCode: r.OrgCode, OrgName: r.OrgName, What: r.Kind, Outcome: r.Outcome.String(),
-		WithPermission: r.WithPermission, Reason: r.Reason,
-	}
-}
-
-// encodeAudit is the report as a file: CSV (a header row, then one row per
-// access) or JSON (what was asked, then the rows).
-func encodeAudit(format string, q auditQuery, rows []client.Access) ([]byte, error) {
-	if format == "json" {
-		doc := struct {
-			Report    string      `json:"report"`
-			Patient   string      `json:"patient_nhs_number,omitempty"`
-			From      string      `json:"from,omitempty"`
-			To        string      `json:"to,omitempty"`
-			AlertType string      `json:"alert_type,omitempty"`
-			Rows      []exportRow `json:"rows"`
-		}{Report: "subject access request", Patient: string(q.nhs), Rows: make([]exportRow, 0, len(rows))}
-		if q.report == reportAlerts {
-			doc.Report, doc.AlertType = "organisation privacy alerts", "1,2"
-			if q.emergency {
-				doc.AlertType = "2"
-			}
-		}
-		if !q.from.IsZero() {
-			doc.From = q.from.Format(time.RFC3339)
-		}
-		if !q.to.IsZero() {
-			doc.To = q.to.Format(time.RFC3339)
-		}
-		for _, r := range rows {
-			doc.Rows = append(doc.Rows, toExportRow(r))
-		}
-		out, err := json.MarshalIndent(doc, "", "  ")
-		return append(out, '\n'), err
-	}
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	_ = w.Write(exportHeader)
-	for _, r := range rows {
-		e := toExportRow(r)
-		rec := []string{e.When, e.Patient, e.UserName, e.UserUUID, e.Role, e.OrgCode, e.OrgName, e.What, e.Outcome, strconv.FormatBool(e.WithPermission), e.Reason}
-		for i := range rec {
-			rec[i] = csvSafe(rec[i])
-		}
-		_ = w.Write(rec)
-	}
-	w.Flush()
-	return b.Bytes(), w.Error()
-}
-
-// csvSafe keeps a spreadsheet from running a cell as a formula: the
-// reason is free text anyone with emergency access typed (OWASP "CSV
-// injection"). A leading quote makes it text; the words are unchanged.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -454,35 +454,3 @@ func TestAuditTyping(t *testing.T) {
 	}
 }
 
-// The file is new, its owner's only, and never replaces another; a
-// spreadsheet would not run a reason as a formula.
-func TestAuditExportFile(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "a.csv")
-	rows := fakeTrail()
-	rows[0].Reason = "=HYPERLINK(\"http://example.invalid\")"
-	data, err := encodeAudit("csv", auditQuery{nhs: "9000000009"}, rows)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := writeNewFile(p, data); err != nil {
-		t.Fatal(err)
-	}
-	checkMode(t, p)
-	if err := writeNewFile(p, []byte("other")); !os.IsExist(err) {
-		t.Errorf("over an existing file: %v", err)
-	}
-	got, _ := os.ReadFile(p)
-	if string(got) != string(data) {
-		t.Error("the existing file changed")
-	}
-	if !strings.Contains(string(got), "'=HYPERLINK") {
-		t.Errorf("a formula reached the CSV as one:\n%s", got)
-	}
-	if _, why := exportFormat(filepath.Join(dir, "a.xlsx")); why == "" {
-		t.Error(".xlsx accepted")
-	}
-	if f, _ := exportFormat(filepath.Join(dir, "A.JSON")); f != "json" {
-		t.Error(".JSON refused")
-	}
-}
