@@ -77,8 +77,11 @@ func TestHazardLogTestsExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirs := map[string]string{"ui": ".", "client": "../client", "scr": "../cmd/scr"}
-	named := regexp.MustCompile("`(ui|client|scr)\\.(Test\\w+)`").FindAllStringSubmatch(string(doc), -1)
+	dirs := map[string]string{
+		"ui": ".", "client": "../client", "scr": "../cmd/scr",
+		"scr-sandbox": "../cmd/scr-sandbox", "audit": "../internal/sandbox/audit", "identity": "../internal/sandbox/identity",
+	}
+	named := regexp.MustCompile("`(ui|client|scr-sandbox|scr|audit|identity)\\.(Test\\w+)`").FindAllStringSubmatch(string(doc), -1)
 	if len(named) < 20 {
 		t.Fatalf("only %d tests named in the hazard log", len(named))
 	}

@@ -5,7 +5,8 @@
 //	scr-sandbox [serve] [flags]            run the server
 //	scr-sandbox issue-card --uuid U --out DIR   make a card identity for scr-vcard
 //	scr-sandbox patients                   list the synthetic patients
-//	scr-sandbox audit verify --db PATH     check the audit trail's hash chain
+//	scr-sandbox audit verify --db PATH     check the audit trail's keyed hash chain, read-only
+//	scr-sandbox audit head --db PATH       print the trail's head, to keep elsewhere
 package main
 
 import (

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/scrterm/scr/internal/sandbox/identity"
 	"github.com/scrterm/scr/internal/sandbox/wire"
 )
 
@@ -60,12 +62,50 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// rateLimiter holds the platform's per-token limit: 5 requests a second for each
-// bearer token.
+// Rate limits. The platform's is per user and role; the sandbox adds one per
+// client address on requests that carry no live token, which need no
+// credentials to send.
+const (
+	// DefaultRateLimit is the NHS API platform's limit: requests per second
+	// for each user and role.
+	DefaultRateLimit = 5
+	// DefaultAddressRateLimit is requests per second from one client address
+	// without a live token: challenges, sign-ins, role exchanges, sign-outs,
+	// and anything sent without a token or with a made-up one. A sign-in is
+	// three of them and a change of role one, so a viewer comes nowhere near.
+	DefaultAddressRateLimit = 10
+	// addressBurst is how many such requests one address may send at once.
+	addressBurst = 30
+	// maxLimiters bounds each set of limiters; see limiterSet.limiter.
+	maxLimiters = 1 << 16
+	// limiterIdle is how long an unused limiter is kept: a full bucket again by then.
+	limiterIdle = time.Minute
+)
+
+// rateLimiter answers 429, with Retry-After, to requests beyond the limits:
+// the platform's per user and role for a request with a live token (who
+// names its user and role, see identity.Service.RateKey), and one per client
+// address for a request without.
 type rateLimiter struct {
+	who    func(*http.Request) string
+	now    func() time.Time
+	byUser *limiterSet
+	byAddr *limiterSet
+}
+
+func newRateLimiter(perUser, perAddr float64, who func(*http.Request) string, now func() time.Time) *rateLimiter {
+	return &rateLimiter{
+		who:    who,
+		now:    now,
+		byUser: newLimiterSet(perUser, max(1, int(perUser))),
+		byAddr: newLimiterSet(perAddr, max(addressBurst, int(perAddr))),
+	}
+}
+
+// limiterSet is a token bucket for each key, kept while in use.
+type limiterSet struct {
 	perSecond rate.Limit
 	burst     int
-	tokenID   func(*http.Request) string
 
 	mu       sync.Mutex
 	limiters map[string]*limiterEntry
@@ -77,56 +117,74 @@ type limiterEntry struct {
 	seen time.Time
 }
 
-func newRateLimiter(perSecond float64, tokenID func(*http.Request) string) *rateLimiter {
-	return &rateLimiter{
-		perSecond: rate.Limit(perSecond),
-		burst:     max(1, int(perSecond)),
-		tokenID:   tokenID,
-		limiters:  map[string]*limiterEntry{},
-	}
+func newLimiterSet(perSecond float64, burst int) *limiterSet {
+	return &limiterSet{perSecond: rate.Limit(perSecond), burst: burst, limiters: map[string]*limiterEntry{}}
 }
 
-// limiterIdle is how long an unused limiter is kept: a full bucket again by then.
-const limiterIdle = time.Minute
-
-func (rl *rateLimiter) limiter(key string, now time.Time) *rate.Limiter {
-	rl.mu.Lock()
-	defer rl.mu.Unlock()
-	if now.Sub(rl.lastGC) > limiterIdle {
-		for k, e := range rl.limiters {
-			if now.Sub(e.seen) > limiterIdle {
-				delete(rl.limiters, k)
+// limiter returns key's bucket. Buckets unused for limiterIdle are forgotten
+// (they would be full again), and the set holds at most maxLimiters: past
+// that, an eighth of them, chosen at random, are forgotten at once, each
+// of whose keys then starts again with a full bucket. Only a client with tens
+// of thousands of addresses gains by that, and only a burst each.
+func (ls *limiterSet) limiter(key string, now time.Time) *rate.Limiter {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	e, ok := ls.limiters[key]
+	if !ok {
+		if now.Sub(ls.lastGC) > limiterIdle || len(ls.limiters) >= maxLimiters {
+			for k, e := range ls.limiters {
+				if now.Sub(e.seen) > limiterIdle {
+					delete(ls.limiters, k)
+				}
+			}
+			ls.lastGC = now
+		}
+		if len(ls.limiters) >= maxLimiters {
+			for k := range ls.limiters { // map order is random
+				if len(ls.limiters) < maxLimiters*7/8 {
+					break
+				}
+				delete(ls.limiters, k)
 			}
 		}
-		rl.lastGC = now
-	}
-	e, ok := rl.limiters[key]
-	if !ok {
-		e = &limiterEntry{lim: rate.NewLimiter(rl.perSecond, rl.burst)}
-		rl.limiters[key] = e
+		e = &limiterEntry{lim: rate.NewLimiter(ls.perSecond, ls.burst)}
+		ls.limiters[key] = e
 	}
 	e.seen = now
 	return e.lim
 }
 
+// len reports how many limiters are held, for tests.
+func (ls *limiterSet) len() int {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return len(ls.limiters)
+}
+
+// allow takes one request from key's bucket, or reports how long until it could.
+func (ls *limiterSet) allow(key string, now time.Time) (bool, time.Duration) {
+	res := ls.limiter(key, now).ReserveN(now, 1)
+	if delay := res.DelayFrom(now); delay > 0 {
+		res.CancelAt(now) // a refused request does not use up the next slot
+		return false, delay
+	}
+	return true, 0
+}
+
 func (rl *rateLimiter) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := rl.tokenID(r)
+		now := rl.now()
+		set, key, what := rl.byUser, rl.who(r), "per user and role"
 		if key == "" {
-			// The platform limits per token. Requests without one (sign-in) are
-			// bounded elsewhere: outstanding challenges are capped.
-			next.ServeHTTP(w, r)
-			return
+			set, key, what = rl.byAddr, identity.ClientAddress(r), "from one address without a token"
 		}
-		now := time.Now()
-		res := rl.limiter(key, now).ReserveN(now, 1)
-		if delay := res.DelayFrom(now); delay > 0 {
-			res.CancelAt(now) // a refused request does not use up the next slot
+		if ok, delay := set.allow(key, now); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(delay.Seconds()))))
+			text := fmt.Sprintf("rate limit: %g requests per second %s", float64(set.perSecond), what)
 			if isOAuth(r) {
-				wire.OAuthError(w, http.StatusTooManyRequests, "slow_down", "rate limit: 5 requests per second per token")
+				wire.OAuthError(w, http.StatusTooManyRequests, "slow_down", text)
 			} else {
-				wire.Outcome(w, http.StatusTooManyRequests, "throttled", wire.SpineRateLimited, "rate limit: 5 requests per second per token")
+				wire.Outcome(w, http.StatusTooManyRequests, "throttled", wire.SpineRateLimited, text)
 			}
 			return
 		}

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -88,35 +89,84 @@ func TestFaults(t *testing.T) {
 	})
 }
 
-func TestRateLimitPerToken(t *testing.T) {
-	rl := newRateLimiter(5, func(r *http.Request) string { return r.Header.Get("Authorization") })
-	srv := httptest.NewServer(rl.wrap(echo))
-	defer srv.Close()
-	status := func(token string) (int, string) {
-		req, _ := http.NewRequest("GET", srv.URL+"/summary-care-record/FHIR/R4/Bundle", nil)
-		req.Header.Set("Authorization", token)
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
+// TestRateLimits: the platform's limit per user and role (the key who gives),
+// and the limit per client address on requests without a live token. The
+// clock stands still, so a bucket once empty stays empty.
+func TestRateLimits(t *testing.T) {
+	now := time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC)
+	who := func(r *http.Request) string { return r.Header.Get("X-Test-Who") }
+	h := newRateLimiter(5, 10, who, func() time.Time { return now }).wrap(echo)
+	status := func(path, who, addr string) (int, string, string) {
+		req := httptest.NewRequest("GET", path, nil)
+		req.RemoteAddr = addr + ":40000"
+		if who != "" {
+			req.Header.Set("X-Test-Who", who)
 		}
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header.Get("Retry-After")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Header().Get("Retry-After"), rec.Body.String()
 	}
+	const bundle = "/summary-care-record/FHIR/R4/Bundle"
 	for i := range 5 {
-		if code, _ := status("a"); code != 200 {
+		if code, _, _ := status(bundle, "role A", "127.0.0.1"); code != 200 {
 			t.Fatalf("request %d of the first 5: %d", i+1, code)
 		}
 	}
-	if code, retry := status("a"); code != 429 || retry != "1" {
-		t.Fatalf("sixth request in a second: %d, Retry-After %q; want 429, 1", code, retry)
+	// The same user and role from elsewhere, as from any token, is the same allowance.
+	code, retry, body := status(bundle, "role A", "127.0.0.2")
+	if code != 429 || retry != "1" || !strings.Contains(body, "throttled") || !strings.Contains(body, "per user and role") {
+		t.Fatalf("sixth request in a second: %d, Retry-After %q, %s; want 429, 1, throttled", code, retry, body)
 	}
-	if code, _ := status("b"); code != 200 {
-		t.Fatalf("another token is limited too: %d", code)
+	if code, _, _ := status(bundle, "role B", "127.0.0.1"); code != 200 {
+		t.Fatalf("another user or role is limited too: %d", code)
 	}
-	for range 10 {
-		if code, _ := status(""); code != 200 {
-			t.Fatalf("a request without a token was limited: %d", code)
+
+	// Without a token: a burst of addressBurst per address, then 429 in the
+	// sign-in API's own error format.
+	for i := range addressBurst {
+		if code, _, _ := status("/oauth2/challenge", "", "192.0.2.1"); code != 200 {
+			t.Fatalf("request %d of the first %d without a token: %d", i+1, addressBurst, code)
 		}
+	}
+	code, retry, body = status("/oauth2/challenge", "", "192.0.2.1")
+	if code != 429 || retry != "1" || !strings.Contains(body, `"error":"slow_down"`) || !strings.Contains(body, "from one address") {
+		t.Fatalf("past the burst: %d, Retry-After %q, %s", code, retry, body)
+	}
+	if code, _, _ := status("/oauth2/challenge", "", "192.0.2.2"); code != 200 {
+		t.Fatalf("another address is limited too: %d", code)
+	}
+	// A signed-in user is not held back by their address's requests without one.
+	if code, _, _ := status(bundle, "role B", "192.0.2.1"); code != 200 {
+		t.Fatalf("a live token from a limited address: %d", code)
+	}
+	// An IPv6 client is one /64.
+	for i := range addressBurst {
+		if code, _, _ := status("/oauth2/token", "", fmt.Sprintf("[2001:db8::%x]", i+1)); code != 200 {
+			t.Fatalf("IPv6 request %d: %d", i+1, code)
+		}
+	}
+	if code, _, _ := status("/oauth2/token", "", "[2001:db8::ffff]"); code != 429 {
+		t.Fatalf("another address in the same /64: %d, want 429", code)
+	}
+	if code, _, _ := status("/oauth2/token", "", "[2001:db8:0:1::1]"); code != 200 {
+		t.Fatalf("another /64: %d", code)
+	}
+}
+
+// TestLimiterSetBounded: idle limiters are forgotten, and the set never holds
+// more than maxLimiters.
+func TestLimiterSetBounded(t *testing.T) {
+	now := time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC)
+	ls := newLimiterSet(10, 30)
+	for i := range maxLimiters + 1000 {
+		ls.allow(fmt.Sprint(i), now)
+	}
+	if n := ls.len(); n > maxLimiters {
+		t.Fatalf("%d limiters held, want at most %d", n, maxLimiters)
+	}
+	ls.allow("late", now.Add(limiterIdle+time.Second))
+	if n := ls.len(); n != 1 {
+		t.Errorf("%d limiters held after the others were idle, want 1", n)
 	}
 }
 

@@ -23,11 +23,20 @@ type Config struct {
 	Addr         string        // host:port to listen on; port 0 picks one
 	PlainHTTP    bool          // serve HTTP, not HTTPS: loopback addresses only
 	DBPath       string        // the audit database; "" keeps it in memory
+	AuditKey     string        // the audit chain's key file; "" = DBPath + ".key" (audit.WithKeyFile)
 	TokenTTL     time.Duration // lifetime of access tokens; 0 = 15 min
-	RateLimit    float64       // requests per second per token; 0 = 5, as the NHS platform
+	RateLimit    float64       // requests per second per user and role, however many tokens they hold; 0 = DefaultRateLimit, the NHS platform's
 	EnableFaults bool          // honour FaultHeader
 	Log          *slog.Logger  // nil = discard
 	Now          func() time.Time
+	// AddressRateLimit is requests per second per client address for requests
+	// without a live token (sign-in above all); 0 = DefaultAddressRateLimit,
+	// or RateLimit if that is higher, so that a test which lifts the
+	// platform's limit is not held back by this one.
+	AddressRateLimit float64
+	// ChallengesPerAddress is how many unused sign-in challenges one client
+	// address may hold; 0 = identity.DefaultChallengesPerAddress.
+	ChallengesPerAddress int
 }
 
 // Server is a running sandbox.
@@ -35,6 +44,7 @@ type Server struct {
 	url   string
 	caPEM []byte
 	store *audit.Store
+	ids   *identity.Service
 	http  *http.Server
 	ln    net.Listener
 	done  chan error
@@ -79,12 +89,12 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s.url = scheme + "://" + urlHost(ln.Addr().(*net.TCPAddr), host)
 
-	handler, store, err := build(cfg, s.url)
+	handler, store, ids, err := build(cfg, s.url)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
-	s.store = store
+	s.store, s.ids = store, ids
 	s.http = &http.Server{
 		Handler:           handler,
 		TLSConfig:         tlsCfg,
@@ -117,20 +127,20 @@ func urlHost(addr *net.TCPAddr, host string) string {
 }
 
 // build assembles the three APIs behind one handler.
-func build(cfg Config, baseURL string) (http.Handler, *audit.Store, error) {
-	store, err := audit.Open(cfg.DBPath)
+func build(cfg Config, baseURL string) (http.Handler, *audit.Store, *identity.Service, error) {
+	store, err := audit.Open(cfg.DBPath, audit.WithKeyFile(cfg.AuditKey))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	fail := func(err error) (http.Handler, *audit.Store, error) {
+	fail := func(err error) (http.Handler, *audit.Store, *identity.Service, error) {
 		store.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	idCfg, err := identity.SandboxConfig(baseURL, store)
 	if err != nil {
 		return fail(err)
 	}
-	idCfg.TokenTTL, idCfg.Now = cfg.TokenTTL, cfg.Now
+	idCfg.TokenTTL, idCfg.Now, idCfg.ChallengesPerAddress = cfg.TokenTTL, cfg.Now, cfg.ChallengesPerAddress
 	ids, err := identity.New(idCfg)
 	if err != nil {
 		return fail(err)
@@ -145,19 +155,22 @@ func build(cfg Config, baseURL string) (http.Handler, *audit.Store, error) {
 	audit.NewHandlers(store, cfg.Now).Routes(mux, ids.RequireRole)
 	mux.Handle("/", http.HandlerFunc(notFound))
 
-	rate := cfg.RateLimit
-	if rate == 0 {
-		rate = 5
+	perUser, perAddr := cfg.RateLimit, cfg.AddressRateLimit
+	if perUser == 0 {
+		perUser = DefaultRateLimit
+	}
+	if perAddr == 0 {
+		perAddr = max(DefaultAddressRateLimit, perUser)
 	}
 	var h http.Handler = mux
-	h = newRateLimiter(rate, ids.TokenID).wrap(h)
+	h = newRateLimiter(perUser, perAddr, ids.RateKey, cfg.Now).wrap(h)
 	if cfg.EnableFaults {
 		h = injectFaults(h)
 	}
 	h = mirrorIDs(h)
 	h = logRequests(cfg.Log, h)
 	h = recoverPanics(cfg.Log, h)
-	return h, store, nil
+	return h, store, ids, nil
 }
 
 // notFound answers unknown paths in the API's own error format, never HTML.
@@ -176,9 +189,9 @@ func (s *Server) CACertPEM() []byte { return bytes.Clone(s.caPEM) }
 func (s *Server) Audit() *audit.Store { return s.store }
 
 // Shutdown stops accepting requests, lets those in flight finish (until ctx
-// ends, when the connections left are closed), then closes the audit store:
-// nothing recorded is lost. Calls after
-// the first return the first one's result.
+// ends, when the connections left are closed), writes the summary rows of
+// refusals counted but not yet recorded, then closes the audit store: nothing
+// recorded is lost. Calls after the first return the first one's result.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		err := s.http.Shutdown(ctx)
@@ -189,6 +202,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		if serveErr := <-s.done; err == nil {
 			err = serveErr
+		}
+		// Not ctx, which may have run out: these rows are owed.
+		if ferr := s.ids.Flush(context.WithoutCancel(ctx)); err == nil {
+			err = ferr
 		}
 		if cerr := s.store.Close(); err == nil {
 			err = cerr

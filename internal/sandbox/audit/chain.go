@@ -1,24 +1,45 @@
 package audit
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // zeroHash is the PrevHash of the first row.
 var zeroHash = strings.Repeat("0", sha256.Size*2)
 
-// hashDomain starts every hashed message, so a row hash cannot be mistaken for
-// the hash of anything else, and names the encoding version.
-const hashDomain = "scr-audit-row-v1"
+// Every MAC'd message starts with one of these, so a row MAC cannot be taken
+// for the head's MAC or anything else, and names the encoding version.
+const (
+	hashDomain = "scr-audit-row-v2"
+	headDomain = "scr-audit-head-v2"
+)
 
-// rowHash is the hex SHA-256 of r's canonical encoding:
+// encoder builds the canonical encoding of a message: u64 and i64 are 8 bytes
+// big-endian, str(s) is u64(len(s)) followed by the bytes of s.
+type encoder []byte
+
+func (e *encoder) u64(v uint64) { *e = binary.BigEndian.AppendUint64(*e, v) }
+func (e *encoder) str(s string) { e.u64(uint64(len(s))); *e = append(*e, s...) }
+
+func mac(key []byte, msg encoder) string {
+	m := hmac.New(sha256.New, key)
+	m.Write(msg)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// rowHash is the hex HMAC-SHA256, under the store's key, of r's canonical
+// encoding:
 //
 //	str(hashDomain)
 //	u64(Seq) i64(Time as Unix nanoseconds, UTC)
@@ -27,37 +48,43 @@ const hashDomain = "scr-audit-row-v1"
 //	str(RequestID) str(Outcome) str(Detail) str(AlertType) str(AlertSubtype)
 //	str(Reason) u8(Permission: 0 or 1) str(PrevHash)
 //
-// where u64 and i64 are 8 bytes big-endian and str(s) is u64(len(s)) followed by
-// the bytes of s. Every field is there in a fixed order and every string carries
-// its length, so no two different records encode alike: moving text from one
-// field to the next, or an empty field, changes the hash. Seq is in it, so a row
-// moved to another position no longer matches. Hash itself is left out.
-func rowHash(r *Record) string {
-	h := sha256.New()
-	var buf []byte
-	str := func(s string) {
-		buf = binary.BigEndian.AppendUint64(buf, uint64(len(s)))
-		buf = append(buf, s...)
-	}
-	str(hashDomain)
-	buf = binary.BigEndian.AppendUint64(buf, uint64(r.Seq))
-	buf = binary.BigEndian.AppendUint64(buf, uint64(r.Time.UnixNano()))
+// Every field is there in a fixed order and every string carries its length,
+// so no two different records encode alike: moving text from one field to the
+// next, or an empty field, changes the hash. Seq is in it, so a row moved to
+// another position no longer matches. Hash itself is left out. Without the key
+// no one can compute it, so no one can rewrite a row and re-chain the rows after
+// it so that they verify.
+func rowHash(key []byte, r *Record) string {
+	var e encoder
+	e.str(hashDomain)
+	e.u64(uint64(r.Seq))
+	e.u64(uint64(r.Time.UnixNano()))
 	for _, s := range []string{
 		string(r.Kind), r.UserUUID, r.UserName, r.RoleID, r.RoleName,
 		r.OrgCode, r.OrgName, r.Activity, r.Patient, r.SCRID,
 		r.RequestID, string(r.Outcome), r.Detail, r.AlertType, r.AlertSubtype,
 		r.Reason,
 	} {
-		str(s)
+		e.str(s)
 	}
 	if r.Permission {
-		buf = append(buf, 1)
+		e = append(e, 1)
 	} else {
-		buf = append(buf, 0)
+		e = append(e, 0)
 	}
-	str(r.PrevHash)
-	h.Write(buf)
-	return hex.EncodeToString(h.Sum(nil))
+	e.str(r.PrevHash)
+	return mac(key, e)
+}
+
+// headMAC is the hex HMAC-SHA256 of str(headDomain) u64(count) str(hash): the
+// head table's own MAC, so that moving the head back to an earlier row after
+// cutting rows off the end takes the key too.
+func headMAC(key []byte, count int64, hash string) string {
+	var e encoder
+	e.str(headDomain)
+	e.u64(uint64(count))
+	e.str(hash)
+	return mac(key, e)
 }
 
 // ChainError says where the audit trail stops being what the store wrote.
@@ -70,86 +97,159 @@ func (e *ChainError) Error() string {
 	return fmt.Sprintf("audit: chain broken at row %d: %s", e.Seq, e.Reason)
 }
 
-// Verify walks the log from the first row and checks that the rows are numbered
-// 1, 2, 3, … without a gap, that each row's Hash is the hash of its fields, that
-// each PrevHash is the Hash of the row before, and that the last row is the one
-// the head table names (count and hash). The first failure is returned as a
-// *ChainError naming the row; other errors are the database's.
+// Head names the last row of the trail at one moment: exported with
+// `scr-sandbox audit head` and kept where whoever can write the database
+// cannot, it lets [Store.VerifyHead] tell later that no row up to it was lost,
+// rolled back or rewritten, even by someone holding the key.
+type Head struct {
+	Seq  int64     // the row's number; 0 for a trail with no rows
+	Hash string    // the row's Hash
+	Time time.Time // the row's Time, to tell people which moment it was
+}
+
+// headFormat names the exported head's format.
+const headFormat = "scr-audit-head-v1"
+
+type headJSON struct {
+	Format string    `json:"format"`
+	Seq    int64     `json:"seq"`
+	Hash   string    `json:"hash"`
+	Time   time.Time `json:"time"`
+}
+
+// Export is h as the one line of JSON `scr-sandbox audit head` prints:
 //
-// So Verify detects, through SQL or by editing the file: a field of any row
-// changed (its hash no longer matches); a row deleted from the middle (a gap in
-// Seq) or from the end (the head counts more rows than there are); rows
-// reordered or renumbered (Seq is hashed, and each row names the one before);
-// a row inserted or appended behind the store's back (a broken link, or rows
-// past the head).
-//
-// It cannot detect what a writer who knows the scheme does consistently: the
-// hashes are not keyed, so someone able to write the file can rewrite a row and
-// recompute every later hash and the head, or cut the tail and move the head
-// back, or replace the whole file. Catching that needs the head hash kept
-// somewhere the attacker cannot write (printed, sent off the machine, or signed
-// with a key held elsewhere) and compared with Verify's. Nor can it know about
-// an access that was never appended.
+//	{"format":"scr-audit-head-v1","seq":42,"hash":"…64 hex digits…","time":"2026-03-02T09:30:00.000000005Z"}
+func (h Head) Export() ([]byte, error) {
+	return json.Marshal(headJSON{Format: headFormat, Seq: h.Seq, Hash: h.Hash, Time: h.Time.UTC()})
+}
+
+// ParseHead reads a head written by Export.
+func ParseHead(data []byte) (Head, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var j headJSON
+	if err := dec.Decode(&j); err != nil || dec.More() {
+		return Head{}, errors.New("audit: not an exported audit head (one JSON object from `scr-sandbox audit head`)")
+	}
+	if j.Format != headFormat {
+		return Head{}, fmt.Errorf("audit: exported head format %q, this program knows %q", j.Format, headFormat)
+	}
+	if b, err := hex.DecodeString(j.Hash); err != nil || len(b) != sha256.Size || j.Seq < 1 {
+		return Head{}, errors.New("audit: exported head: seq must be 1 or more and hash 64 hex digits")
+	}
+	return Head{Seq: j.Seq, Hash: j.Hash, Time: j.Time.UTC()}, nil
+}
+
+// Verify checks the whole chain; see [Store.VerifyHead].
 func (s *Store) Verify(ctx context.Context) error {
+	_, err := s.VerifyHead(ctx, nil)
+	return err
+}
+
+// VerifyHead walks the log from the first row and checks that the rows are
+// numbered 1, 2, 3, … without a gap, that each row's Hash is the MAC of its
+// fields under the store's key, that each PrevHash is the Hash of the row
+// before, and that the last row is the one the head table names (count and
+// hash) under a MAC of its own. If want is not nil, the log must also hold
+// want: row want.Seq with want.Hash and want.Time. It returns the head the
+// chain ends at. The first failure is returned as a *ChainError naming the row;
+// other errors are the database's.
+//
+// So, against anyone without the key, it detects: a field of any row changed;
+// a row deleted from the middle or the end, or rows cut off the end and the
+// head moved back; rows reordered, renumbered, inserted or appended; every row
+// deleted and the head reset; the whole chain re-hashed from an edited row.
+//
+// With want, exported earlier and kept where the attacker cannot write, it also
+// detects what a copy of the file allows: the file rolled back to a copy older
+// than want (rows cut back past want.Seq, the head with them) or replaced by a
+// new trail; and a rewrite of any row up to want.Seq even by someone holding
+// the key.
+//
+// It cannot detect: anything done consistently by someone holding the key to
+// rows after want (or to any row, without want); the file rolled back to a copy
+// no older than want; the file deleted along with every head; an access that
+// was never appended. An empty log verifies, with a Head of Seq 0: whether
+// that is right is for the caller to judge.
+func (s *Store) VerifyHead(ctx context.Context, want *Head) (Head, error) {
 	// One read transaction: in WAL mode it is a snapshot, so rows appended while
 	// Verify runs neither appear halfway nor disagree with the head it read.
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("audit: verify: %w", err)
+		return Head{}, fmt.Errorf("audit: verify: %w", err)
 	}
 	defer tx.Rollback()
 
 	var headCount int64
-	var headHash string
-	err = tx.QueryRowContext(ctx, `SELECT count, hash FROM audit_head WHERE id = 1`).Scan(&headCount, &headHash)
+	var headHash, headMac string
+	err = tx.QueryRowContext(ctx, `SELECT count, hash, mac FROM audit_head WHERE id = 1`).Scan(&headCount, &headHash, &headMac)
 	if errors.Is(err, sql.ErrNoRows) {
-		return &ChainError{Seq: 1, Reason: "the head row is missing"}
+		return Head{}, &ChainError{Seq: 1, Reason: "the head row is missing"}
 	}
 	if err != nil {
-		return fmt.Errorf("audit: verify: %w", err)
+		return Head{}, fmt.Errorf("audit: verify: %w", err)
 	}
 
 	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM audit_log ORDER BY seq`)
 	if err != nil {
-		return fmt.Errorf("audit: verify: %w", err)
+		return Head{}, fmt.Errorf("audit: verify: %w", err)
 	}
 	defer rows.Close()
-	last, prev := int64(0), zeroHash
+	last := Head{Hash: zeroHash}
+	var found *Head // want, once seen
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {
-			return fmt.Errorf("audit: verify: %w", err)
+			return Head{}, fmt.Errorf("audit: verify: %w", err)
 		}
-		if err := checkRow(&r, last+1, prev); err != nil {
-			return err
+		if err := checkRow(s.key, &r, last.Seq+1, last.Hash); err != nil {
+			return Head{}, err
 		}
-		last, prev = r.Seq, r.Hash
+		last = Head{Seq: r.Seq, Hash: r.Hash, Time: r.Time}
+		if want != nil && r.Seq == want.Seq {
+			if r.Hash != want.Hash || !r.Time.Equal(want.Time) {
+				return Head{}, &ChainError{Seq: r.Seq, Reason: "not the row of the exported head " +
+					"(the file rolled back to an older copy or replaced, or that row rewritten with the key)"}
+			}
+			found = &last
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("audit: verify: %w", err)
+		return Head{}, fmt.Errorf("audit: verify: %w", err)
 	}
 
 	switch {
-	case headCount > last:
-		return &ChainError{Seq: last + 1, Reason: fmt.Sprintf(
-			"missing: the head counts %d rows but the log ends at row %d (rows deleted from the end)", headCount, last)}
-	case headCount < last:
-		return &ChainError{Seq: headCount + 1, Reason: fmt.Sprintf(
-			"not in the head: the head counts %d rows but the log has %d (rows added outside the store, or the head rolled back)", headCount, last)}
-	case headHash != prev:
-		return &ChainError{Seq: last, Reason: "the last row's hash is not the one the head records"}
+	case headCount > last.Seq:
+		return Head{}, &ChainError{Seq: last.Seq + 1, Reason: fmt.Sprintf(
+			"missing: the head counts %d rows but the log ends at row %d (rows deleted from the end)", headCount, last.Seq)}
+	case headCount < last.Seq:
+		return Head{}, &ChainError{Seq: headCount + 1, Reason: fmt.Sprintf(
+			"not in the head: the head counts %d rows but the log has %d (rows added outside the store, or the head rolled back)", headCount, last.Seq)}
+	case headHash != last.Hash:
+		return Head{}, &ChainError{Seq: last.Seq, Reason: "the last row's hash is not the one the head records"}
+	case !hmac.Equal([]byte(headMac), []byte(headMAC(s.key, headCount, headHash))):
+		return Head{}, &ChainError{Seq: last.Seq + 1, Reason: "the head's MAC is wrong: the head was rewritten " +
+			"without the key (rows cut off the end and the head moved back, or every row deleted)"}
+	case want != nil && found == nil:
+		return Head{}, &ChainError{Seq: last.Seq + 1, Reason: fmt.Sprintf(
+			"missing: the exported head is row %d but the log ends at row %d "+
+				"(rows cut off the end, the file rolled back to an older copy, or wiped)", want.Seq, last.Seq)}
 	}
-	return nil
+	if err := s.unchanged(); err != nil {
+		return Head{}, err
+	}
+	return last, nil
 }
 
 // checkRow checks one row against the position it should hold and the hash of
 // the row before it.
-func checkRow(r *Record, want int64, prev string) error {
+func checkRow(key []byte, r *Record, want int64, prev string) error {
 	if r.Seq != want {
 		return &ChainError{Seq: want, Reason: fmt.Sprintf("missing: the next row is %d (rows deleted)", r.Seq)}
 	}
-	if got := rowHash(r); got != r.Hash {
-		return &ChainError{Seq: r.Seq, Reason: "the row's fields do not match its hash (row edited)"}
+	if got := rowHash(key, r); !hmac.Equal([]byte(got), []byte(r.Hash)) {
+		return &ChainError{Seq: r.Seq, Reason: "the row's fields do not match its MAC (row edited, or re-hashed without the key)"}
 	}
 	if r.PrevHash != prev {
 		return &ChainError{Seq: r.Seq, Reason: fmt.Sprintf(

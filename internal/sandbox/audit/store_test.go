@@ -2,9 +2,14 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -345,5 +350,243 @@ func TestPermissionGiven(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
 		}
+	}
+}
+
+// The database, its key and SQLite's files beside it are the owner's alone.
+func TestOpenCreatesPrivateFiles(t *testing.T) {
+	s, path := openFile(t)
+	mustAppend(t, s, Record{Kind: SignIn, Outcome: Allowed})
+	for _, f := range []string{path, DefaultKeyFile(path), path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := fi.Mode().Perm(); m != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Base(f), m)
+		}
+	}
+	if _, err := ReadKeyFile(DefaultKeyFile(path)); err != nil {
+		t.Error(err)
+	}
+}
+
+// snapshot is every file in dir with its bytes, to show nothing was written.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, e := range es {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[e.Name()] = string(b)
+	}
+	return m
+}
+
+// Open refuses what is not a trail of this version made with the key given,
+// read-only or not, and writes nothing to it or beside it.
+func TestOpenRefuses(t *testing.T) {
+	ctx := context.Background()
+	sqliteFile := func(t *testing.T, path string, stmts ...string) {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for _, q := range stmts {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	trail := func(t *testing.T, path string) {
+		s, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustAppend(t, s, Record{Kind: SignIn, Outcome: Allowed})
+		s.Close()
+	}
+	tests := []struct {
+		name string
+		make func(t *testing.T, path string)
+		want string
+	}{
+		{"empty file", func(t *testing.T, p string) { os.WriteFile(p, nil, 0o600) }, "empty (0 bytes)"},
+		{"not SQLite", func(t *testing.T, p string) {
+			os.WriteFile(p, []byte(strings.Repeat("this is a text file, not a database\n", 40)), 0o600)
+		}, "not an SQLite database"},
+		{"another program's SQLite database", func(t *testing.T, p string) {
+			sqliteFile(t, p, `CREATE TABLE notes (x TEXT)`)
+		}, "no audit schema"},
+		{"version 1 trail, not keyed", func(t *testing.T, p string) {
+			sqliteFile(t, p, `CREATE TABLE audit_log (seq INTEGER PRIMARY KEY)`, `PRAGMA user_version = 1`)
+		}, "start a new trail"},
+		{"unknown version", func(t *testing.T, p string) {
+			sqliteFile(t, p, `CREATE TABLE audit_log (seq INTEGER PRIMARY KEY)`, `PRAGMA user_version = 9`)
+		}, "version 9"},
+		{"another key", func(t *testing.T, p string) {
+			trail(t, p)
+			os.Remove(DefaultKeyFile(p))
+			if _, err := WriteKeyFile(DefaultKeyFile(p)); err != nil {
+				t.Fatal(err)
+			}
+		}, "does not fit"},
+		{"no key file", func(t *testing.T, p string) {
+			trail(t, p)
+			os.Remove(DefaultKeyFile(p))
+		}, "no audit key"},
+		{"no head", func(t *testing.T, p string) {
+			trail(t, p)
+			tamper(t, p, `DELETE FROM audit_head`)
+		}, "head row is missing"},
+	}
+	for _, tt := range tests {
+		for _, ro := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/read-only=%v", tt.name, ro), func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "audit.db")
+				tt.make(t, path)
+				before := snapshot(t, dir)
+				var opts []Option
+				if ro {
+					opts = append(opts, ReadOnly())
+				}
+				s, err := Open(path, opts...)
+				if err == nil {
+					s.Close()
+					t.Fatal("Open = nil error")
+				}
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("Open = %v, want %q in it", err, tt.want)
+				}
+				if after := snapshot(t, dir); !reflect.DeepEqual(after, before) {
+					t.Errorf("Open wrote to the directory: %d files before, %d after", len(before), len(after))
+				}
+			})
+		}
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "none.db"), ReadOnly()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("read-only Open of a missing file = %v", err)
+	}
+	if _, err := Open("", ReadOnly()); err == nil {
+		t.Error("read-only Open in memory = nil error")
+	}
+	if _, err := Open("", WithKey([]byte("short"))); err == nil {
+		t.Error("Open with a short key = nil error")
+	}
+}
+
+// Read-only, a file nobody has open is read without a byte written or a file
+// made beside it, even when the file itself is not writable.
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	s, path := openFile(t)
+	mustAppend(t, s, Record{Kind: SignIn, Outcome: Allowed}, Record{Kind: SCRRead, Outcome: Allowed, Patient: "9000000009"})
+	s.Close()
+	if err := os.Chmod(path, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(path)
+	before := snapshot(t, dir)
+
+	ro, err := Open(path, ReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := ro.VerifyHead(ctx, nil); err != nil || h.Seq != 2 {
+		t.Errorf("VerifyHead = %+v, %v", h, err)
+	}
+	if rs, err := ro.Query(ctx, Filter{Patient: "9000000009"}); err != nil || len(rs) != 1 {
+		t.Errorf("Query = %d rows, %v", len(rs), err)
+	}
+	if err := ro.Append(ctx, Record{Kind: SignIn, Outcome: Allowed}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("Append = %v, want ErrReadOnly", err)
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshot(t, dir); !reflect.DeepEqual(after, before) {
+		t.Errorf("reading wrote to the directory: %d files before, %d after", len(before), len(after))
+	}
+}
+
+// Read-only beside a server that has the file open, it reads a snapshot
+// through the server's WAL.
+func TestOpenReadOnlyWhileServing(t *testing.T) {
+	ctx := context.Background()
+	s, path := openFile(t)
+	mustAppend(t, s, Record{Kind: SignIn, Outcome: Allowed})
+	ro, err := Open(path, ReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	mustAppend(t, s, Record{Kind: SignOut, Outcome: Allowed})
+	if h, err := ro.VerifyHead(ctx, nil); err != nil || h.Seq != 2 {
+		t.Errorf("VerifyHead = %+v, %v; want row 2", h, err)
+	}
+}
+
+// A file read as immutable that a server starts on meanwhile is not
+// reported on from a mix of two moments.
+func TestOpenReadOnlyNoticesWriter(t *testing.T) {
+	s, path := openFile(t)
+	mustAppend(t, s, Record{Kind: SignIn, Outcome: Allowed})
+	s.Close()
+	ro, err := Open(path, ReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustAppend(t, s, Record{Kind: SignOut, Outcome: Allowed})
+	if err := ro.Verify(context.Background()); err == nil || !strings.Contains(err.Error(), "while it was being read") {
+		t.Errorf("Verify = %v", err)
+	}
+}
+
+// The key can live apart from the database, and is then needed to open it.
+func TestOpenKeyElsewhere(t *testing.T) {
+	dir, keyDir := t.TempDir(), t.TempDir()
+	path, keyFile := filepath.Join(dir, "audit.db"), filepath.Join(keyDir, "audit.key")
+	s, err := Open(path, WithKeyFile(keyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, s, Record{Kind: SignIn, Outcome: Allowed})
+	s.Close()
+	if _, err := os.Stat(DefaultKeyFile(path)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a key file beside the database too: %v", err)
+	}
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v, %v", fi, err)
+	}
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "no audit key") {
+		t.Errorf("Open without the key = %v", err)
+	}
+	key, err := ReadKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range []Option{WithKeyFile(keyFile), WithKey(key)} {
+		s, err := Open(path, opt, ReadOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Verify(context.Background()); err != nil {
+			t.Error(err)
+		}
+		s.Close()
 	}
 }

@@ -48,8 +48,10 @@ func (s *Service) audiences(r *http.Request) []string {
 
 // verifyAssertion checks a client assertion as RFC 7523 section 3 and API.md
 // section 1 require, and returns the user it authenticates. The holder the card
-// certificate names is returned as soon as it is read, so that a refusal can be
-// recorded against the identity it claimed. Every error is an *oauthError.
+// certificate names is returned as soon as the certificate is known to come
+// from the smartcard CA, so that a refusal can be recorded against that card's
+// user; before then it is empty, and the error names the certificate's
+// fingerprint instead. Every error is an *oauthError.
 func (s *Service) verifyAssertion(raw string, audiences []string, now time.Time) (*User, pki.Holder, error) {
 	var holder pki.Holder
 
@@ -77,8 +79,16 @@ func (s *Service) verifyAssertion(raw string, audiences []string, now time.Time)
 	if err != nil {
 		return nil, holder, err
 	}
+	// Who the certificate names is believed only once the smartcard CA is
+	// known to have issued it; until then the refusal names its fingerprint.
+	if err := s.checkIssuer(cert, intermediates, now); err != nil {
+		return nil, holder, err
+	}
 	if holder, err = holderOf(cert); err != nil {
 		return nil, holder, err
+	}
+	if u, ok := s.users.users[holder.UUID]; ok {
+		holder.Name = u.Name // the directory's spelling, as a granted sign-in records it
 	}
 	if err := s.checkCard(cert, intermediates, now); err != nil {
 		return nil, holder, err

@@ -18,6 +18,8 @@ func (s *Service) record(r *http.Request, rec audit.Record) error {
 
 // refuse records that rec was refused for err and then tells the client. If the
 // refusal cannot be recorded, the client is told the server failed instead.
+// Refusals are recorded as recordRefusal allows: repeated ones from one
+// address are counted rather than written one by one.
 func (s *Service) refuse(w http.ResponseWriter, r *http.Request, rec audit.Record, err error) {
 	rec.Outcome = audit.Denied
 	rec.Detail = err.Error()
@@ -25,7 +27,7 @@ func (s *Service) refuse(w http.ResponseWriter, r *http.Request, rec audit.Recor
 	if errors.As(err, &e) {
 		rec.Detail = e.description
 	}
-	if s.record(r, rec) != nil {
+	if s.recordRefusal(r, rec) != nil {
 		auditUnavailable(w)
 		return
 	}

@@ -6,8 +6,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -57,6 +59,44 @@ func x5cChain(header map[string]any) (*x509.Certificate, *x509.CertPool, error) 
 		}
 	}
 	return leaf, intermediates, nil
+}
+
+// fingerprint is the SHA-256 of a certificate's DER, in hex: what names a
+// certificate the server does not trust, since its subject may be anything.
+func fingerprint(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// checkIssuer verifies that the sandbox smartcard CA issued cert: the chain's
+// signatures, whatever the card's dates and key usage, which checkCard judges
+// after. Until this passes, nothing the certificate says is believed: anyone
+// can make a certificate naming any user, so a refusal is recorded against the
+// certificate's fingerprint, not the user it names.
+func (s *Service) checkIssuer(cert *x509.Certificate, intermediates *x509.CertPool, now time.Time) error {
+	// Verify as at now, or the nearest moment inside the card's validity, so
+	// that an expired card still counts as issued by the CA; checkCard
+	// refuses it for its dates.
+	at := now
+	if at.Before(cert.NotBefore) {
+		at = cert.NotBefore
+	}
+	if at.After(cert.NotAfter) {
+		at = cert.NotAfter
+	}
+	_, err := cert.Verify(x509.VerifyOptions{
+		Roots:         s.roots,
+		Intermediates: intermediates,
+		CurrentTime:   at,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[x509.UnknownAuthorityError](err); ok {
+		return invalidGrant("the card certificate (SHA-256 %s) is not issued by the sandbox smartcard CA", fingerprint(cert))
+	}
+	return invalidGrant("the card certificate (SHA-256 %s) does not verify: %v", fingerprint(cert), err)
 }
 
 // holderOf reads who a card certificate names: the display name in CN and the

@@ -11,8 +11,12 @@
 // roles; that token, with the role ID in NHSD-Session-URID, is what PDS and SCR
 // accept. Revoking (RFC 7009) a card token ends every role token exchanged from it.
 //
-// Tokens and challenges live in memory, bounded by their lifetimes. Every sign-in,
-// role exchange and sign-out, allowed or refused, is appended to the audit trail
-// before its effect reaches the client; if the trail cannot be written the request
-// fails instead.
+// Tokens and challenges live in memory, bounded by their lifetimes, by
+// DefaultChallengesPerAddress unused challenges per client address and by
+// MaxRoleTokens live role tokens per sign-in. Every sign-in, role exchange and
+// sign-out, allowed or refused, is appended to the audit trail before its effect
+// reaches the client; if the trail cannot be written the request fails instead.
+// Refusals beyond a few a minute from one address are counted and written as one
+// summary row (failures.go), since they need no credentials to cause. A card
+// certificate is believed only once the smartcard CA is known to have issued it.
 package identity

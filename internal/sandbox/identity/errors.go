@@ -18,6 +18,9 @@ const (
 	codeUnsupportedGrantType = "unsupported_grant_type"
 	codeServerError          = "server_error"
 	codeUnavailable          = "temporarily_unavailable"
+	// codeSlowDown answers a 429, as the sandbox's rate limit does: RFC 6749
+	// has no code for it, and RFC 8628 section 3.5 names it so.
+	codeSlowDown = "slow_down"
 )
 
 // oauthError is a refusal as RFC 6749 section 5.2 reports it. Its description is

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -23,6 +24,9 @@ const (
 // because it names what the new token is to be for, as resource and audience do,
 // and the server is unwilling to issue a token for it. The two call for
 // different remedies: sign in again, or choose another role.
+//
+// A card sign-in holds at most MaxRoleTokens live role tokens; an exchange
+// beyond that revokes the oldest, and its record says so.
 func (s *Service) exchange(w http.ResponseWriter, r *http.Request, form url.Values) {
 	now := s.now()
 	rec := audit.Record{Kind: audit.RoleExchange, RoleID: form.Get("selected_roleid")}
@@ -59,14 +63,21 @@ func (s *Service) exchange(w http.ResponseWriter, r *http.Request, form url.Valu
 		return
 	}
 	rec.RoleName, rec.OrgCode = role.RoleName, role.OrgCode
-	token, sess, err := s.tokens.issueRole(subject, role, now)
+	token, sess, ended, err := s.tokens.issueRole(subject, role, now)
 	if err != nil { // the card token was revoked or expired since the lookup
 		s.refuse(w, r, rec, invalidRequest("subject_token: %v", err))
 		return
 	}
 	rec.Outcome = audit.Allowed
+	if ended != nil {
+		rec.Detail = fmt.Sprintf("the sign-in's oldest role token (token %s, role %s) was revoked: a sign-in holds at most %d",
+			ended.key.id(), ended.grant.role.PersonRoleID, MaxRoleTokens)
+	}
 	if s.record(r, rec) != nil {
 		s.tokens.revoke(token)
+		if ended != nil {
+			s.tokens.restore(ended)
+		}
 		auditUnavailable(w)
 		return
 	}

@@ -62,6 +62,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 // handleToken is the token endpoint (RFC 6749 section 3.2) for both grants:
 // a card assertion (RFC 7523) and a role exchange (RFC 8693).
 func (s *Service) handleToken(w http.ResponseWriter, r *http.Request) {
+	s.flushDue(r.Context())
 	form, err := readForm(w, r)
 	if err != nil {
 		writeOAuthError(w, err)

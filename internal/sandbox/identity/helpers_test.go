@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -94,6 +95,13 @@ func (r *recorder) count() int {
 	return len(r.recs)
 }
 
+// records returns a copy of the records kept.
+func (r *recorder) records() []audit.Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.recs)
+}
+
 // last returns the latest record, failing the test if there is none.
 func (r *recorder) last(t *testing.T) audit.Record {
 	t.Helper()
@@ -117,6 +125,12 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with the identity Config changed by edit.
+func newHarnessWith(t *testing.T, edit func(*identity.Config)) *harness {
+	t.Helper()
 	h := &harness{clock: &clock{t: t0}, audit: &recorder{}}
 	mux := http.NewServeMux()
 	h.srv = httptest.NewServer(mux)
@@ -126,6 +140,9 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	cfg.Now = h.clock.Now
+	if edit != nil {
+		edit(&cfg)
+	}
 	if h.svc, err = identity.New(cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,9 @@ type Config struct {
 	Users        Directory         // from users.json, see LoadDirectory
 	TokenTTL     time.Duration     // lifetime of card and role tokens; 0 means DefaultTokenTTL
 	ChallengeTTL time.Duration     // lifetime of a challenge; 0 means DefaultChallengeTTL
+	// ChallengesPerAddress is how many unused challenges one client address
+	// (ClientAddress) may hold at once; 0 means DefaultChallengesPerAddress.
+	ChallengesPerAddress int
 	// Issuer is the server's base URL (e.g. https://127.0.0.1:8443). An
 	// assertion's aud must be Issuer+PathToken or the token endpoint's URL as the
 	// request reached it (scheme and Host), so that a client that dialled
@@ -51,6 +54,7 @@ type Service struct {
 	now        func() time.Time
 	challenges *challengeStore
 	tokens     *tokenStore
+	failures   *failureLog
 }
 
 // New checks cfg and returns a service with no challenges or tokens yet.
@@ -64,15 +68,16 @@ func New(cfg Config) (*Service, error) {
 	if len(cfg.Users.users) == 0 {
 		return nil, errors.New("identity: Config.Users has no users")
 	}
-	if cfg.TokenTTL < 0 || cfg.ChallengeTTL < 0 {
-		return nil, errors.New("identity: negative TokenTTL or ChallengeTTL")
+	if cfg.TokenTTL < 0 || cfg.ChallengeTTL < 0 || cfg.ChallengesPerAddress < 0 {
+		return nil, errors.New("identity: negative TokenTTL, ChallengeTTL or ChallengesPerAddress")
 	}
 	s := &Service{
-		users:   cfg.Users,
-		roots:   x509.NewCertPool(),
-		revoked: make(map[string]bool, len(cfg.Revoked)),
-		audit:   cfg.Audit,
-		now:     cfg.Now,
+		users:    cfg.Users,
+		roots:    x509.NewCertPool(),
+		revoked:  make(map[string]bool, len(cfg.Revoked)),
+		audit:    cfg.Audit,
+		now:      cfg.Now,
+		failures: newFailureLog(),
 	}
 	s.roots.AddCert(cfg.CA)
 	for serial, revoked := range cfg.Revoked {
@@ -99,7 +104,11 @@ func New(cfg Config) (*Service, error) {
 	if challengeTTL == 0 {
 		challengeTTL = DefaultChallengeTTL
 	}
-	s.challenges = newChallengeStore(challengeTTL, maxChallenges)
+	perAddr := cfg.ChallengesPerAddress
+	if perAddr == 0 {
+		perAddr = DefaultChallengesPerAddress
+	}
+	s.challenges = newChallengeStore(challengeTTL, maxChallenges, perAddr)
 	s.tokens = newTokenStore(tokenTTL)
 	return s, nil
 }

@@ -57,13 +57,35 @@ func (s *Service) RequireRole(next http.Handler) http.Handler {
 
 // TokenID returns a stable, non-secret ID of the request's bearer token (the
 // first 16 hex digits of its SHA-256), or "" if it has none, live or not: a key
-// for per-token rate limits and logs that cannot be used as the token.
+// for logs that cannot be used as the token (rate limits use RateKey).
 func (s *Service) TokenID(r *http.Request) string {
 	token, ok := bearer(r)
 	if !ok {
 		return ""
 	}
 	return keyOf(token).id()
+}
+
+// RateKey returns whom the request's bearer token speaks for, as a key for
+// rate limits: "role USER ROLE" for a live role token, "user USER" for a live
+// card token, and "" when the request has no live token. The NHS platform's
+// limit applies per user and role, not per token: a user who exchanges a card
+// token for several role tokens of one role, or signs in twice, still has one
+// allowance. A request with no live token is limited by ClientAddress instead,
+// so that made-up tokens buy no allowance of their own.
+func (s *Service) RateKey(r *http.Request) string {
+	token, ok := bearer(r)
+	if !ok {
+		return ""
+	}
+	sess, err := s.tokens.lookup(token, s.now())
+	switch {
+	case err != nil:
+		return ""
+	case sess.role == nil:
+		return "user " + sess.user.UUID
+	}
+	return "role " + sess.user.UUID + " " + sess.role.PersonRoleID
 }
 
 // bearer returns the token of an "Authorization: Bearer" header (RFC 6750

@@ -14,6 +14,7 @@ import (
 // has an error to handle and a caller learns nothing about tokens it does not
 // hold. The sign-out is recorded before it takes effect.
 func (s *Service) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	s.flushDue(r.Context())
 	rec := audit.Record{Kind: audit.SignOut}
 	form, err := readForm(w, r)
 	if err != nil {
@@ -30,7 +31,7 @@ func (s *Service) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	if !held {
 		rec.Outcome = audit.Denied
 		rec.Detail = "no such token (unknown, already revoked or long expired): nothing to revoke"
-		if s.record(r, rec) != nil {
+		if s.recordRefusal(r, rec) != nil {
 			auditUnavailable(w)
 			return
 		}

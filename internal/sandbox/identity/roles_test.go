@@ -370,11 +370,12 @@ func TestAuditFailure(t *testing.T) {
 // TestConcurrentSessions runs 100 whole sessions at once, for the race
 // detector: challenge, sign-in, userinfo, role exchange, an SCR call, sign-out.
 // The sessions run off the test goroutine, so they report errors rather than
-// use the t-based helpers.
+// use the t-based helpers. They all come from 127.0.0.1, so that address may
+// hold a challenge for each.
 func TestConcurrentSessions(t *testing.T) {
-	h := newHarness(t)
-	demo := loadCard(t, priya)
 	const n = 100
+	h := newHarnessWith(t, func(cfg *identity.Config) { cfg.ChallengesPerAddress = n })
+	demo := loadCard(t, priya)
 	start := make(chan struct{})
 	errs := make(chan error, n)
 	for range n {

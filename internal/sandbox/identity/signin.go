@@ -1,9 +1,13 @@
 package identity
 
 import (
+	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/scrterm/scr/internal/sandbox/audit"
 	"github.com/scrterm/scr/internal/sandbox/wire"
@@ -16,9 +20,17 @@ type challengeResponse struct {
 }
 
 // handleChallenge issues a challenge for the card to sign, as the jti of its
-// assertion.
+// assertion. One client address may hold only so many unused challenges (429
+// beyond them, until the oldest expires); the store as a whole is bounded too
+// (503), but no one address can fill it.
 func (s *Service) handleChallenge(w http.ResponseWriter, r *http.Request) {
-	c, err := s.challenges.issue(s.now())
+	c, err := s.challenges.issue(ClientAddress(r), s.now())
+	if tooMany, ok := errors.AsType[*tooManyFromAddress](err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(tooMany.retryAfter)))
+		wire.OAuthError(w, http.StatusTooManyRequests, codeSlowDown, fmt.Sprintf(
+			"this address already holds %d unused challenges: sign in with one of them, or try again when the oldest expires", tooMany.limit))
+		return
+	}
 	if err != nil {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(s.challenges.ttl.Seconds()), 10))
 		wire.OAuthError(w, http.StatusServiceUnavailable, codeUnavailable, "too many sign-ins are under way; try again shortly")
@@ -55,4 +67,10 @@ func (s *Service) signIn(w http.ResponseWriter, r *http.Request, form url.Values
 		return
 	}
 	writeToken(w, token, sess, now, "")
+}
+
+// retryAfterSeconds is d as a Retry-After value: whole seconds, rounded up, at
+// least 1.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
 }

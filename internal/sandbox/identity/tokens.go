@@ -80,26 +80,69 @@ func (ts *tokenStore) issueCard(user *User, now time.Time) (string, session) {
 	return token, g.session(k)
 }
 
+// MaxRoleTokens is how many live role tokens one card sign-in may hold. A
+// viewer holds one and exchanges again to change role (ctrl+r), so an exchange
+// beyond the limit revokes the card's oldest role token rather than failing:
+// switching roles keeps working, and a card token cannot mint tokens without
+// end.
+const MaxRoleTokens = 4
+
 // issueRole issues a role token for role, exchanged from cardToken, which must
 // still be a live card token: checked here, under the lock, so that a card token
-// revoked meanwhile cannot gain a child.
-func (ts *tokenStore) issueRole(cardToken string, role *Role, now time.Time) (string, session, error) {
+// revoked meanwhile cannot gain a child. If the card token already has
+// MaxRoleTokens live role tokens, the oldest is revoked and returned as ended,
+// which restore can put back.
+func (ts *tokenStore) issueRole(cardToken string, role *Role, now time.Time) (token string, sess session, ended *endedRole, err error) {
 	pk := keyOf(cardToken)
 	token, k := newToken()
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	parent, err := ts.live(pk, now)
 	if err != nil {
-		return "", session{}, err
+		return "", session{}, nil, err
 	}
 	if parent.role != nil {
-		return "", session{}, errNotCardToken
+		return "", session{}, nil, errNotCardToken
 	}
 	ts.sweepIfDue(now)
+	// Forget children revoked or expired; those left are in order of issue.
+	parent.children = slices.DeleteFunc(parent.children, func(c tokenKey) bool {
+		if _, err := ts.live(c, now); err != nil {
+			delete(ts.grants, c)
+			return true
+		}
+		return false
+	})
+	if len(parent.children) >= MaxRoleTokens {
+		oldest := parent.children[0]
+		ended = &endedRole{key: oldest, grant: ts.grants[oldest]}
+		delete(ts.grants, oldest)
+		parent.children = slices.Delete(parent.children, 0, 1)
+	}
 	g := &grant{user: parent.user, role: role, parent: pk, expires: now.Add(ts.ttl)}
 	ts.grants[k] = g
 	parent.children = append(parent.children, k)
-	return token, g.session(k), nil
+	return token, g.session(k), ended, nil
+}
+
+// endedRole is a role token issueRole revoked to stay within MaxRoleTokens.
+type endedRole struct {
+	key   tokenKey
+	grant *grant
+}
+
+// restore puts back a role token issueRole ended, as the oldest of its card
+// token's, if that card token is still held: the exchange that ended it could
+// not be recorded, so it must not have happened.
+func (ts *tokenStore) restore(e *endedRole) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	parent, ok := ts.grants[e.grant.parent]
+	if !ok {
+		return
+	}
+	ts.grants[e.key] = e.grant
+	parent.children = slices.Insert(parent.children, 0, e.key)
 }
 
 // lookup returns the session of a live token.
