@@ -453,4 +453,3 @@ func TestAuditTyping(t *testing.T) {
 		t.Error("esc did not leave the path field")
 	}
 }
-
