@@ -155,7 +155,7 @@ func TestPublishedRecordsServed(t *testing.T) {
 // 9000000165: additional information as published, long cells and all.
 func TestAdditionalInformationRecord(t *testing.T) {
 	p := loadAssets(t).patients["9000000165"]
-	b := parseBundle(t, p.scr.bundle)
+	b := parseBundle(t, bundleOf(t, p))
 	var codes []string
 	longest := 0
 	for _, s := range b.Entry[0].Resource.Section {
@@ -185,7 +185,7 @@ func TestAdditionalInformationRecord(t *testing.T) {
 // medication, dates as Spine writes them in this record.
 func TestUncodedRecord(t *testing.T) {
 	p := loadAssets(t).patients["9000000173"]
-	b := parseBundle(t, p.scr.bundle)
+	b := parseBundle(t, bundleOf(t, p))
 	var titles []string
 	allergies := ""
 	for _, s := range b.Entry[0].Resource.Section {
@@ -404,7 +404,7 @@ func TestLoadStoreRefusesOutdated(t *testing.T) {
 	} {
 		fsys := good()
 		change(fsys)
-		if _, err := loadStore(fsys); err == nil {
+		if _, err := loadChecked(fsys); err == nil {
 			t.Errorf("%s: loaded (current id %s)", name, current(fsys))
 		} else {
 			t.Logf("%s: %v", name, err)

@@ -174,10 +174,19 @@ func (s *Service) readSCR(w http.ResponseWriter, r *http.Request) {
 	case !strings.EqualFold(id, pt.scr.id):
 		rec.Outcome, rec.Detail = audit.Allowed, "not the current SCR ("+id+"): empty Bundle"
 	default:
+		bundle, err := pt.scr.bundle()
+		if err != nil {
+			// A broken asset: recorded as failed, and nothing served.
+			rec.Outcome, rec.Detail = audit.Failed, "the SCR "+pt.scr.id+" could not be read: "+err.Error()
+			if s.commit(w, r, rec) {
+				wire.Outcome(w, http.StatusInternalServerError, "exception", "", "the Summary Care Record could not be read; nothing was served")
+			}
+			return
+		}
 		rec.Outcome, rec.Detail = audit.Allowed, fmt.Sprintf("viewed SCR %s, consent %s", pt.scr.id, pt.scr.consent)
 		rec.Permission = s.permissionGiven(r, sess, nhs)
 		if s.commit(w, r, rec) {
-			writeFHIR(w, http.StatusOK, pt.scr.bundle)
+			writeFHIR(w, http.StatusOK, bundle)
 		}
 		return
 	}

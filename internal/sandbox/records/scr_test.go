@@ -1,11 +1,17 @@
 package records
 
 import (
+	"bytes"
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/scrterm/scr/assets"
 
 	"github.com/scrterm/scr/internal/sandbox/audit"
 )
@@ -226,5 +232,37 @@ func TestViewingActivity(t *testing.T) {
 		if got := viewingActivity(tt.acts); got != tt.want {
 			t.Errorf("viewingActivity(%v) = %q, want %q", tt.acts, got, tt.want)
 		}
+	}
+}
+
+// TestBrokenBundleServesNothing: a record's Bundle is read on first use; one
+// that cannot be read is answered 500, recorded as failed, and nothing of
+// it is served.
+func TestBrokenBundleServesNothing(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for _, f := range []string{"patient.json", "documentreference.json", "bundle.json"} {
+		b, err := fs.ReadFile(assets.Patients, "9000000009/"+f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys["9000000009/"+f] = &fstest.MapFile{Data: b}
+	}
+	fsys["9000000009/bundle.json"].Data = bytes.Replace(fsys["9000000009/bundle.json"].Data, []byte(`"total": 48`), []byte(`"total": 47`), 1)
+	rec := &recorder{}
+	svc, err := New(Config{Patients: fsys, Audit: rec, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatalf("the store did not load: %v", err)
+	}
+	mux := http.NewServeMux()
+	svc.Routes(mux, fakeProtect)
+	h := &harness{mux: mux, audit: rec}
+	id := svc.store.patients["9000000009"].scr.id
+	w := h.get(t, "pharmacist", bundleURL("9000000009", id))
+	if w.Code != http.StatusInternalServerError || bytes.Contains(w.Body.Bytes(), []byte("Composition")) {
+		t.Errorf("status %d:\n%s", w.Code, w.Body)
+	}
+	recs := rec.take()
+	if len(recs) != 1 || recs[0].Outcome != audit.Failed || recs[0].Kind != audit.SCRRead {
+		t.Errorf("audit %+v", recs)
 	}
 }

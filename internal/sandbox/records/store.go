@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // The patients folder (assets/sandbox/patients) holds one folder per patient,
@@ -60,7 +61,12 @@ type summary struct {
 	id      string // masterIdentifier.value of the DocumentReference: the SCR's UUID
 	consent string // consentAsk, consentNo or consentYes
 	docRef  []byte // GET /DocumentReference
-	bundle  []byte // GET /Bundle; nil for an opted-out patient, whose record is never served
+	// bundle is GET /Bundle, read and checked on first use, so that the
+	// sandbox starts without parsing every record (scr --demo starts it
+	// before its first frame); the embedded ones are all read by
+	// TestEveryBundleReads. nil for an opted-out patient, whose record is
+	// never served.
+	bundle func() ([]byte, error)
 
 	outdatedID     string // the SCR id outdatedDocRef names, whose Bundle is empty; "" if none
 	outdatedDocRef []byte // GET /DocumentReference when the id is out of date
@@ -235,12 +241,16 @@ func loadSummary(fsys fs.FS, nhs string) (*summary, error) {
 	case err != nil:
 		return nil, err
 	}
-	if err := checkSCR(raw, nhs); err != nil {
-		return nil, fmt.Errorf("%s: %w", scrFile, err)
-	}
-	if sum.bundle, err = compact(raw); err != nil {
-		return nil, fmt.Errorf("%s: %w", scrFile, err)
-	}
+	sum.bundle = sync.OnceValues(func() ([]byte, error) {
+		if err := checkSCR(raw, nhs); err != nil {
+			return nil, fmt.Errorf("records: patient %s: %s: %w", nhs, scrFile, err)
+		}
+		b, err := compact(raw)
+		if err != nil {
+			return nil, fmt.Errorf("records: patient %s: %s: %w", nhs, scrFile, err)
+		}
+		return b, nil
+	})
 	return sum, nil
 }
 

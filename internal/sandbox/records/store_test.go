@@ -43,13 +43,59 @@ func TestPatientFilesParse(t *testing.T) {
 	}
 }
 
-func loadAssets(t *testing.T) *store {
+// loadAssets is the embedded patients' store, every Bundle read and checked.
+func loadAssets(t testing.TB) *store {
 	t.Helper()
-	s, err := loadStore(assets.Patients)
+	s, err := loadChecked(assets.Patients)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// loadChecked is loadStore, then every Bundle read and checked, as the
+// server does on each first look.
+func loadChecked(fsys fs.FS) (*store, error) {
+	s, err := loadStore(fsys)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range s.sorted {
+		if p.scr != nil && p.scr.bundle != nil {
+			if _, err := p.scr.bundle(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+// bundleOf is the Bundle served for p.
+func bundleOf(t testing.TB, p *patient) []byte {
+	t.Helper()
+	b, err := p.scr.bundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestEveryBundleReads: every embedded record the server reads on first use
+// reads and checks.
+func TestEveryBundleReads(t *testing.T) {
+	s := loadAssets(t)
+	n := 0
+	for _, p := range s.sorted {
+		if p.scr != nil && p.scr.bundle != nil {
+			if len(bundleOf(t, p)) == 0 {
+				t.Errorf("%s: an empty Bundle", p.nhs)
+			}
+			n++
+		}
+	}
+	if n < 15 {
+		t.Errorf("only %d records", n)
+	}
 }
 
 func TestEveryNHSNumberIsValid(t *testing.T) {
@@ -108,7 +154,7 @@ func scrSections(t *testing.T, p *patient) map[string]string {
 			}
 		}
 	}
-	if err := json.Unmarshal(p.scr.bundle, &b); err != nil {
+	if err := json.Unmarshal(bundleOf(t, p), &b); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{}
@@ -212,7 +258,7 @@ func TestScenariosArePresent(t *testing.T) {
 		var b struct {
 			Entry []struct{ Resource struct{ ResourceType string } }
 		}
-		if err := json.Unmarshal(p.scr.bundle, &b); err != nil {
+		if err := json.Unmarshal(bundleOf(t, p), &b); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range b.Entry {
@@ -289,7 +335,7 @@ func TestLoadStoreRefuses(t *testing.T) {
 	for _, tt := range tests {
 		fsys := good()
 		tt.change(fsys)
-		if _, err := loadStore(fsys); err == nil {
+		if _, err := loadChecked(fsys); err == nil {
 			t.Errorf("%s: loaded", tt.name)
 		} else {
 			t.Logf("%s: %v", tt.name, err)
