@@ -388,6 +388,10 @@ func coreDumps(t testing.TB, began time.Time, paneDir string) []string {
 			dirs = []string{filepath.Join(here, d), filepath.Join(paneDir, d)}
 		}
 	}
+	// A file's times come from the kernel's coarse clock, which can lag
+	// time.Now by a tick: a core written just after began may carry a
+	// time just before it.
+	since := began.Add(-time.Second)
 	var dumps []string
 	for _, dir := range dirs {
 		if dir == "" {
@@ -399,7 +403,7 @@ func coreDumps(t testing.TB, began time.Time, paneDir string) []string {
 		}
 		for _, e := range entries {
 			info, err := e.Info()
-			if err != nil || !info.Mode().IsRegular() || info.ModTime().Before(began) || !strings.HasPrefix(e.Name(), prefix) {
+			if err != nil || !info.Mode().IsRegular() || info.ModTime().Before(since) || !strings.HasPrefix(e.Name(), prefix) {
 				continue
 			}
 			if prefix == "" && !strings.Contains(strings.ToLower(e.Name()), "core") {
