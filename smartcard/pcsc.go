@@ -86,39 +86,42 @@ func readerState(s scard.ReaderState) ReaderState {
 	return rs
 }
 
-// Connect opens the card in reader, shared with other programs (which the
-// transactions of PIV keep from interleaving with ours).
-func (c *Context) Connect(reader string) (*Card, error) {
+// Connect connects to the card in reader, shared with other programs (which
+// the transactions of PIV keep from interleaving with ours). Open, which
+// also opens the card's PIV application, is what a program signing in
+// wants.
+func (c *Context) Connect(reader string) (*PCSCConn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	h, err := c.ctx.Connect(reader, scard.ShareShared, scard.ProtocolAny)
 	if err != nil {
 		return nil, pcscErr("SCardConnect", reader, err)
 	}
-	card := &Card{h: h, reader: reader}
+	card := &PCSCConn{h: h, reader: reader}
 	if st, err := h.Status(); err == nil {
 		card.atr = append([]byte(nil), st.Atr...)
 	}
 	return card, nil
 }
 
-// Card is a connection to the card in one reader. It implements Conn.
-type Card struct {
+// PCSCConn is a connection through PC/SC to the card in one reader. It
+// implements Conn.
+type PCSCConn struct {
 	h      *scard.Card
 	reader string
 	atr    []byte
 }
 
 // Reader names the card's reader.
-func (c *Card) Reader() string { return c.reader }
+func (c *PCSCConn) Reader() string { return c.reader }
 
 // ATR returns the card's Answer To Reset as read at Connect.
-func (c *Card) ATR() []byte { return c.atr }
+func (c *PCSCConn) ATR() []byte { return c.atr }
 
 // Transmit sends one APDU. A removed card gives ErrCardRemoved at once; a card
 // reset by another program is reconnected and ErrCardReset returned, so the
 // caller can start its operation again.
-func (c *Card) Transmit(cmd []byte) ([]byte, error) {
+func (c *PCSCConn) Transmit(cmd []byte) ([]byte, error) {
 	resp, err := c.h.Transmit(cmd)
 	if err != nil {
 		return nil, c.fail("SCardTransmit", err)
@@ -139,7 +142,7 @@ func (c *Card) Transmit(cmd []byte) ([]byte, error) {
 const removalSettle = time.Second
 
 // waitAbsent polls the reader until the card is gone or within has passed.
-func (c *Card) waitAbsent(within time.Duration) bool {
+func (c *PCSCConn) waitAbsent(within time.Duration) bool {
 	deadline := time.Now().Add(within)
 	for {
 		if c.absent() {
@@ -153,14 +156,14 @@ func (c *Card) waitAbsent(within time.Duration) bool {
 }
 
 // BeginTransaction and EndTransaction bracket an operation of several APDUs.
-func (c *Card) BeginTransaction() error {
+func (c *PCSCConn) BeginTransaction() error {
 	if err := c.h.BeginTransaction(); err != nil {
 		return c.fail("SCardBeginTransaction", err)
 	}
 	return nil
 }
 
-func (c *Card) EndTransaction() error {
+func (c *PCSCConn) EndTransaction() error {
 	if err := c.h.EndTransaction(scard.LeaveCard); err != nil {
 		return c.fail("SCardEndTransaction", err)
 	}
@@ -169,9 +172,9 @@ func (c *Card) EndTransaction() error {
 
 // Close disconnects and resets the card, so that no other program can use a PIN
 // we verified.
-func (c *Card) Close() error { return c.disconnect(scard.ResetCard) }
+func (c *PCSCConn) Close() error { return c.disconnect(scard.ResetCard) }
 
-func (c *Card) disconnect(d scard.Disposition) error {
+func (c *PCSCConn) disconnect(d scard.Disposition) error {
 	if err := c.h.Disconnect(d); err != nil {
 		return pcscErr("SCardDisconnect", c.reader, err)
 	}
@@ -179,7 +182,7 @@ func (c *Card) disconnect(d scard.Disposition) error {
 }
 
 // fail turns a PC/SC error into ours, reconnecting first after a reset.
-func (c *Card) fail(op string, err error) error {
+func (c *PCSCConn) fail(op string, err error) error {
 	if errors.Is(err, scard.ErrResetCard) {
 		if rerr := c.h.Reconnect(scard.ShareShared, scard.ProtocolAny, scard.LeaveCard); rerr != nil {
 			return pcscErr("SCardReconnect", c.reader, rerr)
@@ -201,7 +204,7 @@ func (c *Card) fail(op string, err error) error {
 }
 
 // absent reports whether the reader no longer holds the card.
-func (c *Card) absent() bool {
+func (c *PCSCConn) absent() bool {
 	st, err := c.h.Status()
 	if err != nil {
 		return errors.Is(err, scard.ErrRemovedCard) || errors.Is(err, scard.ErrNoSmartcard) ||

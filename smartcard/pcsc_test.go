@@ -40,7 +40,7 @@ func establish(t *testing.T) *smartcard.Context {
 	return sc
 }
 
-func connect(t *testing.T, sc *smartcard.Context, reader string) *smartcard.Card {
+func connect(t *testing.T, sc *smartcard.Context, reader string) *smartcard.PCSCConn {
 	t.Helper()
 	card, err := sc.Connect(reader)
 	if err != nil {

@@ -103,27 +103,35 @@ func (p *PIV) APDUs() int {
 // transactions, so each one starts with SELECT. If another program reset the card,
 // the connection is re-established and fn runs once more from the start.
 func (p *PIV) transact(fn func() error) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	err := p.transactOnce(fn)
-	if errors.Is(err, ErrCardReset) {
-		err = p.transactOnce(fn)
-	}
+	_, err := p.transactSelected(fn)
 	return err
 }
 
-func (p *PIV) transactOnce(fn func() error) error {
-	if err := p.ch.conn.BeginTransaction(); err != nil {
-		return err
+// transactSelected is transact, and reports whether the transaction began and
+// the PIV application was selected: if not, fn did not run and the error is
+// the transaction's or the SELECT's.
+func (p *PIV) transactSelected(fn func() error) (selected bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	selected, err = p.transactOnce(fn)
+	if errors.Is(err, ErrCardReset) {
+		selected, err = p.transactOnce(fn)
 	}
-	err := p.selectApp()
-	if err == nil {
+	return selected, err
+}
+
+func (p *PIV) transactOnce(fn func() error) (selected bool, err error) {
+	if err := p.ch.conn.BeginTransaction(); err != nil {
+		return false, err
+	}
+	err = p.selectApp()
+	if selected = err == nil; selected {
 		err = fn()
 	}
 	if endErr := p.ch.conn.EndTransaction(); err == nil {
 		err = endErr
 	}
-	return err
+	return selected, err
 }
 
 // selectApp sends SELECT by AID (ISO/IEC 7816-4 11.2.2, SP 800-73-4 Part 2 3.1.1).
@@ -143,19 +151,27 @@ func (p *PIV) selectApp() error {
 // Certificate reads the PIV Authentication certificate (slot 9A), inflating it
 // when the card stores it gzip-compressed.
 func (p *PIV) Certificate() (*x509.Certificate, error) {
+	cert, _, err := p.certificate()
+	return cert, err
+}
+
+// certificate is Certificate, and reports whether the PIV application was
+// selected, for Open to say which step failed.
+func (p *PIV) certificate() (cert *x509.Certificate, selected bool, err error) {
 	var obj []byte
-	err := p.transact(func() error {
+	selected, err = p.transactSelected(func() error {
 		var err error
 		obj, err = p.getData(objAuthCert)
 		return err
 	})
 	if sw, ok := StatusOf(err); ok && sw == SWFileNotFound {
-		return nil, ErrNoCertificate
+		return nil, selected, ErrNoCertificate
 	}
 	if err != nil {
-		return nil, err
+		return nil, selected, err
 	}
-	return parseCertObject(obj)
+	cert, err = parseCertObject(obj)
+	return cert, selected, err
 }
 
 // getData reads a data object by its tag (SP 800-73-4 Part 2 3.1.2).

@@ -386,7 +386,7 @@ func BenchmarkPasscodeToRoles(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	piv := card.(*pivCard).piv
+	piv := card.(*smartcard.Card)
 	m0 := New(Options{Client: cl, Cards: cards, Now: func() time.Time { return fixedNow }})
 	m0 = step(m0, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m0.watching = true

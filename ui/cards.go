@@ -2,10 +2,7 @@ package ui
 
 import (
 	"context"
-	"crypto"
-	"crypto/x509"
 	"errors"
-	"sync"
 
 	"github.com/scrterm/scr/smartcard"
 )
@@ -19,6 +16,8 @@ func (pcscCards) Watch(ctx context.Context) (<-chan smartcard.Event, error) {
 	return smartcard.Watch(ctx)
 }
 
+// Open opens the card in reader through a PC/SC context of its own, which
+// closing the card releases.
 func (pcscCards) Open(reader string) (Card, error) {
 	pc, err := smartcard.Establish()
 	if err != nil {
@@ -29,69 +28,21 @@ func (pcscCards) Open(reader string) (Card, error) {
 		_ = pc.Release()
 		return nil, err
 	}
-	c, err := OpenCard(reader, conn, func() error {
-		err := conn.Close()
-		return errors.Join(err, pc.Release())
-	})
-	if err != nil {
-		_ = conn.Close()
-		_ = pc.Release()
-		return nil, err
-	}
-	return c, nil
+	return OpenCard(reader, conn, func() error { return errors.Join(conn.Close(), pc.Release()) })
 }
 
-// OpenCard reads the PIV certificate of the card on conn, in reader; closer,
-// if not nil, is called by Close. The demo's in-process card comes through
-// here as well as a PC/SC one.
+// OpenCard opens the card on conn, in reader (smartcard.Open), and takes it
+// only if it can sign its holder in; closer, if not nil, is called by Close,
+// or at once if the card is not taken. The demo's in-process card comes
+// through here as well as a PC/SC one.
 func OpenCard(reader string, conn smartcard.Conn, closer func() error) (Card, error) {
-	piv := smartcard.NewPIV(conn, smartcard.WithExtendedLength())
-	cert, err := piv.Certificate()
+	card, err := smartcard.Open(reader, conn, closer)
 	if err != nil {
 		return nil, err
 	}
-	holder, err := smartcard.HolderOf(cert)
-	if err != nil {
+	if err := card.Usable(); err != nil {
+		_ = card.Close()
 		return nil, err
 	}
-	key, err := piv.AuthKey(cert)
-	if err != nil {
-		return nil, err
-	}
-	return &pivCard{reader: reader, piv: piv, cert: cert, holder: holder, key: key, closer: closer}, nil
-}
-
-type pivCard struct {
-	reader string
-	piv    *smartcard.PIV
-	cert   *x509.Certificate
-	holder smartcard.Holder
-	key    *smartcard.Key
-
-	closeOnce sync.Once
-	closer    func() error
-	closeErr  error
-}
-
-func (c *pivCard) Reader() string                          { return c.reader }
-func (c *pivCard) Certificate() *x509.Certificate          { return c.cert }
-func (c *pivCard) Holder() smartcard.Holder                { return c.holder }
-func (c *pivCard) PINStatus() (smartcard.PINStatus, error) { return c.piv.PINStatus() }
-
-func (c *pivCard) VerifyPIN(pin []byte) error {
-	defer clear(pin)
-	return c.piv.VerifyPIN(pin)
-}
-
-func (c *pivCard) Signer(pin []byte) crypto.Signer {
-	return c.key.WithPIN(pin)
-}
-
-func (c *pivCard) Close() error {
-	c.closeOnce.Do(func() {
-		if c.closer != nil {
-			c.closeErr = c.closer()
-		}
-	})
-	return c.closeErr
+	return card, nil
 }

@@ -39,21 +39,27 @@ const (
 // Service is the PC/SC service (pcscd, Windows' Smart Card service).
 type Service interface {
 	Readers() ([]smartcard.ReaderState, error)
+	// Open connects to the card in reader and opens it (smartcard.Open). A
+	// *smartcard.OpenError names the step of opening that failed; any other
+	// error is connecting.
 	Open(reader string) (Card, error)
 	Close() error
 }
 
-// Card is the card in one reader, connected.
+// Card is the card in one reader, opened: a *smartcard.Card.
 type Card interface {
-	// SelectPIV selects the PIV application (SP 800-73-4 Part 2 3.1.1).
-	SelectPIV() error
-	// Certificate reads the PIV Authentication certificate (slot 9A).
-	Certificate() (*x509.Certificate, error)
+	// Certificate is the PIV Authentication certificate (slot 9A).
+	Certificate() *x509.Certificate
+	// Holder is who the certificate names, as far as it does.
+	Holder() smartcard.Holder
+	// Usable says why the card cannot sign its holder in, if it cannot:
+	// no holder named, or a key that cannot sign.
+	Usable() error
 	// PINStatus asks for the PIN tries left without spending one.
 	PINStatus() (smartcard.PINStatus, error)
-	// Signer is the card's key for cert, signing once with pin, which the
-	// signature wipes.
-	Signer(cert *x509.Certificate, pin []byte) (crypto.Signer, error)
+	// Signer is the card's key, signing once with pin, which the signature
+	// wipes.
+	Signer(pin []byte) crypto.Signer
 	Close() error
 }
 
@@ -247,7 +253,8 @@ func (r *run) cardChecks() (Service, cardFacts) {
 		return svc, skipFrom(CheckPIV, "no card")
 	}
 	card, err := svc.Open(rs.Name)
-	if err != nil {
+	var openErr *smartcard.OpenError // connected, but the card could not be opened
+	if err != nil && !errors.As(err, &openErr) {
 		r.fail(CheckCard, fmt.Sprintf("in %s, ATR %s, but it cannot be used: %s", safetext.Line(rs.Name), atrText(rs.ATR), errText(err)), explain.Error(err))
 		return svc, skipFrom(CheckPIV, "the card cannot be used")
 	}
@@ -260,21 +267,20 @@ func (r *run) cardChecks() (Service, cardFacts) {
 	}
 
 	// 4. The PIV application.
-	if err := card.SelectPIV(); err != nil {
+	if openErr != nil && openErr.Step == smartcard.StepSelect {
 		r.fail(CheckPIV, "cannot be selected: "+errText(err), explain.Error(err))
 		return stop(CheckCertificate, "no PIV application")
 	}
 	r.pass(CheckPIV, "selected (AID A0 00 00 03 08)")
 
 	// 5. The certificate: holder, validity, chain.
-	cert, err := card.Certificate()
-	if err != nil {
+	if openErr != nil {
 		r.fail(CheckCertificate, "cannot be read: "+errText(err), explain.Error(err))
 		return stop(CheckValidity, "no certificate")
 	}
+	cert, holder := card.Certificate(), card.Holder()
 	facts.cert = cert
-	holder, herr := smartcard.HolderOf(cert)
-	if herr != nil {
+	if herr := card.Usable(); errors.Is(herr, smartcard.ErrNoHolder) {
 		r.fail(CheckCertificate, fmt.Sprintf("subject %q names no holder: %s", nameOf(cert.Subject), errText(herr)), explain.Error(herr))
 		facts.noSignIn = "the certificate names no user ID"
 	} else {
@@ -508,12 +514,12 @@ func (r *run) signIn(ctx context.Context, f cardFacts) {
 		r.fail(CheckSignIn, "not tried: the passcode given is not 6 to 8 digits (no try was spent)", explain.Error(err))
 		return
 	}
-	signer, err := f.card.Signer(f.cert, pin)
-	if err != nil {
+	// A card that names no holder got no further: what is left is its key.
+	if err := f.card.Usable(); err != nil {
 		r.fail(CheckSignIn, "the card's key cannot sign: "+errText(err), explain.Error(err))
 		return
 	}
-	s, err := r.opts.Server.SignIn(ctx, signer, f.cert, f.uuid)
+	s, err := r.opts.Server.SignIn(ctx, f.card.Signer(pin), f.cert, f.uuid)
 	clear(pin)
 	var wrong *smartcard.WrongPINError
 	var refused *client.SignInError

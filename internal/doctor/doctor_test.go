@@ -2,11 +2,13 @@ package doctor
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/pki"
 	"github.com/scrterm/scr/smartcard"
+	"github.com/scrterm/scr/smartcard/virtual"
 )
 
 var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -109,11 +112,16 @@ func newCA(t *testing.T, name string) *pki.CA {
 
 func issue(t *testing.T, ca *pki.CA, notBefore, notAfter time.Time) *x509.Certificate {
 	t.Helper()
+	return issueTo(t, ca, pki.Holder{Name: "Test USER", UUID: "555000000999"}, notBefore, notAfter)
+}
+
+func issueTo(t *testing.T, ca *pki.CA, holder pki.Holder, notBefore, notAfter time.Time) *x509.Certificate {
+	t.Helper()
 	key, err := pki.NewKey(pki.ECDSAP256)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := ca.IssueCard(pki.Holder{Name: "Test USER", UUID: "555000000999"}, key.Public(), notBefore, notAfter)
+	cert, err := ca.IssueCard(holder, key.Public(), notBefore, notAfter)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,29 +203,43 @@ func TestRenderers(t *testing.T) {
 type fakeService struct {
 	readers []smartcard.ReaderState
 	err     error
+	openErr error // from Open, in place of the card
 	card    *fakeCard
 	closed  bool
 }
 
 func (s *fakeService) Readers() ([]smartcard.ReaderState, error) { return s.readers, s.err }
 func (s *fakeService) Close() error                              { s.closed = true; return nil }
-func (s *fakeService) Open(string) (Card, error)                 { return s.card, nil }
-
-type fakeCard struct {
-	selectErr error
-	cert      *x509.Certificate
-	pin       smartcard.PINStatus
-	gotPIN    []byte // the passcode the signer was given, to see it wiped
-	closed    bool
+func (s *fakeService) Open(string) (Card, error) {
+	if s.openErr != nil {
+		return nil, s.openErr
+	}
+	return s.card, nil
 }
 
-func (c *fakeCard) SelectPIV() error                        { return c.selectErr }
-func (c *fakeCard) Certificate() (*x509.Certificate, error) { return c.cert, nil }
+// fakeCard is an opened card holding cert, as smartcard.Open leaves one.
+type fakeCard struct {
+	cert   *x509.Certificate
+	keyErr error // the key cannot sign
+	pin    smartcard.PINStatus
+	gotPIN []byte // the passcode the signer was given, to see it wiped
+	closed bool
+}
+
+func (c *fakeCard) Certificate() *x509.Certificate { return c.cert }
+func (c *fakeCard) Holder() smartcard.Holder {
+	h, _ := smartcard.HolderOf(c.cert)
+	return h
+}
+func (c *fakeCard) Usable() error {
+	_, err := smartcard.HolderOf(c.cert)
+	return cmp.Or(err, c.keyErr)
+}
 func (c *fakeCard) PINStatus() (smartcard.PINStatus, error) { return c.pin, nil }
 func (c *fakeCard) Close() error                            { c.closed = true; return nil }
-func (c *fakeCard) Signer(_ *x509.Certificate, pin []byte) (crypto.Signer, error) {
+func (c *fakeCard) Signer(pin []byte) crypto.Signer {
 	c.gotPIN = pin
-	return nil, nil
+	return nil
 }
 
 type fakeServer struct {
@@ -242,6 +264,7 @@ func (s *fakeServer) SignIn(context.Context, crypto.Signer, *x509.Certificate, s
 func TestRun(t *testing.T) {
 	ca := newCA(t, "right CA")
 	cert := issue(t, ca, now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0))
+	noHolder := issueTo(t, ca, pki.Holder{Name: "Test USER", UUID: "5550"}, now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0))
 	reader := smartcard.ReaderState{Name: "R1", CardPresent: true, ATR: []byte{0x3B, 0x01}}
 	viewer := client.Role{ID: "1", OrgCode: "FA123", Name: `"a":"b":"Pharmacist"`, ActivityCodes: []string{"B0401"}}
 	clerk := client.Role{ID: "2", OrgCode: "Y1", Name: "Clerk", ActivityCodes: []string{"B0825"}}
@@ -253,6 +276,7 @@ func TestRun(t *testing.T) {
 		svcErr   error // from opening the service
 		readers  []smartcard.ReaderState
 		readErr  error
+		openErr  error
 		card     fakeCard
 		server   *fakeServer
 		passcode string
@@ -272,8 +296,21 @@ func TestRun(t *testing.T) {
 			want: want{"card": Fail, "piv": Skip, "chain": Skip, "server": Pass, "sign-in": Skip}, details: []string{"none in any reader"}},
 		{name: "mute card", readers: []smartcard.ReaderState{{Name: "R1", CardPresent: true, Mute: true}},
 			want: want{"card": Fail, "piv": Skip}, details: []string{"does not answer"}},
-		{name: "not PIV", readers: []smartcard.ReaderState{reader}, card: fakeCard{selectErr: smartcard.ErrNotPIV},
-			want: want{"card": Pass, "piv": Fail, "certificate": Skip, "pin": Skip}},
+		{name: "not PIV", readers: []smartcard.ReaderState{reader}, openErr: &smartcard.OpenError{Step: smartcard.StepSelect, Err: smartcard.ErrNotPIV},
+			want: want{"card": Pass, "piv": Fail, "certificate": Skip, "pin": Skip}, details: []string{"cannot be selected: smartcard: the card has no PIV application"}},
+		{name: "no certificate", readers: []smartcard.ReaderState{reader}, openErr: &smartcard.OpenError{Step: smartcard.StepCertificate, Err: smartcard.ErrNoCertificate},
+			want:    want{"card": Pass, "piv": Pass, "certificate": Fail, "validity": Skip, "chain": Skip, "pin": Skip},
+			details: []string{"selected (AID A0 00 00 03 08)", "cannot be read: smartcard: the card holds no authentication certificate"}},
+		{name: "card cannot be connected", readers: []smartcard.ReaderState{reader}, openErr: smartcard.ErrCardRemoved,
+			want: want{"card": Fail, "piv": Skip}, details: []string{"but it cannot be used: smartcard: the card was removed"}},
+		{name: "names no holder", readers: []smartcard.ReaderState{reader}, card: fakeCard{cert: noHolder, pin: smartcard.PINStatus{TriesLeft: 3}},
+			server: &fakeServer{}, passcode: "123456",
+			want:    want{"certificate": Fail, "validity": Pass, "chain": Pass, "pin": Pass, "sign-in": Skip},
+			details: []string{`subject "Test USER" names no holder`, "the certificate names no user ID"}},
+		{name: "key cannot sign", readers: []smartcard.ReaderState{reader}, card: fakeCard{cert: cert, keyErr: smartcard.ErrUnsupportedKey, pin: smartcard.PINStatus{TriesLeft: 3}},
+			server: &fakeServer{}, passcode: "123456",
+			want:    want{"certificate": Pass, "pin": Pass, "sign-in": Fail},
+			details: []string{"the card's key cannot sign: smartcard: unsupported key type"}},
 		{name: "blocked", readers: []smartcard.ReaderState{reader}, card: fakeCard{cert: cert}, server: &fakeServer{}, passcode: "123456",
 			want: want{"pin": Fail, "sign-in": Skip}, details: []string{"the PIN is blocked", "Registration Authority"}},
 		{name: "one try left", readers: []smartcard.ReaderState{reader}, card: fakeCard{cert: cert, pin: smartcard.PINStatus{TriesLeft: 1}}, ok: true,
@@ -298,7 +335,7 @@ func TestRun(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			card := tt.card
-			svc := &fakeService{readers: tt.readers, err: tt.readErr, card: &card}
+			svc := &fakeService{readers: tt.readers, err: tt.readErr, openErr: tt.openErr, card: &card}
 			opts := Options{
 				Service: func() (Service, error) {
 					if tt.svcErr != nil {
@@ -396,3 +433,78 @@ func TestWatch(t *testing.T) {
 		t.Errorf("Watch after cancel: %v", err)
 	}
 }
+
+// TestRunInProcess runs the card checks on cards opened by smartcard.Open,
+// in process: each step of opening gets its own line.
+func TestRunInProcess(t *testing.T) {
+	ca := newCA(t, "right CA")
+	key, err := pki.NewKey(pki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.IssueCard(pki.Holder{Name: "Test USER", UUID: "555000000999"}, key.Public(), now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := virtual.New(virtual.Identity{Key: key, Cert: cert, PIN: []byte("123456")}, virtual.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		conn  smartcard.Conn
+		lines []string
+	}{
+		{"good card", good, []string{
+			"PASS  card         in R1, ATR 3B 01",
+			"PASS  piv          selected (AID A0 00 00 03 08)",
+			fmt.Sprintf("PASS  certificate  Test USER, user ID 555000000999, serial %X", cert.SerialNumber),
+			"PASS  pin          3 tries left",
+		}},
+		{"not PIV", answering{sel: []byte{0x6A, 0x82}}, []string{
+			"PASS  card         in R1, ATR 3B 01",
+			"FAIL  piv          cannot be selected: smartcard: the card has no PIV application",
+			"SKIP  certificate  no PIV application",
+			"SKIP  pin          no PIV application",
+		}},
+		{"no certificate", answering{sel: []byte{0x90, 0x00}, getData: []byte{0x6A, 0x82}}, []string{
+			"PASS  piv          selected (AID A0 00 00 03 08)",
+			"FAIL  certificate  cannot be read: smartcard: the card holds no authentication certificate",
+			"SKIP  validity     no certificate",
+			"SKIP  pin          no certificate",
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resets := 0
+			r := Run(context.Background(), Options{
+				Service: InProcess("R1", []byte{0x3B, 0x01}, tt.conn, func() { resets++ }),
+				Now:     func() time.Time { return now },
+			}, nil)
+			var text bytes.Buffer
+			r.WriteText(&text)
+			for _, l := range tt.lines {
+				if !strings.Contains(text.String(), l+"\n") {
+					t.Errorf("no line %q in:\n%s", l, text.String())
+				}
+			}
+			if resets != 1 {
+				t.Errorf("the card was reset %d times, want once", resets)
+			}
+		})
+	}
+}
+
+// answering is a card that answers SELECT and GET DATA as scripted.
+type answering struct{ sel, getData []byte }
+
+func (a answering) Transmit(cmd []byte) ([]byte, error) {
+	switch cmd[1] {
+	case 0xA4:
+		return a.sel, nil
+	case 0xCB:
+		return a.getData, nil
+	}
+	return []byte{0x6D, 0x00}, nil
+}
+func (answering) BeginTransaction() error { return nil }
+func (answering) EndTransaction() error   { return nil }
