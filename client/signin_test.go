@@ -44,17 +44,7 @@ func sbxServer(t *testing.T) (*sandbox.Server, string) {
 	t.Helper()
 	// A high rate limit: the tests send many requests on one token and are not
 	// about the platform's 5 per second.
-	srv, err := sandbox.Start(sandbox.Config{Addr: "127.0.0.1:0", EnableFaults: true, RateLimit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// Briefly: a connection the client dialled and never used holds a
-		// graceful shutdown 5 s; Shutdown closes it when its time is up.
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
+	srv := sandboxtest.Start(t, sandbox.Config{EnableFaults: true, RateLimit: 1000})
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, srv.CACertPEM(), 0o600); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/scrterm/scr/assets"
 	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/sandbox"
+	"github.com/scrterm/scr/internal/sandbox/sandboxtest"
 	"github.com/scrterm/scr/smartcard"
 	"github.com/scrterm/scr/smartcard/virtual"
 )
@@ -37,19 +38,7 @@ const testReader = "Test Reader 00 00"
 // startSandbox serves the sandbox for one test and returns a client of it.
 func startSandbox(t testing.TB, cfg sandbox.Config) (*sandbox.Server, *client.Client) {
 	t.Helper()
-	if cfg.Addr == "" {
-		cfg.Addr = "127.0.0.1:0"
-	}
-	srv, err := sandbox.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// Briefly: the client's spare connections would hold it 5 s.
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
+	srv := sandboxtest.Start(t, cfg)
 	c, err := client.New(client.Config{Server: srv.URL(), CAPEM: srv.CACertPEM(), RequestTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -83,18 +83,7 @@ type env struct {
 
 func start(t *testing.T, cfg sandbox.Config) *env {
 	t.Helper()
-	if cfg.Addr == "" {
-		cfg.Addr = "127.0.0.1:0"
-	}
-	srv, err := sandbox.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
+	srv := sandboxtest.Start(t, cfg)
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(srv.CACertPEM()) {
 		t.Fatal("the sandbox gave no CA certificate")

@@ -1,5 +1,6 @@
 // Package sandboxtest holds what tests of the sandbox and of its clients share:
-// the sandbox users' cards, ready to sign.
+// the sandbox itself, started for a test (Start), and the sandbox users'
+// cards, ready to sign.
 package sandboxtest
 
 import (
