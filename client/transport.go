@@ -12,12 +12,14 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,7 +54,7 @@ var ErrResponseTooLarge = fmt.Errorf("client: response larger than %d bytes", Ma
 const (
 	defaultConnectTimeout = 10 * time.Second
 	defaultRequestTimeout = 30 * time.Second
-	defaultAttempts       = 3
+	defaultAttempts       = 3 // times a GET may reach the server, net/http's replays included
 	defaultBackoffBase    = 250 * time.Millisecond
 	defaultBackoffMax     = 2 * time.Second
 	// A Retry-After longer than this is not slept through: the user, not the
@@ -62,6 +64,26 @@ const (
 )
 
 // Client talks to one server root. It is safe for concurrent use.
+//
+// The HTTP is resty's, and so are these parts of it: the retry loop
+// (SetRetryCount, with the one X-Request-ID on every attempt since the
+// headers belong to the request, not the attempt), the decision to go again
+// (AddRetryCondition: see exchange.attempted), the wait between attempts
+// (SetRetryAfter: see retryWait; SetRetryMaxWaitTime its ceiling) and the cap
+// on a body (SetResponseBodyLimit). Two things remain ours, in wire, below
+// resty, because resty has no hook for them:
+//   - each attempt's own deadline. resty's SetTimeout is http.Client.Timeout,
+//     which hands back an answer that arrives as the deadline fires: what the
+//     cancellation provoked (net/http half-closes the connection; a server
+//     that then gives up writes an empty 200), not the server's answer.
+//   - that an attempt reaches the server once. When a reused connection fails
+//     before any answer, net/http replays a GET on another pooled connection,
+//     and again, up to the pool's size, inside what resty counts as one
+//     attempt; a server resetting every connection saw a Bundle GET 29 times
+//     for 3 attempts. No switch turns that off for a GET (an Idempotency-Key
+//     only makes other methods replayable), so wire refuses the replay.
+//
+// When the trusted roots load is ours too, for speed: see wire.
 type Client struct {
 	server     string // scheme://host[:port][/path], no trailing slash
 	rc         *resty.Client
@@ -70,15 +92,23 @@ type Client struct {
 
 	// The retry policy is in fields, not constants, so that tests can make
 	// backoff tiny and observe waits.
-	attempts      int
 	backoffBase   time.Duration
 	backoffMax    time.Duration
 	retryAfterMax time.Duration
-	sleep         func(ctx context.Context, d time.Duration) error
+	// sleep, when set (by tests), makes each wait before a retry in resty's
+	// place, resty then waiting a nanosecond; nil: resty waits.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
-// New checks cfg and builds the client. It makes no request.
+// New checks cfg and builds the client. It makes no request, and does not
+// wait for the system's trusted roots: the first request does.
 func New(cfg Config) (*Client, error) {
+	return newClient(cfg, x509.SystemCertPool)
+}
+
+// newClient is New with the system roots from systemRoots, so that a test
+// can hold them back.
+func newClient(cfg Config, systemRoots func() (*x509.CertPool, error)) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(cfg.Server, "/"))
 	if err != nil {
 		return nil, fmt.Errorf("client: server %q: %w", cfg.Server, err)
@@ -96,60 +126,55 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("client: server %q: scheme must be https", cfg.Server)
 	}
 
-	roots, err := x509.SystemCertPool()
-	if err != nil || roots == nil {
-		roots = x509.NewCertPool() // e.g. no system store: only CAFile is trusted
-	}
+	// The extra CAs are checked here, so that a bad one is New's error; they
+	// join the system roots when those are loaded.
+	var extra [][]byte
 	if cfg.CAFile != "" {
 		pem, err := os.ReadFile(cfg.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("client: CA file: %w", err)
 		}
-		if !roots.AppendCertsFromPEM(pem) {
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("client: CA file %s holds no PEM certificate", cfg.CAFile)
 		}
+		extra = append(extra, pem)
 	}
-	if len(cfg.CAPEM) > 0 && !roots.AppendCertsFromPEM(cfg.CAPEM) {
-		return nil, errors.New("client: CAPEM holds no PEM certificate")
+	if len(cfg.CAPEM) > 0 {
+		if !x509.NewCertPool().AppendCertsFromPEM(cfg.CAPEM) {
+			return nil, errors.New("client: CAPEM holds no PEM certificate")
+		}
+		extra = append(extra, cfg.CAPEM)
 	}
-	connect := durationOr(cfg.ConnectTimeout, defaultConnectTimeout)
-	// HTTP/1.1 only (no ForceAttemptHTTP2): a viewer makes few requests, and
-	// a dropped connection then surfaces as the reset it is, which send may
-	// retry, rather than as an HTTP/2 stream error it cannot tell apart.
-	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment, // HSCN sites often reach the internet through a proxy
-		DialContext:           (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   connect,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
+	reqTimeout := durationOr(cfg.RequestTimeout, defaultRequestTimeout)
+	w := newWire(durationOr(cfg.ConnectTimeout, defaultConnectTimeout), reqTimeout, systemRoots, extra)
+
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	rc := resty.New().
-		SetTransport(transport).
+	c := &Client{
+		server:        u.String(),
+		log:           log,
+		reqTimeout:    reqTimeout,
+		backoffBase:   defaultBackoffBase,
+		backoffMax:    defaultBackoffMax,
+		retryAfterMax: defaultRetryAfterMax,
+	}
+	c.rc = resty.New().
+		SetTransport(w).
 		SetLogger(restyQuietLogger{}). // resty's own log would print URLs, with NHS numbers in queries
-		SetRetryCount(0).              // retries are ours: see send
 		SetHeader("User-Agent", "scr").
 		// An API never redirects; following one could carry the Bearer token
 		// elsewhere. The 3xx comes back and is an invalid response.
 		SetRedirectPolicy(resty.RedirectPolicyFunc(func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
-		}))
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Client{
-		server:        u.String(),
-		rc:            rc,
-		log:           log,
-		reqTimeout:    durationOr(cfg.RequestTimeout, defaultRequestTimeout),
-		attempts:      defaultAttempts,
-		backoffBase:   defaultBackoffBase,
-		backoffMax:    defaultBackoffMax,
-		retryAfterMax: defaultRetryAfterMax,
-		sleep:         sleepContext,
-	}, nil
+		})).
+		SetResponseBodyLimit(MaxResponseBytes).
+		SetRetryCount(defaultAttempts - 1).
+		SetRetryAfter(c.retryWait).
+		SetRetryWaitTime(0). // no floor: retryWait decides every wait
+		SetRetryMaxWaitTime(defaultRetryAfterMax)
+	return c, nil
 }
 
 // Server is the server root the client talks to.
@@ -175,6 +200,206 @@ type restyQuietLogger struct{}
 func (restyQuietLogger) Errorf(string, ...any) {}
 func (restyQuietLogger) Warnf(string, ...any)  {}
 func (restyQuietLogger) Debugf(string, ...any) {}
+
+// errAttemptTimedOut is wire's error for an attempt past Config.RequestTimeout.
+var errAttemptTimedOut = errors.New("client: attempt timed out")
+
+// errNotReplayed is wire's error for a GET whose connection failed before any
+// answer, where net/http would have sent it again on another connection.
+var errNotReplayed = errors.New("the connection failed before any answer; not sent again on another")
+
+// wire is the client's http.RoundTripper: one attempt each call, below
+// resty's retries. It gives the attempt its deadline and goes on the wire at
+// most once for it, and it builds the http.Transport once the trusted roots
+// are loaded.
+//
+// The roots. x509.SystemCertPool parses the system's store (10-20 ms on
+// Linux, the first time), and New runs before the viewer's first frame, so a goroutine
+// started by New loads them and builds the transport, and a request waits
+// for that (within its attempt's deadline). Verification is crypto/tls's
+// own, untouched: RootCAs, with the server name the transport sets. Two
+// other ways were weighed and refused. A DialTLSContext that waits for the
+// roots is not used for https through an HTTP proxy, as HSCN sites have:
+// the tunnel's TLS is the transport's, with TLSClientConfig, which would
+// still need the roots before the first request. VerifyConnection needs
+// InsecureSkipVerify and its own verification, and ConnectionState.ServerName
+// is the SNI, empty for a server named by IP address, which would pass the
+// name check unseen. HTTP/2 is not lost: the transport has never spoken it
+// (a custom TLSClientConfig and dialer, no ForceAttemptHTTP2; on purpose, see
+// buildTransport).
+type wire struct {
+	timeout time.Duration // each attempt's, headers and body
+	ready   chan struct{} // closed once base is built
+	base    *http.Transport
+}
+
+func newWire(connect, timeout time.Duration, systemRoots func() (*x509.CertPool, error), extra [][]byte) *wire {
+	w := &wire{timeout: timeout, ready: make(chan struct{})}
+	go func() {
+		defer close(w.ready)
+		roots, err := systemRoots()
+		if err != nil || roots == nil {
+			roots = x509.NewCertPool() // e.g. no system store: only the extra CAs are trusted
+		}
+		for _, pem := range extra {
+			roots.AppendCertsFromPEM(pem)
+		}
+		w.base = buildTransport(connect, roots)
+	}()
+	return w
+}
+
+func buildTransport(connect time.Duration, roots *x509.CertPool) *http.Transport {
+	dialer := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
+	// HTTP/1.1 only (no ForceAttemptHTTP2): a viewer makes few requests, and
+	// a dropped connection then surfaces as the reset it is, which send may
+	// retry, rather than as an HTTP/2 stream error it cannot tell apart.
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment, // HSCN sites often reach the internet through a proxy
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &wireConn{Conn: conn}, nil
+		},
+		TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   connect,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// RoundTrip makes one attempt. An error is the attempt's: errAttemptTimedOut
+// past its deadline, errNotReplayed where net/http would have replayed it,
+// else the transport's (or, once the caller's context has ended, whatever
+// that caused).
+func (w *wire) RoundTrip(req *http.Request) (*http.Response, error) {
+	parent := req.Context()
+	gated, refuse := context.WithCancelCause(parent)
+	ctx, cancel := context.WithTimeoutCause(gated, w.timeout, errAttemptTimedOut)
+	end := func() {
+		cancel()
+		refuse(nil)
+	}
+	// failed is the attempt's error: its own ending, if it has ended, over
+	// the error that ending caused.
+	failed := func(err error) error {
+		if parent.Err() == nil {
+			if cause := context.Cause(ctx); cause == errAttemptTimedOut || cause == errNotReplayed {
+				err = cause
+			}
+		}
+		end()
+		return err
+	}
+
+	select {
+	case <-w.ready:
+	case <-ctx.Done():
+		return nil, failed(ctx.Err())
+	}
+	if req.Method == http.MethodGet {
+		ctx = httptrace.WithClientTrace(ctx, replayGate(refuse))
+	}
+	resp, err := w.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		return nil, failed(err)
+	}
+	if parent.Err() == nil && ctx.Err() != nil {
+		// An answer that came as the attempt timed out is what the
+		// cancellation provoked (net/http half-closes the connection; a
+		// server that then gives up writes an empty 200), not the server's
+		// answer to the request: the attempt timed out.
+		_ = resp.Body.Close()
+		return nil, failed(ctx.Err())
+	}
+	resp.Body = &attemptBody{ReadCloser: resp.Body, parent: parent, ctx: ctx, end: end}
+	return resp, nil
+}
+
+// CloseIdleConnections closes the transport's idle connections, as
+// http.Client.CloseIdleConnections expects of its transport.
+func (w *wire) CloseIdleConnections() {
+	select {
+	case <-w.ready:
+		w.base.CloseIdleConnections()
+	default:
+	}
+}
+
+// replayGate stops net/http's replay of a GET. net/http asks for a
+// connection (GetConn) once for each time it would send the request; the
+// second ask is a replay after the first connection failed, so the attempt
+// ends there with errNotReplayed, which send's retry treats as the reset it
+// stands for. Cancelling alone could lose the race with a pooled connection
+// already handed over, whose write net/http starts without looking at the
+// context, so that connection's next write is refused too: nothing of the
+// replay reaches the server, and the connection, failed, is closed.
+func replayGate(refuse context.CancelCauseFunc) *httptrace.ClientTrace {
+	var asks atomic.Int32
+	return &httptrace.ClientTrace{
+		GetConn: func(string) {
+			if asks.Add(1) > 1 {
+				refuse(errNotReplayed)
+			}
+		},
+		GotConn: func(info httptrace.GotConnInfo) {
+			if asks.Load() > 1 {
+				if c := wireConnOf(info.Conn); c != nil {
+					c.refuse.Store(true)
+				}
+			}
+		},
+	}
+}
+
+// wireConn is a connection the transport dialled: replayGate can have its
+// next write refused.
+type wireConn struct {
+	net.Conn
+	refuse atomic.Bool
+}
+
+func (c *wireConn) Write(p []byte) (int, error) {
+	if c.refuse.Load() {
+		return 0, errNotReplayed
+	}
+	return c.Conn.Write(p)
+}
+
+// wireConnOf is the wireConn under a connection the transport handed over:
+// the wireConn itself, or the TLS connection over one.
+func wireConnOf(conn net.Conn) *wireConn {
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
+	c, _ := conn.(*wireConn)
+	return c
+}
+
+// attemptBody is an answer's body, read within the attempt's deadline; closing
+// it ends the attempt.
+type attemptBody struct {
+	io.ReadCloser
+	parent, ctx context.Context
+	end         func()
+}
+
+func (b *attemptBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && b.parent.Err() == nil && context.Cause(b.ctx) == errAttemptTimedOut {
+		err = errAttemptTimedOut
+	}
+	return n, err
+}
+
+func (b *attemptBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.end()
+	return err
+}
 
 // apiRequest is one call to the server.
 type apiRequest struct {
@@ -215,118 +440,20 @@ type httpAttempt struct {
 	header http.Header
 	body   []byte
 	err    error // a typed error (or ctx's) when no usable answer came
-	reset  bool  // err is a reset connection: retryable for a GET
+	reset  bool  // err is a connection lost before any answer: retryable for a GET
 }
 
-// send makes the call, retrying an idempotent GET on 429, 502, 503, 504 or a
-// reset connection, with the same X-Request-ID each time (API.md: a retry of
-// a request carries the same value, so the server's logs can tie them). A non-2xx answer becomes the typed error of
-// errors.go.
+// send makes the call, resty retrying an idempotent GET on 429, 502, 503, 504
+// or a connection lost before any answer, with the same X-Request-ID each
+// time (API.md: a retry of a request carries the same value, so the server's
+// logs can tie them). A non-2xx answer becomes the typed error of errors.go.
 func (c *Client) send(ctx context.Context, req apiRequest) (*apiResponse, error) {
-	requestID, correlationID := uuid.NewString(), uuid.NewString()
-	tries := 1
-	if req.method == http.MethodGet {
-		tries = max(1, c.attempts)
-	}
-	for n := 1; ; n++ {
-		a := c.sendOnce(ctx, req, requestID, correlationID, n)
-		if a.err != nil && !a.reset {
-			return nil, a.err
-		}
-		wait, retry := c.retryWait(a, n)
-		if !retry || n >= tries {
-			if a.err != nil {
-				return nil, a.err
-			}
-			if a.status >= 200 && a.status < 300 {
-				return &apiResponse{status: a.status, header: a.header, body: a.body, requestID: requestID}, nil
-			}
-			return nil, errorForStatus(req, a, requestID)
-		}
-		if err := c.sleep(ctx, wait); err != nil {
-			return nil, err
-		}
-	}
-}
-
-// retryWait reports whether a may be retried and after how long: exponential
-// backoff with jitter (so that many viewers do not come back in step), and no
-// sooner than the server's Retry-After.
-func (c *Client) retryWait(a httpAttempt, n int) (time.Duration, bool) {
-	switch {
-	case a.reset:
-	case a.status == http.StatusTooManyRequests, a.status == http.StatusBadGateway,
-		a.status == http.StatusServiceUnavailable, a.status == http.StatusGatewayTimeout:
-	default:
-		return 0, false
-	}
-	backoff := min(c.backoffBase<<(n-1), c.backoffMax)
-	backoff = backoff/2 + rand.N(backoff/2+1) // "equal jitter": at least half the backoff
-	if ra, ok := parseRetryAfter(a.header, time.Now()); ok {
-		if ra > c.retryAfterMax {
-			return 0, false
-		}
-		backoff = max(backoff, ra)
-	}
-	return backoff, true
-}
-
-// parseRetryAfter parses Retry-After (RFC 9110 section 10.2.3): seconds or a date.
-func parseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, t.Sub(now)), true
-	}
-	return 0, false
-}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// sendOnce makes one attempt within the request timeout and logs it.
-func (c *Client) sendOnce(ctx context.Context, req apiRequest, requestID, correlationID string, n int) (a httpAttempt) {
-	start := time.Now()
-	defer func() {
-		args := []any{"method", req.method, "path", maskNHSPath(req.path), "request_id", requestID,
-			"attempt", n, "duration", time.Since(start).Round(time.Millisecond)}
-		if a.status != 0 {
-			args = append(args, "status", a.status)
-		}
-		if len(req.query) > 0 {
-			args = append(args, "query_params", slices.Sorted(func(yield func(string) bool) {
-				for k := range req.query {
-					if !yield(k) {
-						return
-					}
-				}
-			}))
-		}
-		if a.err != nil {
-			args = append(args, "error", fmt.Sprintf("%T", a.err)) // the type only: messages may hold server text
-		}
-		c.log.DebugContext(ctx, "scr http", args...)
-	}()
-
-	actx, cancel := context.WithTimeout(ctx, c.reqTimeout)
-	defer cancel()
-	r := c.rc.R().SetContext(actx).SetDoNotParseResponse(true).
-		SetHeader("X-Request-ID", requestID).
-		SetHeader("X-Correlation-ID", correlationID).
-		SetHeader("Accept", "application/fhir+json, application/json")
+	x := &exchange{c: c, ctx: ctx, req: req, requestID: uuid.NewString()}
+	r := c.rc.R().SetContext(ctx).
+		SetHeader("X-Request-ID", x.requestID).
+		SetHeader("X-Correlation-ID", uuid.NewString()).
+		SetHeader("Accept", "application/fhir+json, application/json").
+		AddRetryCondition(x.attempted)
 	if len(req.query) > 0 {
 		r.SetQueryParamsFromValues(req.query)
 	}
@@ -347,55 +474,171 @@ func (c *Client) sendOnce(ctx context.Context, req apiRequest, requestID, correl
 	}
 
 	resp, err := r.Execute(req.method, c.server+req.path)
-	if err != nil {
-		return c.transportFailure(ctx, actx, req, err)
+	if x.n != r.Attempt {
+		// resty asks no retry condition about an attempt after which the
+		// caller's context has ended.
+		x.attempted(resp, err)
 	}
-	if ctx.Err() == nil && actx.Err() != nil {
-		// An answer that came as the attempt timed out is what the
-		// cancellation provoked (net/http half-closes the connection; a
-		// server that then gives up writes an empty 200), not the server's
-		// answer to the request: the attempt timed out.
-		_ = resp.RawBody().Close()
-		a.err = &TimeoutError{Service: serviceOf(req.path), Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: actx.Err()}
-		return a
+	if err != nil && ctx.Err() != nil {
+		// The call was given up: in an attempt, or in the wait before the next.
+		return nil, ctx.Err()
 	}
-	raw := resp.RawBody()
-	defer raw.Close()
-	a.status, a.header = resp.StatusCode(), resp.Header()
-	body, err := io.ReadAll(io.LimitReader(raw, MaxResponseBytes+1))
+	a := x.last
 	switch {
-	case err != nil && ctx.Err() == nil && actx.Err() != nil:
-		a.err = &TimeoutError{Service: serviceOf(req.path), Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: actx.Err()}
+	case a.err != nil:
+		return nil, a.err
+	case a.status >= 200 && a.status < 300:
+		return &apiResponse{status: a.status, header: a.header, body: a.body, requestID: x.requestID}, nil
+	}
+	return nil, errorForStatus(req, a, x.requestID)
+}
+
+// exchange is one call's attempts, as resty makes them.
+type exchange struct {
+	c         *Client
+	ctx       context.Context
+	req       apiRequest
+	requestID string
+
+	n    int         // the attempt last seen
+	last httpAttempt // what it produced
+}
+
+// attempted is the call's retry condition, which resty asks after each
+// attempt: it makes the attempt's outcome typed, logs it, and says whether
+// to go again.
+func (x *exchange) attempted(resp *resty.Response, err error) bool {
+	start, n := time.Now(), x.n+1
+	if resp != nil && resp.Request != nil {
+		start, n = resp.Request.Time, resp.Request.Attempt
+	}
+	a := x.c.attemptOf(x.ctx, x.req, x.requestID, resp, err)
+	x.n, x.last = n, a
+
+	args := []any{"method", x.req.method, "path", maskNHSPath(x.req.path), "request_id", x.requestID,
+		"attempt", n, "duration", time.Since(start).Round(time.Millisecond)}
+	if a.status != 0 {
+		args = append(args, "status", a.status)
+	}
+	if len(x.req.query) > 0 {
+		args = append(args, "query_params", slices.Sorted(func(yield func(string) bool) {
+			for k := range x.req.query {
+				if !yield(k) {
+					return
+				}
+			}
+		}))
+	}
+	if a.err != nil {
+		args = append(args, "error", fmt.Sprintf("%T", a.err)) // the type only: messages may hold server text
+	}
+	x.c.log.DebugContext(x.ctx, "scr http", args...)
+
+	return x.req.method == http.MethodGet && x.c.retryable(a)
+}
+
+// retryable reports whether a GET's attempt may go again: after a connection
+// lost before any answer, or a 429, 502, 503 or 504 whose Retry-After, if
+// any, is short enough to wait through.
+func (c *Client) retryable(a httpAttempt) bool {
+	switch {
+	case a.reset:
+		return true
+	case a.err != nil:
+		return false
+	case a.status == http.StatusTooManyRequests, a.status == http.StatusBadGateway,
+		a.status == http.StatusServiceUnavailable, a.status == http.StatusGatewayTimeout:
+		ra, ok := parseRetryAfter(a.header, time.Now())
+		return !ok || ra <= c.retryAfterMax
+	}
+	return false
+}
+
+// retryWait is resty's RetryAfter: how long to wait before attempt n+1.
+// Exponential backoff with jitter (so that many viewers do not come back in
+// step), and no sooner than the server's Retry-After. It is ours, not
+// resty's backoff, because resty takes a Retry-After in place of the backoff
+// (and caps it at the backoff's maximum) where it must be a floor.
+func (c *Client) retryWait(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
+	n := max(1, resp.Request.Attempt)
+	backoff := min(c.backoffBase<<(n-1), c.backoffMax)
+	backoff = backoff/2 + rand.N(backoff/2+1) // "equal jitter": at least half the backoff
+	if ra, ok := parseRetryAfter(resp.Header(), time.Now()); ok {
+		backoff = max(backoff, ra)
+	}
+	if c.sleep != nil {
+		return time.Nanosecond, c.sleep(resp.Request.Context(), backoff)
+	}
+	return max(backoff, time.Nanosecond), nil // 0 would be resty's own backoff
+}
+
+// parseRetryAfter parses Retry-After (RFC 9110 section 10.2.3): seconds or a date.
+func parseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now)), true
+	}
+	return 0, false
+}
+
+// attemptOf types what one attempt produced: resty's response (its body read
+// within MaxResponseBytes) and error.
+func (c *Client) attemptOf(ctx context.Context, req apiRequest, requestID string, resp *resty.Response, err error) httpAttempt {
+	if resp == nil || resp.RawResponse == nil {
+		if err == nil {
+			err = errors.New("no response") // not seen: resty gives one or the other
+		}
+		return c.transportFailure(ctx, req, err)
+	}
+	a := httpAttempt{status: resp.StatusCode(), header: resp.Header(), body: resp.Body()}
+	switch {
 	case err != nil && ctx.Err() != nil:
 		a.err = ctx.Err()
+	case errors.Is(err, errAttemptTimedOut):
+		a.err = c.timeout(req)
+	case errors.Is(err, resty.ErrResponseBodyTooLarge):
+		a.err = &InvalidResponseError{Status: a.status, RequestID: requestID, Problem: "body too large", Err: ErrResponseTooLarge}
 	case err != nil:
 		a.err = &InvalidResponseError{Status: a.status, RequestID: requestID, Problem: "truncated body", Err: unwrapURL(err)}
-	case len(body) > MaxResponseBytes:
-		a.err = &InvalidResponseError{Status: a.status, RequestID: requestID, Problem: "body too large", Err: ErrResponseTooLarge}
-	case a.status >= 200 && a.status < 300 && len(body) > 0 && !isJSONContentType(a.header.Get("Content-Type")):
+	case a.status >= 200 && a.status < 300 && len(a.body) > 0 && !isJSONContentType(a.header.Get("Content-Type")):
 		a.err = &InvalidResponseError{Status: a.status, RequestID: requestID,
 			Problem: fmt.Sprintf("content type %q, not JSON", safetext.Line(a.header.Get("Content-Type")))}
 	}
-	a.body = body
 	return a
 }
 
+// timeout is the error of an attempt past Config.RequestTimeout.
+func (c *Client) timeout(req apiRequest) *TimeoutError {
+	return &TimeoutError{Service: serviceOf(req.path), Method: req.method, Path: maskNHSPath(req.path),
+		After: c.reqTimeout, Err: context.DeadlineExceeded}
+}
+
 // transportFailure turns a failure to get an answer into a typed error.
-func (c *Client) transportFailure(ctx, actx context.Context, req apiRequest, err error) httpAttempt {
+func (c *Client) transportFailure(ctx context.Context, req apiRequest, err error) httpAttempt {
 	err = unwrapURL(err) // *url.Error's message has the full URL, NHS numbers and all
 	if ctx.Err() != nil {
 		return httpAttempt{err: ctx.Err()}
 	}
+	if errors.Is(err, errAttemptTimedOut) {
+		return httpAttempt{err: c.timeout(req)}
+	}
 	var ne net.Error
-	if actx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
+	if errors.As(err, &ne) && ne.Timeout() {
 		return httpAttempt{err: &TimeoutError{Service: serviceOf(req.path), Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: err}}
 	}
 	if te := tlsFailureOf(err); te != nil {
 		return httpAttempt{err: te}
 	}
-	// A reset, or a connection closed before any answer: the request may
-	// never have been read, so a GET can safely go again.
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	// A reset, or a connection closed before any answer (wire's refusal of
+	// net/http's replay is one): the request may never have been read, so a
+	// GET can safely go again.
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errNotReplayed) {
 		return httpAttempt{err: &UnavailableError{ServerReply: ServerReply{Service: serviceOf(req.path)}, Err: err}, reset: true}
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
