@@ -53,7 +53,7 @@ func BenchmarkBundle(b *testing.B) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	for _, rc := range benchRecords {
-		sum := svc.store.patients[rc.nhs].scr
+		sum := mustStore(b, svc).patients[rc.nhs].scr
 		target := bundleURL(rc.nhs, sum.id)
 		b.Run(rc.name+"/handler", func(b *testing.B) {
 			req := httptest.NewRequest(http.MethodGet, target, nil)
@@ -117,7 +117,7 @@ func TestBundleIsNotEncodedPerRequest(t *testing.T) {
 	svc, mux := benchService(t)
 	const runs = 200
 	for _, rc := range benchRecords {
-		sum := svc.store.patients[rc.nhs].scr
+		sum := mustStore(t, svc).patients[rc.nhs].scr
 		req := httptest.NewRequest(http.MethodGet, bundleURL(rc.nhs, sum.id), nil)
 		req.Header.Set(roleHeader, "pharmacist")
 		w := &discardWriter{header: http.Header{}}
@@ -175,4 +175,14 @@ func mustBundle(sum *summary) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// mustStore is svc's patients, once loaded.
+func mustStore(tb testing.TB, svc *Service) *store {
+	tb.Helper()
+	st, err := svc.load()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
 }

@@ -256,7 +256,7 @@ func TestBrokenBundleServesNothing(t *testing.T) {
 	mux := http.NewServeMux()
 	svc.Routes(mux, fakeProtect)
 	h := &harness{mux: mux, audit: rec}
-	id := svc.store.patients["9000000009"].scr.id
+	id := mustStore(t, svc).patients["9000000009"].scr.id
 	w := h.get(t, "pharmacist", bundleURL("9000000009", id))
 	if w.Code != http.StatusInternalServerError || bytes.Contains(w.Body.Bytes(), []byte("Composition")) {
 		t.Errorf("status %d:\n%s", w.Code, w.Body)
@@ -264,5 +264,27 @@ func TestBrokenBundleServesNothing(t *testing.T) {
 	recs := rec.take()
 	if len(recs) != 1 || recs[0].Outcome != audit.Failed || recs[0].Kind != audit.SCRRead {
 		t.Errorf("audit %+v", recs)
+	}
+}
+
+// TestUnloadablePatientsServeNothing: the patients are loaded after New
+// returns; a folder that cannot be loaded makes every request fail with
+// 500, and nothing is served or recorded as served.
+func TestUnloadablePatientsServeNothing(t *testing.T) {
+	rec := &recorder{}
+	svc, err := New(Config{Patients: fstest.MapFS{"README.md": &fstest.MapFile{Data: []byte("nobody")}}, Audit: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	svc.Routes(mux, fakeProtect)
+	h := &harness{mux: mux, audit: rec}
+	for _, target := range []string{"/personal-demographics/FHIR/R4/Patient/9000000009", docRefURL("9000000009"), bundleURL("9000000009", publishedSCR)} {
+		if w := h.get(t, "pharmacist", target); w.Code != http.StatusInternalServerError {
+			t.Errorf("%s: status %d:\n%s", target, w.Code, w.Body)
+		}
+	}
+	if recs := rec.take(); len(recs) != 0 {
+		t.Errorf("recorded %+v", recs)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/scrterm/scr/internal/sandbox/audit"
@@ -19,16 +20,23 @@ type Config struct {
 }
 
 // Service answers the PDS and SCR requests of API.md from the patients it was
-// made with. It is safe for concurrent use: after New, nothing in it changes
-// but which sessions have read which consents (see consentReads).
+// made with. It is safe for concurrent use: once the patients are loaded,
+// nothing in it changes but which sessions have read which consents (see
+// consentReads).
 type Service struct {
+	// load reads and checks the patients once, in the background from New,
+	// so that the sandbox starts at once (scr --demo starts it before its
+	// first frame); every request waits for it, and store is set by it.
+	load  func() (*store, error)
 	store *store
 	audit audit.Recorder
 	now   func() time.Time
 	reads *consentReads
 }
 
-// New loads and checks the patients and encodes every fixed answer.
+// New starts loading and checking the patients and encoding every fixed
+// answer, in the background: a patient folder that cannot be loaded makes
+// every request fail with 500 (the embedded ones all load: see the tests).
 func New(cfg Config) (*Service, error) {
 	if cfg.Patients == nil {
 		return nil, errors.New("records: Config.Patients is nil")
@@ -39,11 +47,26 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	st, err := loadStore(cfg.Patients)
-	if err != nil {
-		return nil, err
+	s := &Service{audit: cfg.Audit, now: cfg.Now, reads: newConsentReads()}
+	s.load = sync.OnceValues(func() (*store, error) {
+		st, err := loadStore(cfg.Patients)
+		s.store = st
+		return st, err
+	})
+	go s.load()
+	return s, nil
+}
+
+// loaded runs h once the patients are loaded, or answers 500 if they could
+// not be: nothing is served from a store half read.
+func (s *Service) loaded(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, err := s.load(); err != nil {
+			wire.Outcome(w, http.StatusInternalServerError, "exception", "", "the sandbox's patients could not be loaded; nothing was served")
+			return
+		}
+		h(w, r)
 	}
-	return &Service{store: st, audit: cfg.Audit, now: cfg.Now, reads: newConsentReads()}, nil
 }
 
 // The roots of the two APIs under the server's base URL (API.md).
@@ -56,10 +79,10 @@ const (
 // identity service's RequireRole), which puts the caller's wire.Session on the
 // request or refuses it.
 func (s *Service) Routes(mux *http.ServeMux, protect func(http.Handler) http.Handler) {
-	mux.Handle("GET "+pdsRoot+"/Patient/{nhsNumber}", protect(http.HandlerFunc(s.readPatient)))
-	mux.Handle("GET "+pdsRoot+"/Patient", protect(http.HandlerFunc(s.searchPatients)))
-	mux.Handle("GET "+scrRoot+"/DocumentReference", protect(http.HandlerFunc(s.findSCR)))
-	mux.Handle("GET "+scrRoot+"/Bundle", protect(http.HandlerFunc(s.readSCR)))
+	mux.Handle("GET "+pdsRoot+"/Patient/{nhsNumber}", protect(s.loaded(s.readPatient)))
+	mux.Handle("GET "+pdsRoot+"/Patient", protect(s.loaded(s.searchPatients)))
+	mux.Handle("GET "+scrRoot+"/DocumentReference", protect(s.loaded(s.findSCR)))
+	mux.Handle("GET "+scrRoot+"/Bundle", protect(s.loaded(s.readSCR)))
 }
 
 // caller is the session protect put on r. A request without one means the
