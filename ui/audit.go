@@ -12,12 +12,14 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/auditexport"
 	"github.com/scrterm/scr/internal/explain"
+	"github.com/scrterm/scr/internal/recordview"
 )
 
 // The privacy officer's screen has two reports:
@@ -102,7 +104,10 @@ type auditModel struct {
 	sortCol  auditColumn
 	sortDesc bool
 	cur      int // the row the cursor is on
-	top      int // the first row drawn
+	// vp is the table's place: its top line is the first line of the
+	// first row drawn (see follow). Replaced, never changed in place, as
+	// the summary's (pager); nil is the top.
+	vp *viewport.Model
 
 	path   textinput.Model // where to export
 	err    string          // what went wrong, as a sentence
@@ -205,7 +210,7 @@ func (a auditModel) update(msg tea.Msg) (auditModel, tea.Cmd) {
 			a = a.scroll(msg)
 		case tea.WindowSizeMsg:
 			// As many rows as fit, the cursor's among them.
-			a.top = 0
+			a.vp = nil
 			a = a.follow()
 		}
 	}
@@ -300,8 +305,8 @@ func (a auditModel) setRows(rows []client.Access, err error) auditModel {
 	}
 	a.rows, a.loaded, a.mode, a.err, a.notice = rows, true, auditResults, "", ""
 	a.sortCol, a.sortDesc = colWhen, true
-	a.cur, a.top = 0, 0
-	return a.resort()
+	a.cur = 0
+	return a.resort().follow()
 }
 
 // resort orders the shown rows by the sort column, then newest first.
@@ -442,12 +447,14 @@ func (m Model) auditKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			i := (slices.Index(cols, a.sortCol) + 1) % len(cols)
 			a.sortCol, a.sortDesc = cols[i], cols[i] == colWhen
 			*a = a.resort()
-			a.cur, a.top = 0, 0
+			a.cur = 0
+			*a = a.follow()
 			return m, nil
 		case key.Matches(msg, k.SortReverse):
 			a.sortDesc = !a.sortDesc
 			*a = a.resort()
-			a.cur, a.top = 0, 0
+			a.cur = 0
+			*a = a.follow()
 			return m, nil
 		case key.Matches(msg, k.Export):
 			a.mode, a.err, a.notice = auditExportPath, "", ""
@@ -523,13 +530,20 @@ func (m Model) auditArrived(msg auditMsg) (Model, tea.Cmd) {
 
 // --- Scrolling ---
 
+// The results table pages by whole rows under a cursor: the viewport keeps
+// its place, in lines, always at the first line of a row, and the screen
+// draws the rows from there. Its own keys are off (pager): the screen's
+// move the cursor (↓/j, ↑/k, pgdn/space/f and pgup/b by the rows on
+// screen, home/g, end/G), and the view follows it.
+
 func (a auditModel) scroll(k tea.KeyPressMsg) auditModel {
 	keys := a.c.keys
 	n := len(a.shown)
 	if n == 0 {
 		return a
 	}
-	page := max(a.visibleRows(a.top), 1)
+	t := a.table()
+	page := max(t.visibleRows(a.topRow(t), a.tableRoom(t.widths)), 1)
 	switch {
 	case key.Matches(k, keys.Up):
 		a.cur--
@@ -550,32 +564,83 @@ func (a auditModel) scroll(k tea.KeyPressMsg) auditModel {
 	return a.follow()
 }
 
-// follow moves the first row drawn so that the cursor's row is on screen.
+// follow moves the view, as little as it must, for the cursor's row to be
+// on screen: up to it, or down a row at a time until it is whole below the
+// first row drawn (or is itself the first, when taller than the room).
 func (a auditModel) follow() auditModel {
-	if a.cur < a.top {
-		a.top = a.cur
+	if a.c == nil {
+		return a
 	}
-	for a.top < a.cur && a.cur >= a.top+a.visibleRows(a.top) {
-		a.top++
+	t := a.table()
+	n := len(a.shown)
+	if n == 0 {
+		a.vp = nil
+		return a
 	}
+	room := max(a.tableRoom(t.widths), 1)
+	top := min(a.topRow(t), n-1)
+	if a.cur < top {
+		top = a.cur
+	}
+	for top < a.cur && t.starts[a.cur+1]-t.starts[top] > room {
+		top++
+	}
+	// The content runs on blank under the last row far enough for any row
+	// to be the first drawn: the view of a few rows at the end starts at a
+	// row, with room left under them, not partway into one.
+	pad := max(room-(t.starts[n]-t.starts[n-1]), 0)
+	vp := pager(a.vp)
+	vp.SetContentLines(make([]string, t.starts[n]+pad))
+	vp.SetHeight(room)
+	vp.SetYOffset(t.starts[top])
+	a.vp = &vp
 	return a
 }
 
-// visibleRows is how many whole rows fit from row top.
-func (a auditModel) visibleRows(top int) int {
-	room := a.tableRoom()
-	widths := a.widths()
+// topRow is the first row drawn: the one whose first line is the
+// viewport's top line.
+func (a auditModel) topRow(t auditTable) int {
+	if len(a.shown) == 0 || a.vp == nil {
+		return 0
+	}
+	i, found := slices.BinarySearch(t.starts[:len(a.shown)], a.vp.YOffset())
+	if !found {
+		i-- // within a row: it is the one drawn from
+	}
+	return min(max(i, 0), len(a.shown)-1)
+}
+
+// auditTable is the results table laid out for the window: the column
+// widths, every row's lines (as an unselected row) and the line each row
+// starts on, the end of the last row after them.
+type auditTable struct {
+	widths []int
+	lines  []string
+	starts []int
+}
+
+func (a auditModel) table() auditTable {
+	t := auditTable{widths: a.widths(), starts: make([]int, 0, len(a.shown)+1)}
+	for _, r := range a.shown {
+		t.starts = append(t.starts, len(t.lines))
+		t.lines = append(t.lines, a.rowLines(r, t.widths, false)...)
+	}
+	t.starts = append(t.starts, len(t.lines))
+	return t
+}
+
+// visibleRows is how many whole rows fit in room lines from row top; a row
+// taller than the room counts when it is the first.
+func (t auditTable) visibleRows(top, room int) int {
+	rows := len(t.starts) - 1
 	n := 0
-	for _, r := range a.shown[min(top, len(a.shown)):] {
-		h := len(a.rowLines(r, widths, false))
+	for i := top; i < rows && room > 0; i++ {
+		h := t.starts[i+1] - t.starts[i]
 		if h > room && n > 0 {
 			break
 		}
 		room -= h
 		n++
-		if room <= 0 {
-			break
-		}
 	}
 	return n
 }
@@ -801,20 +866,24 @@ func (a auditModel) resultsChrome(widths []int) (above, below []string) {
 
 // tableRoom is how many lines the rows have: the screen less the title
 // and the line under it, the chrome, and the line saying which rows show.
-func (a auditModel) tableRoom() int {
-	above, below := a.resultsChrome(a.widths())
+func (a auditModel) tableRoom(widths []int) int {
+	above, below := a.resultsChrome(widths)
 	return a.height() - 2 - len(above) - len(below) - 1
 }
 
 func (a auditModel) resultsView(busy string) string {
-	widths := a.widths()
-	above, below := a.resultsChrome(widths)
+	t := a.table()
+	above, below := a.resultsChrome(t.widths)
 	room := a.height() - 2 - len(above) - len(below) - 1
 	lines := slices.Clone(above)
+	top := a.topRow(t)
 	shown := 0
-	for i := min(a.top, len(a.shown)); i < len(a.shown) && room > 0; i++ {
-		rl := a.rowLines(a.shown[i], widths, i == a.cur)
-		if len(rl) > room && i > a.top {
+	for i := top; i < len(a.shown) && room > 0; i++ {
+		rl := t.lines[t.starts[i]:t.starts[i+1]]
+		if i == a.cur {
+			rl = a.rowLines(a.shown[i], t.widths, true)
+		}
+		if len(rl) > room && i > top {
 			break
 		}
 		// A row taller than the whole table shows its start; the words
@@ -833,7 +902,7 @@ func (a auditModel) resultsView(busy string) string {
 	case busy != "":
 		lines = append(lines, busy)
 	case shown < len(a.shown):
-		lines = append(lines, a.c.styles.Faint.Render(fmt.Sprintf("  rows %d to %d of %d", a.top+1, a.top+shown, len(a.shown))))
+		lines = append(lines, a.c.styles.Faint.Render(fmt.Sprintf("  rows %d to %d of %d", top+1, top+shown, len(a.shown))))
 	default:
 		lines = append(lines, "")
 	}
@@ -848,7 +917,7 @@ func (a auditModel) rowLines(r client.Access, widths []int, selected bool) []str
 	cells := make([]string, len(cols))
 	for i, c := range cols {
 		cells[i] = cellText(c, r)
-		if c == colWhen && widths[i] < ansi.StringWidth(cells[i]) {
+		if c == colWhen && widths[i] < recordview.Width(cells[i]) {
 			cells[i] = strings.Replace(cells[i], " ", "\n", 1) // the time under the date
 		}
 	}
@@ -873,139 +942,75 @@ func (a auditModel) rowLines(r client.Access, widths []int, selected bool) []str
 }
 
 // layoutCells sets cells side by side, each wrapped to its width, one
-// space between columns.
+// space between columns, as the record's tables are (recordview.CellLines:
+// the same measure of width and the same word wrap).
 func layoutCells(cells []string, widths []int) []string {
-	wrapped := make([][]string, len(cells))
-	h := 1
+	cs := make([]recordview.Cell, len(cells))
 	for i, c := range cells {
-		for _, p := range strings.Split(c, "\n") {
-			wrapped[i] = append(wrapped[i], strings.Split(ansi.Wrap(p, widths[i], " "), "\n")...)
-		}
-		h = max(h, len(wrapped[i]))
+		cs[i] = recordview.NewCell(i, 1, c)
 	}
-	lines := make([]string, h)
-	for j := range h {
-		var b strings.Builder
-		for i := range cells {
-			cell := ""
-			if j < len(wrapped[i]) {
-				cell = wrapped[i][j]
-			}
-			if i == len(cells)-1 {
-				b.WriteString(cell)
-				break
-			}
-			b.WriteString(cell + strings.Repeat(" ", max(widths[i]-ansi.StringWidth(cell), 0)+1))
-		}
-		lines[j] = strings.TrimRight(b.String(), " ")
+	lines := recordview.CellLines(cs, widths, 1, recordview.Painter{})
+	if len(lines) == 0 {
+		return []string{""}
 	}
 	return lines
 }
 
-// widths fits the columns to the window. Each column starts as wide as its
-// longest word (so words are not broken where there is room), the short
-// fixed ones (when, NHS number, permission) whole; a narrow window takes
-// the time under the date, then narrows the widest columns; what is left
-// goes first to the reason (whole, if it is short), then a column at a
-// time to the one that lacks the most.
+// widths fits the columns to the window with the record's column fitter
+// (recordview.Fit), in stages, each given to every column before the next:
+//
+//  1. the least a column is made: the date ("25-Nov-2026", the time under
+//     it) and the NHS number whole, as split they misread; 3 cells else;
+//  2. 7 cells, and 14 for the reason, so that its words fit;
+//  3. the longest word of each column, up to 12 cells but the reason's;
+//     the permission whole;
+//  4. short things whole: the time beside the date, a name up to 20 cells;
+//  5. the user's own words: the reason up to a third of the window, or
+//     30 cells, whole if it is shorter;
+//  6. every column whole, but a long reason no wider than 60: it wraps
+//     anyway, and must not starve the rest.
+//
+// No column is made wider than its widest cell (or heading).
 func (a auditModel) widths() []int {
 	cols := a.columns()
 	// The cursor mark, and a space between columns.
 	avail := a.c.width - 2 - (len(cols) - 1)
-	need := make([]int, len(cols))
-	w := make([]int, len(cols))
+	n := len(cols)
+	need, word := make([]int, n), make([]int, n)
 	for i, c := range cols {
 		head := columnNames[c]
 		if c == a.sortCol {
 			head += " ↓"
 		}
-		need[i] = ansi.StringWidth(head)
-		word := longestWord(head)
+		need[i], word[i] = recordview.Measure(head)
 		for _, r := range a.shown {
-			t := cellText(c, r)
-			need[i] = max(need[i], ansi.StringWidth(t))
-			word = max(word, longestWord(t))
+			w, wd := recordview.Measure(cellText(c, r))
+			need[i], word[i] = max(need[i], w), max(word[i], wd)
 		}
+	}
+	least, floor, words, short, reason, whole := make([]int, n), make([]int, n), make([]int, n), make([]int, n), make([]int, n), make([]int, n)
+	for i, c := range cols {
+		least[i], floor[i], words[i] = 3, 7, min(word[i], 12)
+		reason[i], whole[i] = 0, need[i]
 		switch c {
-		case colWhen, colPatient, colPermission:
-			w[i] = need[i]
+		case colWhen:
+			least[i], floor[i], words[i] = 11, 11, 11 // "25-Nov-2026"
+			short[i] = need[i]
+		case colPatient:
+			least[i] = need[i] // "900 000 0009"
+		case colPermission:
+			words[i] = need[i]
 		case colWho:
-			w[i] = min(need[i], 20) // a name reads best whole
+			short[i] = 20 // a name reads best whole
 		case colReason:
-			w[i] = min(need[i], max(word, 14))
-		default:
-			w[i] = min(need[i], word, 12)
+			floor[i], words[i] = 14, max(word[i], 14)
+			reason[i], whole[i] = max(30, avail/3), 60
+		}
+		for _, stage := range [][]int{least, floor, words, short, reason, whole} {
+			stage[i] = min(stage[i], need[i])
 		}
 	}
-	sum := func() int {
-		t := 0
-		for _, x := range w {
-			t += x
-		}
-		return t
-	}
-	if i := slices.Index(cols, colWhen); sum() > avail && w[i] > 11 {
-		w[i] = 11 // "25-Nov-2026", the time below
-	}
-	// The date and the NHS number are narrowed last (split, they misread),
-	// and the reason kept at a width words fit in while others can give.
-	for sum() > avail {
-		widest := -1
-		for _, floor := range []int{7, 3} {
-			for i, c := range cols {
-				f := floor
-				switch {
-				case c == colWhen:
-					f = max(floor, 11) // "25-Nov-2026"
-				case c == colPatient:
-					f = max(floor, 12) // "900 000 0009"
-				case c == colReason && floor > 3:
-					f = 14
-				}
-				if w[i] > f && (widest < 0 || w[i] > w[widest]) {
-					widest = i
-				}
-			}
-			if widest >= 0 {
-				break
-			}
-		}
-		if widest < 0 {
-			break
-		}
-		w[widest]--
-	}
-	// The user's own words first, whole if they are short.
-	if i := len(cols) - 1; avail > sum() {
-		w[i] += max(min(need[i], max(30, avail/3))-w[i], 0)
-		w[i] = min(w[i], avail-sum()+w[i])
-	}
-	for left := avail - sum(); left > 0; left-- {
-		best, lack := -1, 0
-		for i, c := range cols {
-			l := need[i] - w[i]
-			if c == colReason {
-				// A long reason wraps anyway: it must not starve the rest.
-				l = min(need[i], 60) - w[i]
-			}
-			if l > lack {
-				best, lack = i, l
-			}
-		}
-		if best < 0 {
-			break
-		}
-		w[best]++
-	}
-	return w
-}
-
-func longestWord(s string) int {
-	n := 0
-	for _, f := range strings.Fields(s) {
-		n = max(n, ansi.StringWidth(f))
-	}
-	return n
+	return recordview.Fit(avail, least, floor, words, short, reason, whole)
 }
 
 // accessLines is one audit row in two lines: when, who, as what and where;

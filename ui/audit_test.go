@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -451,5 +454,83 @@ func TestAuditTyping(t *testing.T) {
 	m = step(m, keyPress("esc"))
 	if m.typing() || m.audit.mode != auditResults {
 		t.Error("esc did not leave the path field")
+	}
+}
+
+// TestAuditScrollFollowsCursor: on a report longer than the window, every
+// key keeps the cursor's row on screen, the table starts at a row's first
+// line (never partway into one, not even at the end), and the line under
+// it says which rows show.
+func TestAuditScrollFollowsCursor(t *testing.T) {
+	var trail []client.Access
+	for i := range 8 {
+		for _, r := range fakeTrail() {
+			r.When = r.When.Add(time.Duration(i) * 24 * time.Hour)
+			trail = append(trail, r)
+		}
+	}
+	rowsLine := regexp.MustCompile(`rows (\d+) to (\d+) of (\d+)`)
+	// (At 60×16 the words under the table can take all its room.)
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {60, 30}} {
+		m := auditModelAt(size[0], size[1])
+		m.audit.asked = auditQuery{nhs: "9000000009"}
+		m = step(m, auditMsg{gen: m.gen, req: m.req, rows: trail})
+		check := func(after string) (first, last int) {
+			t.Helper()
+			lines := strings.Split(ansi.Strip(m.render()), "\n")
+			head := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "  When") })
+			if head < 0 {
+				t.Fatalf("%v after %s: no table:\n%s", size, after, strings.Join(lines, "\n"))
+			}
+			top := head + 1 + slices.IndexFunc(lines[head+1:], func(l string) bool { return strings.ContainsAny(l, "0123456789") })
+			if !regexp.MustCompile(`^[> ] \d\d-Nov-2026|^[> ] \d\d-Dec-2026`).MatchString(lines[top]) {
+				t.Errorf("%v after %s: the table starts inside a row: %q", size, after, lines[top])
+			}
+			if cursorRow(strings.Join(lines, "\n")) == "" {
+				t.Errorf("%v after %s: the cursor's row is not on screen:\n%s", size, after, strings.Join(lines, "\n"))
+			}
+			at := slices.IndexFunc(lines, func(l string) bool { return rowsLine.MatchString(l) })
+			if at < 0 {
+				t.Fatalf("%v after %s: no rows line:\n%s", size, after, strings.Join(lines, "\n"))
+			}
+			g := rowsLine.FindStringSubmatch(lines[at])
+			first, _ = strconv.Atoi(g[1])
+			last, _ = strconv.Atoi(g[2])
+			if g[3] != strconv.Itoa(len(trail)) || first < 1 || last < first || m.audit.cur+1 < first || m.audit.cur+1 > last {
+				t.Errorf("%v after %s: %q with the cursor on row %d", size, after, lines[at], m.audit.cur+1)
+			}
+			return first, last
+		}
+		check("the report")
+		prev := 0
+		for i := range len(trail) + 2 {
+			m = step(m, keyPress("down"))
+			first, _ := check(fmt.Sprint(i+1, " downs"))
+			if first < prev {
+				t.Errorf("%v: the view went up going down", size)
+			}
+			prev = first
+		}
+		if m.audit.cur != len(trail)-1 {
+			t.Errorf("%v: the cursor stopped at row %d", size, m.audit.cur+1)
+		}
+		m = step(m, keyPress("g"))
+		if first, _ := check("g"); first != 1 || m.audit.cur != 0 {
+			t.Errorf("%v: g shows from row %d, cursor on %d", size, first, m.audit.cur+1)
+		}
+		_, last := check("g")
+		m = step(m, keyPress("pgdown"))
+		check("pgdown")
+		if m.audit.cur != last {
+			t.Errorf("%v: pgdown put the cursor on row %d, want %d (the first not whole on the page)", size, m.audit.cur+1, last+1)
+		}
+		m = step(m, keyPress("G"))
+		if _, last := check("G"); last != len(trail) {
+			t.Errorf("%v: G shows up to row %d", size, last)
+		}
+		m = step(m, keyPress("pgup"))
+		check("pgup")
+		m = step(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		check("a resize")
 	}
 }

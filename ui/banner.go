@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/recordview"
 )
 
 // bannerGap separates the items of a banner line.
@@ -33,24 +34,23 @@ func renderBanner(c *common, p *client.Patient) string {
 	return renderBannerWith(c, p, nil)
 }
 
-// bannerRecord is what the summary screen adds to the banner from the
-// record: its allergy status with a count, its flags and, for the GP, the
-// practice that wrote it.
-type bannerRecord struct {
-	s     *client.Summary // nil: the record could not be read
-	flags []summaryFlag
-}
-
 // renderSummaryBanner is the banner over the summary screen: the patient's,
-// then a line with the allergy status and the flags, each flag with the
-// key that jumps to it, so that none of them waits below the scroll:
+// then a line with what the record says of allergies and its flags, each
+// flag with the key that jumps to it, so that none of them waits below the
+// scroll:
 //
 //	HARGREAVES, Robert Alan (Mr)  Born 14-Mar-1958 (68y)  Gender Male
 //	NHS No. 900 000 0017  GP Headingley Lane Surgery (Y90017)
 //	Address 14 Kirkstall Mews, Headingley, Leeds, West Yorkshire, LS6 3QT
 //	Known allergies (3)  Additional information in Diagnoses +2 [i]
-func renderSummaryBanner(c *common, p *client.Patient, s *client.Summary, flags []summaryFlag) string {
-	return renderBannerWith(c, p, &bannerRecord{s: s, flags: flags})
+//
+// rec is what the record says (recordview.Read; nil stands for no record);
+// the GP's name may come from the practice that wrote it (bannerGP).
+func renderSummaryBanner(c *common, p *client.Patient, rec *recordview.Record) string {
+	if rec == nil {
+		rec = recordview.Read(nil)
+	}
+	return renderBannerWith(c, p, rec)
 }
 
 // bannerMaxLines bounds the banner's lines (not counting its rule) so that
@@ -59,7 +59,7 @@ func renderSummaryBanner(c *common, p *client.Patient, s *client.Summary, flags 
 // hostile record, and the clinical line must stay.
 const bannerMaxLines = 8
 
-func renderBannerWith(c *common, p *client.Patient, rec *bannerRecord) string {
+func renderBannerWith(c *common, p *client.Patient, rec *recordview.Record) string {
 	w := c.width
 	if w <= 0 {
 		return ""
@@ -125,11 +125,11 @@ func renderBannerWith(c *common, p *client.Patient, rec *bannerRecord) string {
 	}
 	var addr []string
 	if !p.Sensitive {
-		var s *client.Summary
+		var practice client.Organisation
 		if rec != nil {
-			s = rec.s
+			practice = rec.Practice
 		}
-		ident, addr = bannerPlace(ident, label, p.Address, label("GP", bannerGP(p.GP, s)), w)
+		ident, addr = bannerPlace(ident, label, p.Address, label("GP", bannerGP(p.GP, practice)), w)
 		if room := bannerMaxLines - len(ident) - len(badgeLines) - len(clinical); len(addr) > room {
 			// Only a hostile address gets here: cut, and say so by the
 			// ellipsis, rather than push the record off the screen.
@@ -154,13 +154,13 @@ func bannerBox(st styles, w int, lines []string) string {
 }
 
 // bannerGP is the GP item's value: "Headingley Lane Surgery (Y90017)". The
-// name is PDS's when it sends one, else the SCR author organisation's, but
-// only when that organisation has the same ODS code: a name from another
-// organisation would send the clinician to the wrong practice.
-func bannerGP(gp client.GP, s *client.Summary) string {
+// name is PDS's when it sends one, else that of the practice that wrote the
+// SCR, but only when that practice has the same ODS code: a name from
+// another organisation would send the clinician to the wrong practice.
+func bannerGP(gp client.GP, practice client.Organisation) string {
 	name := gp.Name
-	if name == "" && s != nil && gp.ODSCode != "" && strings.EqualFold(s.Practice.ODSCode, gp.ODSCode) {
-		name = s.Practice.Name
+	if name == "" && gp.ODSCode != "" && strings.EqualFold(practice.ODSCode, gp.ODSCode) {
+		name = practice.Name
 	}
 	switch {
 	case name != "" && gp.ODSCode != "":
@@ -252,26 +252,27 @@ func bannerAddress(label func(l, v string) string, a client.Address, gpItem stri
 
 // bannerClinical is the banner's clinical items: the allergy status, with
 // the number of allergies when it is known, then each flag.
-func bannerClinical(c *common, rec *bannerRecord) []string {
+func bannerClinical(c *common, rec *recordview.Record) []string {
 	st := c.styles
-	status := summaryAllergyStatus(rec.s)
+	a := rec.Allergies
+	status := a.Status
 	style := st.Text
-	if status == allergiesKnown {
+	if status == recordview.AllergiesKnown {
 		style = st.Emphasis
-		if n, exact := summaryAllergyCount(rec.s); exact && n > 0 {
-			status += " (" + strconv.Itoa(n) + ")"
+		if a.Exact && a.Count > 0 {
+			status += " (" + strconv.Itoa(a.Count) + ")"
 		}
 	}
 	items := []string{style.Render(status)}
-	for _, f := range rec.flags {
+	for _, f := range rec.Flags {
 		fs := st.Notice
-		switch f.kind {
-		case flagResuscitation:
+		switch f.Kind {
+		case recordview.FlagResuscitation:
 			fs = st.Emphasis
-		case flagWithheld:
+		case recordview.FlagWithheld:
 			fs = st.Withheld
 		}
-		items = append(items, fs.Render(f.text(c.keys)))
+		items = append(items, fs.Render(flagText(f, c.keys)))
 	}
 	return items
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/recordview"
 )
 
 // bannerTestAll is every sandbox patient with a PDS record.
@@ -289,7 +290,9 @@ func TestBannerFewestLines(t *testing.T) {
 			"Known allergies (3)",
 		},
 	}} {
-		raw := renderSummaryBanner(summaryTestCommon(80, 24), tc.p, sum, nil)
+		rec := recordview.Read(sum)
+		rec.Flags = nil
+		raw := renderSummaryBanner(summaryTestCommon(80, 24), tc.p, rec)
 		bannerLinesFit(t, raw, 80)
 		got := strings.Split(ansi.Strip(raw), "\n")
 		got = got[:len(got)-1] // the rule

@@ -14,6 +14,7 @@ import (
 
 	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/nhscorpus"
+	"github.com/scrterm/scr/internal/recordview"
 )
 
 // The corpus tests put every record NHS England publishes through the
@@ -222,9 +223,9 @@ func TestCorpusRendersAtEverySize(t *testing.T) {
 				m := newSummaryModel(summaryTestCommon(w, h), p, rec.summary, summaryTestFooter)
 				for range 10000 {
 					corpusCheckScreen(t, m.view(), w, h-1)
-					before := m.top(m.layout())
+					before := summaryTop(m)
 					m = summaryPress(m, "pgdown")
-					if m.top(m.layout()) == before {
+					if summaryTop(m) == before {
 						break
 					}
 				}
@@ -263,22 +264,22 @@ func TestCorpusLosesNoWord(t *testing.T) {
 	p := corpusPatient(t)
 	for _, rec := range corpusRecords(t) {
 		t.Run(rec.name, func(t *testing.T) {
-			shown := summaryOrder(rec.summary)
+			shown := recordview.Order(rec.summary)
 			if len(shown) != len(rec.sections) {
 				t.Fatalf("%d sections shown, %d sent", len(shown), len(rec.sections))
 			}
 			corpusCheckAllergiesFirst(t, rec, shown)
 			for _, w := range append([]int{100000}, 60, 80, 120, 200) {
-				lay := buildSummaryLayout(summaryTestCommon(w, 40), p, rec.summary, summaryFlags(rec.summary), summaryTestFooter, w)
-				if len(lay.sections) != len(shown) {
-					t.Fatalf("width %d: %d section headings laid out, %d sections", w, len(lay.sections), len(shown))
+				lay := buildSummaryLayout(summaryTestCommon(w, 40), p, recordview.Read(rec.summary), summaryTestFooter, w)
+				if len(lay.body.Sections) != len(shown) {
+					t.Fatalf("width %d: %d section headings laid out, %d sections", w, len(lay.body.Sections), len(shown))
 				}
 				for i, sec := range shown {
-					end := len(lay.lines)
-					if i+1 < len(lay.sections) {
-						end = lay.sections[i+1]
+					end := len(lay.body.Lines)
+					if i+1 < len(lay.body.Sections) {
+						end = lay.body.Sections[i+1]
 					}
-					text := ansi.Strip(strings.Join(lay.lines[lay.sections[i]:end], "\n"))
+					text := ansi.Strip(strings.Join(lay.body.Lines[lay.body.Sections[i]:end], "\n"))
 					sent := corpusSent(t, rec, sec)
 					if w == 100000 {
 						corpusInOrder(t, sent, text)
@@ -372,7 +373,7 @@ func corpusCheckAllergiesFirst(t *testing.T, rec corpusRecord, shown []*client.S
 	t.Helper()
 	other := false
 	for _, sec := range shown {
-		allergy := sec.Code == sectionAllergies ||
+		allergy := sec.Code == client.SectionAllergies ||
 			strings.HasPrefix(strings.ToLower(strings.TrimSpace(sec.Title)), "allergies and adverse reactions")
 		if allergy && other {
 			t.Errorf("allergy section %q is shown after another section", sec.Title)
@@ -389,16 +390,16 @@ func TestCorpusAllergyStatus(t *testing.T) {
 	for _, rec := range corpusRecords(t) {
 		listed := false
 		for _, sec := range rec.sections {
-			if sec.code != sectionAllergies && !strings.HasPrefix(strings.ToLower(sec.title), "allergies and adverse reactions") {
+			if sec.code != client.SectionAllergies && !strings.HasPrefix(strings.ToLower(sec.title), "allergies and adverse reactions") {
 				continue
 			}
 			for _, row := range sec.rows {
-				if summaryAllergyText(row) == allergyReal {
+				if recordview.AllergyListed(row) {
 					listed = true
 				}
 			}
 		}
-		if status := summaryAllergyStatus(rec.summary); listed && status != allergiesKnown {
+		if status := recordview.Read(rec.summary).Allergies.Status; listed && status != recordview.AllergiesKnown {
 			t.Errorf("%s: the allergy section lists allergies, but the status is %q", rec.name, status)
 		}
 	}
@@ -464,12 +465,12 @@ func TestCorpusWordsWholeAt80(t *testing.T) {
 					continue
 				}
 				one := &client.Summary{Sections: []client.Section{{Kind: sec.Kind, Code: sec.Code, Title: "T", Blocks: []client.Block{tb}}}}
-				lay := buildSummaryLayout(summaryTestCommon(80, 24), nil, one, summaryFlags(one), summaryTestFooter, 80)
-				fields := strings.Fields(ansi.Strip(strings.Join(lay.lines, "\n")))
+				lay := buildSummaryLayout(summaryTestCommon(80, 24), nil, recordview.Read(one), summaryTestFooter, 80)
+				fields := strings.Fields(ansi.Strip(strings.Join(lay.body.Lines, "\n")))
 				for _, row := range append([][]client.Cell{tb.Headers}, tb.Rows...) {
 					for _, c := range row {
 						for _, word := range strings.Fields(c.Text) {
-							if summaryWidth(word) > summaryLongWord {
+							if recordview.Width(word) > recordview.LongWord {
 								continue
 							}
 							checked++
@@ -523,7 +524,7 @@ func TestCorpusWithheld(t *testing.T) {
 		for _, size := range corpusSizes {
 			m := newSummaryModel(summaryTestCommon(size[0], size[1]), p, rec.summary, summaryTestFooter)
 			screen := strings.Join(strings.Fields(ansi.Strip(m.view())), " ")
-			if !strings.Contains(screen, summaryWithheldLine) {
+			if !strings.Contains(screen, recordview.WithheldLine) {
 				t.Errorf("%s at %dx%d: the withheld line is not on the first screen:\n%s", rec.name, size[0], size[1], ansi.Strip(m.view()))
 			}
 		}

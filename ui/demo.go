@@ -5,6 +5,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/scrterm/scr/internal/recordview"
 )
 
 // The demo's card picker: while the demo's reader is empty, the card screen
@@ -62,10 +64,10 @@ func (m Model) demoView() string {
 		b.WriteString(" Choose a card to put in:\n\n")
 		nameW := 0
 		for _, c := range d.Cards {
-			nameW = max(nameW, summaryWidth(c.Name))
+			nameW = max(nameW, recordview.Width(c.Name))
 		}
 		for i, c := range d.Cards {
-			name := c.Name + strings.Repeat(" ", nameW-summaryWidth(c.Name))
+			name := c.Name + strings.Repeat(" ", nameW-recordview.Width(c.Name))
 			line := ansiTruncate(name+"  "+c.What+"  (passcode "+c.Passcode+")", m.c.width-2)
 			if i == m.demoPick {
 				b.WriteString(s.Selected.Render("> "+line) + "\n")

@@ -1,260 +1,40 @@
 package ui
 
 import (
-	"slices"
 	"strconv"
-	"strings"
-	"unicode"
 
 	"charm.land/bubbles/v2/key"
-	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/recordview"
 )
 
-// resuscitationCodes are the SNOMED CT concepts whose structured entry means
-// a decision not to attempt resuscitation is recorded. The first three are
-// the SCR Inclusion Dataset's resuscitation codes that say "not for"; the
-// "for resuscitation" ones (304252001, 450475007) are left out, and so are
-// look-alikes that are no decision: 845151000000104 "Not aware of DNACPR
-// clinical decision", 931761000000106 "Discussion about DNACPR not
-// appropriate at this time" and 1066391000000105 (an A&E discharge
-// destination, not a resuscitation concept). ReSPECT has no code here: it is
-// found by its name in the narrative.
-var resuscitationCodes = map[string]string{
-	"304253006":       "Not for resuscitation",
-	"450476008":       "Not for attempted cardiopulmonary resuscitation",
-	"143021000119109": "Do not resuscitate status with supporting documentation",
-}
+// The record's flags (recordview.Flag: a resuscitation decision, additional
+// information, entries withheld) are what the record says; here is only
+// how the summary screen offers them: each named in the banner with the
+// key that jumps to its section.
 
-// resuscitationPhrases are the narrative's words for a resuscitation
-// decision, lower case, matched as whole words in any case. The bare word
-// "resuscitation" is not one: "neonatal resuscitation", "for full
-// resuscitation" are no DNACPR. "ReSPECT" is matched apart, in its own
-// mixed case, as "respect" is an everyday word.
-var resuscitationPhrases = []string{
-	"dnacpr",
-	"dnar",
-	"dnr",
-	"do not attempt resuscitation",
-	"do not attempt cardiopulmonary resuscitation",
-	"do not attempt cpr",
-	"do not resuscitate",
-	"not for resuscitation",
-	"not for attempted resuscitation",
-	"not for cardiopulmonary resuscitation",
-	"not for attempted cardiopulmonary resuscitation",
-	"not for cpr",
-}
-
-// resuscitationNegations before a phrase say there is no such decision
-// ("No DNACPR in place"): not flagged. A false flag sends the clinician to
-// read a section for nothing; a missed one can mean CPR against a recorded
-// decision, so only these plain negations, right before the words, are
-// taken as saying there is none.
-var resuscitationNegations = []string{"no", "not", "without", "nil"}
-
-// The flags: what the banner names and the key that jumps to it.
-const (
-	flagResuscitation = iota
-	flagAdditional
-	flagWithheld
-)
-
-// summaryFlag is one thing in the record a clinician must not miss.
-type summaryFlag struct {
-	kind  int
-	words string // "Resuscitation decision"
-	where string // the section it is in, as headed on screen
-	more  int    // further sections with the same flag
-	// order is the section's place in summaryOrder, -1 when no section
-	// holds it (a coded entry without narrative): then the key does nothing.
-	order int
-}
-
-// text is the flag as the banner shows it: "Resuscitation decision in
+// flagText is the flag as the banner shows it: "Resuscitation decision in
 // Personal Preferences [r]".
-func (f summaryFlag) text(keys keyMap) string {
-	t := f.words
-	if f.where != "" {
-		t += " in " + f.where
+func flagText(f recordview.Flag, keys keyMap) string {
+	t := f.Words
+	if f.Where != "" {
+		t += " in " + f.Where
 	}
-	if f.more > 0 {
-		t += " +" + strconv.Itoa(f.more)
+	if f.More > 0 {
+		t += " +" + strconv.Itoa(f.More)
 	}
-	if b := f.binding(keys); f.order >= 0 && b.Help().Key != "" {
+	if b := flagBinding(f, keys); f.Section >= 0 && b.Help().Key != "" {
 		t += " [" + b.Help().Key + "]"
 	}
 	return t
 }
 
-func (f summaryFlag) binding(keys keyMap) key.Binding {
-	switch f.kind {
-	case flagResuscitation:
+// flagBinding is the key that jumps to the flag's section.
+func flagBinding(f recordview.Flag, keys keyMap) key.Binding {
+	switch f.Kind {
+	case recordview.FlagResuscitation:
 		return keys.Resuscitation
-	case flagAdditional:
+	case recordview.FlagAdditional:
 		return keys.Additional
 	}
 	return keys.Withheld
-}
-
-// summaryFlags finds the flags of s, in the order the banner shows them.
-func summaryFlags(s *client.Summary) []summaryFlag {
-	if s == nil {
-		return nil
-	}
-	order := summaryOrder(s)
-	var out []summaryFlag
-	add := func(kind int, words string, hits []int) {
-		if len(hits) == 0 {
-			return
-		}
-		out = append(out, summaryFlag{kind: kind, words: words, where: summarySectionTitle(order[hits[0]]),
-			more: len(hits) - 1, order: hits[0]})
-	}
-
-	var resus, extra, withheld []int
-	for i, sec := range order {
-		if summaryMentionsResuscitation(sec) {
-			resus = append(resus, i)
-		}
-		switch summaryKind(sec) {
-		case client.SectionTitle, sectionAllergies, sectionAcuteMeds, sectionRepeatMeds, sectionDiscontinued:
-		default:
-			extra = append(extra, i)
-		}
-		if sec.Withheld {
-			withheld = append(withheld, i)
-		}
-	}
-	// A coded entry is placed in the section whose narrative names it, or
-	// whose title is its category; one in neither is still flagged.
-	var uncoded *client.ClinicalEntry
-	for i := range s.Entries {
-		e := &s.Entries[i]
-		if _, ok := resuscitationCodes[e.Code]; !ok {
-			continue
-		}
-		at := summaryEntrySection(order, e)
-		switch {
-		case at < 0:
-			uncoded = e
-		case !slices.Contains(resus, at):
-			resus = insertSorted(resus, at)
-		}
-	}
-	if len(resus) == 0 && uncoded != nil {
-		where := uncoded.Category
-		if where == "" {
-			where = "a coded entry"
-		}
-		out = append(out, summaryFlag{kind: flagResuscitation, words: "Resuscitation decision", where: where, order: -1})
-	} else {
-		add(flagResuscitation, "Resuscitation decision", resus)
-	}
-	add(flagAdditional, "Additional information", extra)
-	if s.Withheld && len(withheld) == 0 {
-		// Said under the record's title, not in a section: the body's
-		// first lines say it.
-		out = append(out, summaryFlag{kind: flagWithheld, words: "Entries withheld", order: -1})
-	}
-	add(flagWithheld, "Entries withheld", withheld)
-	return out
-}
-
-func insertSorted(xs []int, x int) []int {
-	i, _ := slices.BinarySearch(xs, x)
-	return slices.Insert(xs, i, x)
-}
-
-// summarySectionTitle is a section's heading as the body shows it.
-func summarySectionTitle(sec *client.Section) string {
-	switch {
-	case sec.Title != "":
-		return sec.Title
-	case sec.Code != "":
-		return sec.Code
-	}
-	return summaryUntitled
-}
-
-// summaryEntrySection is the place in order of the section holding e, or -1.
-func summaryEntrySection(order []*client.Section, e *client.ClinicalEntry) int {
-	if d := strings.ToLower(strings.TrimSpace(e.Display)); d != "" {
-		for i, sec := range order {
-			if strings.Contains(strings.ToLower(summarySectionText(sec)), d) {
-				return i
-			}
-		}
-	}
-	if e.Category != "" {
-		for i, sec := range order {
-			if strings.EqualFold(sec.Title, e.Category) {
-				return i
-			}
-		}
-	}
-	return -1
-}
-
-// summarySectionText is all the words a section shows, a space apart.
-func summarySectionText(sec *client.Section) string {
-	var b strings.Builder
-	for _, blk := range sec.Blocks {
-		switch blk := blk.(type) {
-		case client.Heading:
-			b.WriteString(blk.Text)
-		case client.Paragraph:
-			b.WriteString(blk.Text)
-		case client.Highlight:
-			b.WriteString(blk.Text)
-		case *client.Highlight:
-			if blk != nil {
-				b.WriteString(blk.Text)
-			}
-		case *client.Table:
-			if blk == nil {
-				continue
-			}
-			b.WriteString(blk.Caption)
-			for _, row := range blk.Rows {
-				for _, c := range row {
-					b.WriteString(" ")
-					b.WriteString(c.Text)
-				}
-				b.WriteString(" .")
-			}
-		}
-		b.WriteString(" . ")
-	}
-	return b.String()
-}
-
-// summaryMentionsResuscitation reports whether the section's narrative
-// records a resuscitation decision in words (see resuscitationPhrases).
-func summaryMentionsResuscitation(sec *client.Section) bool {
-	return resuscitationInText(summarySectionText(sec))
-}
-
-// resuscitationInText reports whether text holds one of the phrases, or
-// "ReSPECT", as whole words and not right after a negation.
-func resuscitationInText(text string) bool {
-	orig := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	words := make([]string, len(orig))
-	for i, w := range orig {
-		words[i] = strings.ToLower(w)
-	}
-	negated := func(i int) bool { return i > 0 && slices.Contains(resuscitationNegations, words[i-1]) }
-	for i, w := range orig {
-		if w == "ReSPECT" && !negated(i) {
-			return true
-		}
-	}
-	for _, p := range resuscitationPhrases {
-		pw := strings.Fields(p)
-		for i := 0; i+len(pw) <= len(words); i++ {
-			if slices.Equal(words[i:i+len(pw)], pw) && !negated(i) {
-				return true
-			}
-		}
-	}
-	return false
 }

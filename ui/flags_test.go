@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/recordview"
 )
 
 // summaryTestScreen is the summary screen as drawn, without styling.
@@ -38,11 +39,11 @@ func TestBannerAllergyCountExcludesNoInformation(t *testing.T) {
 			row("03-Jan-2020", "Latex allergy"),
 		},
 	}}
-	if n, exact := summaryAllergyCount(s); n != 2 || !exact {
-		t.Errorf("count %d (exact %v), want 2", n, exact)
+	if a := recordview.Read(s).Allergies; a.Count != 2 || !a.Exact {
+		t.Errorf("count %d (exact %v), want 2", a.Count, a.Exact)
 	}
 	s.Sections[0].Blocks = append(s.Sections[0].Blocks, client.Paragraph{Text: "Also: reacts to plasters"})
-	if _, exact := summaryAllergyCount(s); exact {
+	if recordview.Read(s).Allergies.Exact {
 		t.Error("a free-text allergy: the count must not be given as exact")
 	}
 	m := newSummaryModel(summaryTestCommon(80, 24), summaryTestPatient(t, "9000000017", ""), s, summaryTestFooter)
@@ -73,7 +74,14 @@ func TestFlagResuscitationWords(t *testing.T) {
 		"DNACPRS":                                      false,
 		"Asked about DNACPR; not for resuscitation per the form": true,
 	} {
-		if got := resuscitationInText(text); got != want {
+		s := summaryHandmade()
+		s.Sections = append(s.Sections, client.Section{Code: client.SectionPreferences, Kind: client.SectionPreferences,
+			Title: "Personal Preferences", Blocks: []client.Block{client.Paragraph{Text: text}}})
+		got := false
+		for _, f := range recordview.Read(s).Flags {
+			got = got || f.Kind == recordview.FlagResuscitation
+		}
+		if got != want {
 			t.Errorf("%q: flagged %v, want %v", text, got, want)
 		}
 	}
@@ -89,9 +97,9 @@ func TestFlagResuscitationByCode(t *testing.T) {
 	for code, want := range map[string]bool{"450476008": true, "304253006": true, "143021000119109": true,
 		"304252001": false, "845151000000104": false, "1066391000000105": false} {
 		s.Entries = []client.ClinicalEntry{{Kind: "Observation", Code: code, Display: "Not for attempted CPR", Category: "Personal preferences"}}
-		var got *summaryFlag
-		for _, f := range summaryFlags(s) {
-			if f.kind == flagResuscitation {
+		var got *recordview.Flag
+		for _, f := range recordview.Read(s).Flags {
+			if f.Kind == recordview.FlagResuscitation {
 				got = &f
 			}
 		}
@@ -99,8 +107,8 @@ func TestFlagResuscitationByCode(t *testing.T) {
 			t.Errorf("%s: flagged %v, want %v", code, got != nil, want)
 			continue
 		}
-		if got != nil && got.where != "Personal Preferences" {
-			t.Errorf("%s: flag names %q", code, got.where)
+		if got != nil && got.Where != "Personal Preferences" {
+			t.Errorf("%s: flag names %q", code, got.Where)
 		}
 	}
 }
@@ -142,10 +150,10 @@ func TestFlagKeysJump(t *testing.T) {
 		{"9000000181", "w", ""},
 	} {
 		m := summaryTestModel(t, tc.nhs, 80, 23)
-		var f summaryFlag
+		var f recordview.Flag
 		found := false
-		for _, g := range m.flags {
-			if g.binding(m.c.keys).Help().Key == tc.key {
+		for _, g := range m.rec.Flags {
+			if flagBinding(g, m.c.keys).Help().Key == tc.key {
 				f, found = g, true
 			}
 		}
@@ -153,43 +161,43 @@ func TestFlagKeysJump(t *testing.T) {
 			t.Errorf("%s: no flag for %s", tc.nhs, tc.key)
 			continue
 		}
-		if tc.title != "" && f.where != tc.title {
-			t.Errorf("%s %s: flag names %q, want %q", tc.nhs, tc.key, f.where, tc.title)
+		if tc.title != "" && f.Where != tc.title {
+			t.Errorf("%s %s: flag names %q, want %q", tc.nhs, tc.key, f.Where, tc.title)
 		}
 		lay := m.layout()
 		m = summaryPress(m, tc.key)
-		want := min(lay.sections[f.order], m.maxOffset(lay))
-		if m.offset != want {
-			t.Errorf("%s %s: offset %d, want %d", tc.nhs, tc.key, m.offset, want)
+		want := min(lay.body.Sections[f.Section], summaryMaxOffset(m))
+		if summaryTop(m) != want {
+			t.Errorf("%s %s: offset %d, want %d", tc.nhs, tc.key, summaryTop(m), want)
 		}
-		if !strings.Contains(summaryTestScreen(m), f.where) {
-			t.Errorf("%s %s: %q not on screen", tc.nhs, tc.key, f.where)
+		if !strings.Contains(summaryTestScreen(m), f.Where) {
+			t.Errorf("%s %s: %q not on screen", tc.nhs, tc.key, f.Where)
 		}
 	}
 	m := summaryTestModel(t, "9000000017", 80, 23)
-	if after := summaryPress(m, "r", "w"); after.offset != 0 {
-		t.Errorf("keys of absent flags moved the view to %d", after.offset)
+	if after := summaryPress(m, "r", "w"); summaryTop(after) != 0 {
+		t.Errorf("keys of absent flags moved the view to %d", summaryTop(after))
 	}
 }
 
 // TestFlagAdditionalAndWithheld: a core-only record has no "Additional
 // information" flag; a record with entries withheld says so.
 func TestFlagAdditionalAndWithheld(t *testing.T) {
-	kinds := func(nhs string) map[int]bool {
-		out := map[int]bool{}
-		for _, f := range summaryFlags(summaryTestSummary(t, nhs)) {
-			out[f.kind] = true
+	kinds := func(nhs string) map[recordview.FlagKind]bool {
+		out := map[recordview.FlagKind]bool{}
+		for _, f := range recordview.Read(summaryTestSummary(t, nhs)).Flags {
+			out[f.Kind] = true
 		}
 		return out
 	}
 	// 9000000173 is core only, but says entries were withheld.
-	if k := kinds("9000000173"); k[flagAdditional] || !k[flagWithheld] || k[flagResuscitation] {
+	if k := kinds("9000000173"); k[recordview.FlagAdditional] || !k[recordview.FlagWithheld] || k[recordview.FlagResuscitation] {
 		t.Errorf("core summary flagged: %v", k)
 	}
-	if k := kinds("9000000238"); !k[flagAdditional] || !k[flagWithheld] {
+	if k := kinds("9000000238"); !k[recordview.FlagAdditional] || !k[recordview.FlagWithheld] {
 		t.Errorf("9000000238: %v", k)
 	}
-	if k := kinds("9000000017"); k[flagResuscitation] {
+	if k := kinds("9000000017"); k[recordview.FlagResuscitation] {
 		t.Errorf("9000000017 has no resuscitation decision: %v", k)
 	}
 }
@@ -208,11 +216,11 @@ func TestBannerPracticeName(t *testing.T) {
 		{client.GP{ODSCode: "Y90017", Name: "PDS Name"}, "PDS Name (Y90017)"},
 		{client.GP{}, notKnown},
 	} {
-		if got := bannerGP(tc.gp, s); got != tc.want {
+		if got := bannerGP(tc.gp, s.Practice); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.gp, got, tc.want)
 		}
 	}
-	if got := bannerGP(client.GP{ODSCode: "Y90017"}, nil); got != "Y90017" {
+	if got := bannerGP(client.GP{ODSCode: "Y90017"}, client.Organisation{}); got != "Y90017" {
 		t.Errorf("no record: %q", got)
 	}
 }
@@ -226,16 +234,16 @@ func TestAllergiesBelowFootLine(t *testing.T) {
 	bodyH := m.bodyHeight(lay)
 	prev := -1
 	for step := 0; step < 400; step++ {
-		off := m.top(lay)
+		off := summaryTop(m)
 		view := strings.Split(summaryTestScreen(m), "\n")
 		foot := view[len(lay.banner)+bodyH-1]
 		want := 0
-		for _, e := range lay.allergyEnds {
+		for _, e := range lay.body.AllergyEnds {
 			if e >= off+bodyH-1 {
 				want++
 			}
 		}
-		if off > lay.allergyEnd || lay.allergies >= off+bodyH-1 {
+		if off > lay.body.AllergyEnd || lay.body.Allergies >= off+bodyH-1 {
 			want = 0
 		}
 		switch {
@@ -248,7 +256,7 @@ func TestAllergiesBelowFootLine(t *testing.T) {
 			}
 			// Every row it does not count is wholly above the foot.
 			shown := strings.Join(view[:len(lay.banner)+bodyH-1], "\n")
-			if n := len(lay.allergyEnds) - want; n > 0 && off == 0 && !strings.Contains(shown, "Penicillin allergy") {
+			if n := len(lay.body.AllergyEnds) - want; n > 0 && off == 0 && !strings.Contains(shown, "Penicillin allergy") {
 				t.Fatalf("offset 0: first allergy not shown")
 			}
 		case strings.Contains(foot, "more allerg"):
@@ -256,7 +264,7 @@ func TestAllergiesBelowFootLine(t *testing.T) {
 		}
 		prev = want
 		m = summaryPress(m, "down")
-		if m.top(lay) == off {
+		if summaryTop(m) == off {
 			break
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/scrterm/scr/assets"
 	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/pki"
+	"github.com/scrterm/scr/internal/recordview"
 	"github.com/scrterm/scr/internal/safetext/safetexttest"
 	"github.com/scrterm/scr/internal/sandbox"
 	"github.com/scrterm/scr/smartcard"
@@ -97,11 +98,11 @@ func TestHostileRecordRendersInert(t *testing.T) {
 		t.Errorf("laying the record out allocated %d MB", mb)
 	}
 	lay := m.layout()
-	if n := len(lay.lines); n > summaryMaxLines {
+	if n := len(lay.body.Lines); n > recordview.MaxLines {
 		t.Errorf("%d lines laid out", n)
 	}
 	// Wrapped text joined back, without the allergies bar.
-	body := strings.Join(strings.Fields(strings.ReplaceAll(ansi.Strip(strings.Join(lay.lines, "\n")), summaryAllergyBar, " ")), " ")
+	body := strings.Join(strings.Fields(strings.ReplaceAll(ansi.Strip(strings.Join(lay.body.Lines, "\n")), recordview.AllergyBar, " ")), " ")
 	// The deep section parsed (its text survives) but comes after the cut.
 	if last := s.Sections[len(s.Sections)-1]; len(last.Blocks) == 0 {
 		t.Error("the deeply nested section lost its text")
@@ -112,7 +113,7 @@ func TestHostileRecordRendersInert(t *testing.T) {
 		}
 	}
 	// Our own styling is SGR only (ESC [ … m); anything else came from the record.
-	all := strings.Join(lay.lines, "\n") + m.view()
+	all := strings.Join(lay.body.Lines, "\n") + m.view()
 	sgr := ansi.Strip(all)
 	for _, bad := range []string{"\x1b[2J", "\x1b]", "\x07", "\u202e", "pwned\x07"} {
 		if strings.Contains(all, bad) || strings.Contains(sgr, bad) {
@@ -123,18 +124,6 @@ func TestHostileRecordRendersInert(t *testing.T) {
 		if w := ansi.StringWidth(l); w > 80 {
 			t.Errorf("a line %d wide", w)
 		}
-	}
-}
-
-// Text past the bound is replaced by a note, never dropped silently.
-func TestSummaryCapText(t *testing.T) {
-	long := strings.Repeat("é", summaryMaxText+25)
-	got := summaryCapText(long)
-	if !strings.HasPrefix(got, strings.Repeat("é", summaryMaxText)) || !strings.HasSuffix(got, " … [25 more characters not shown]") {
-		t.Errorf("capped to %q…", got[len(got)-40:])
-	}
-	if short := "Paracetamol"; summaryCapText(short) != short {
-		t.Error("short text changed")
 	}
 }
 

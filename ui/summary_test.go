@@ -11,10 +11,12 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/nhscorpus"
+	"github.com/scrterm/scr/internal/recordview"
 )
 
 // summaryTestNow is the clock of every summary and banner test.
@@ -99,9 +101,24 @@ func summaryTestModel(tb testing.TB, nhs string, w, h int) summaryModel {
 	return newSummaryModel(c, summaryTestPatient(tb, nhs, ""), summaryTestSummary(tb, nhs), summaryTestFooter)
 }
 
+// summaryTop is the body line at the top of the screen.
+func summaryTop(m summaryModel) int {
+	vp := m.place(m.layout())
+	return vp.YOffset()
+}
+
+// summaryMaxOffset is the last line that can be at the top.
+func summaryMaxOffset(m summaryModel) int { return maxOffset(m.place(m.layout())) }
+
+// summaryPre is the sequence style opens with.
+func summaryPre(style lipgloss.Style) string {
+	pre, _, _ := strings.Cut(style.Render("\uE000"), "\uE000")
+	return pre
+}
+
 // summaryTestBody is the laid-out body without styling.
 func summaryTestBody(m summaryModel) []string {
-	lines := slices.Clone(m.layout().lines)
+	lines := slices.Clone(m.layout().body.Lines)
 	for i, l := range lines {
 		lines[i] = ansi.Strip(l)
 	}
@@ -215,8 +232,8 @@ func TestSummaryPublishedExampleContent(t *testing.T) {
 				t.Errorf("width %d: %q not in the body (cell reads %q):\n%s", w, want, got, strings.Join(body, "\n"))
 			}
 		}
-		if banner := ansi.Strip(strings.Join(m.layout().banner, "\n")); !strings.Contains(banner, allergiesKnown+" (1)") {
-			t.Errorf("width %d: banner lacks %q:\n%s", w, allergiesKnown+" (1)", banner)
+		if banner := ansi.Strip(strings.Join(m.layout().banner, "\n")); !strings.Contains(banner, recordview.AllergiesKnown+" (1)") {
+			t.Errorf("width %d: banner lacks %q:\n%s", w, recordview.AllergiesKnown+" (1)", banner)
 		}
 		last := body[len(body)-1]
 		if w < 80 { // wrapped
@@ -251,14 +268,14 @@ func TestSummaryOrder(t *testing.T) {
 
 func TestAllergyStatus(t *testing.T) {
 	for nhs, want := range map[string]string{
-		"9000000009": allergiesKnown,
-		"9000000017": allergiesKnown,
-		"9000000130": allergiesKnown,
-		"9000000068": allergiesNoneKnown,
-		"9000000092": allergiesNotRecorded, // only "No relevant information" rows
+		"9000000009": recordview.AllergiesKnown,
+		"9000000017": recordview.AllergiesKnown,
+		"9000000130": recordview.AllergiesKnown,
+		"9000000068": recordview.AllergiesNoneKnown,
+		"9000000092": recordview.AllergiesNotRecorded, // only "No relevant information" rows
 	} {
 		s := summaryTestSummary(t, nhs)
-		if got := summaryAllergyStatus(s); got != want {
+		if got := recordview.Read(s).Allergies.Status; got != want {
 			t.Errorf("%s: %q, want %q", nhs, got, want)
 		}
 		m := summaryTestModel(t, nhs, 80, 24)
@@ -266,34 +283,34 @@ func TestAllergyStatus(t *testing.T) {
 		if !strings.Contains(ansi.Strip(banner), want) {
 			t.Errorf("%s: banner lacks %q:\n%s", nhs, want, ansi.Strip(banner))
 		}
-		emphasised := strings.Contains(banner, paintOf(m.c.styles.Emphasis).pre+allergiesKnown)
-		if emphasised != (want == allergiesKnown) {
+		emphasised := strings.Contains(banner, summaryPre(m.c.styles.Emphasis)+recordview.AllergiesKnown)
+		if emphasised != (want == recordview.AllergiesKnown) {
 			t.Errorf("%s: status emphasised %v", nhs, emphasised)
 		}
 	}
 
 	// No allergies section at all.
 	s := summaryTestSummary(t, "9000000009")
-	s.Sections = slices.DeleteFunc(s.Sections, func(sec client.Section) bool { return sec.Code == sectionAllergies })
-	if got := summaryAllergyStatus(s); got != allergiesNotRecorded {
+	s.Sections = slices.DeleteFunc(s.Sections, func(sec client.Section) bool { return sec.Code == client.SectionAllergies })
+	if got := recordview.Read(s).Allergies.Status; got != recordview.AllergiesNotRecorded {
 		t.Errorf("no allergies section: %q", got)
 	}
 	// An empty allergies section.
-	s.Sections = append(s.Sections, client.Section{Code: sectionAllergies, Title: "Allergies and Adverse Reactions"})
-	if got := summaryAllergyStatus(s); got != allergiesNotRecorded {
+	s.Sections = append(s.Sections, client.Section{Code: client.SectionAllergies, Title: "Allergies and Adverse Reactions"})
+	if got := recordview.Read(s).Allergies.Status; got != recordview.AllergiesNotRecorded {
 		t.Errorf("empty allergies section: %q", got)
 	}
 	// "No known drug allergies" said in a paragraph.
 	s.Sections[len(s.Sections)-1].Blocks = []client.Block{client.Paragraph{Text: "NO KNOWN DRUG ALLERGIES"}}
-	if got := summaryAllergyStatus(s); got != allergiesNoneKnown {
+	if got := recordview.Read(s).Allergies.Status; got != recordview.AllergiesNoneKnown {
 		t.Errorf("no known drug allergies: %q", got)
 	}
 	// A free-text allergy is an allergy.
 	s.Sections[len(s.Sections)-1].Blocks = append(s.Sections[len(s.Sections)-1].Blocks, client.Paragraph{Text: "Penicillin: rash"})
-	if got := summaryAllergyStatus(s); got != allergiesKnown {
+	if got := recordview.Read(s).Allergies.Status; got != recordview.AllergiesKnown {
 		t.Errorf("free-text allergy: %q", got)
 	}
-	if got := summaryAllergyStatus(nil); got != allergiesUnavailable {
+	if got := recordview.Read(nil).Allergies.Status; got != recordview.AllergiesUnavailable {
 		t.Errorf("nil summary: %q", got)
 	}
 }
@@ -303,7 +320,7 @@ func TestSummaryUnavailable(t *testing.T) {
 	m := newSummaryModel(c, summaryTestPatient(t, "9000000009", ""), nil, summaryTestFooter)
 	m = summaryPress(m, "down", "tab", "shift+tab", "a", "m", "end", "pgdown")
 	view := ansi.Strip(m.view())
-	for _, want := range []string{"SMITH, Jane (Mrs)", allergiesUnavailable, summaryUnavailable, summaryTestFooter} {
+	for _, want := range []string{"SMITH, Jane (Mrs)", recordview.AllergiesUnavailable, recordview.UnavailableLine, summaryTestFooter} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view lacks %q:\n%s", want, view)
 		}
@@ -316,22 +333,22 @@ func TestSummaryUnavailable(t *testing.T) {
 func TestSummaryWithheld(t *testing.T) {
 	m := summaryTestModel(t, "9000000092", 80, 24)
 	body := summaryTestBody(m)
-	if body[0] != summaryWithheldMarker+summaryWithheldLine {
+	if body[0] != recordview.WithheldMarker+recordview.WithheldLine {
 		t.Errorf("line 1 is %q, want the withheld notice", body[0])
 	}
-	if m.layout().lines[0] != m.c.styles.Withheld.Render(summaryWithheldMarker+summaryWithheldLine) {
-		t.Errorf("withheld notice not in the Withheld style: %q", m.layout().lines[0])
+	if m.layout().body.Lines[0] != m.c.styles.Withheld.Render(recordview.WithheldMarker+recordview.WithheldLine) {
+		t.Errorf("withheld notice not in the Withheld style: %q", m.layout().body.Lines[0])
 	}
 	const statement = "One or more entries have been deliberately withheld from this GP Summary."
 	n := 0
 	for i, l := range body {
 		if strings.Contains(l, statement) {
 			n++
-			if l != summaryWithheldMarker+statement {
+			if l != recordview.WithheldMarker+statement {
 				t.Errorf("withheld statement not marked: %q", l)
 			}
-			if m.layout().lines[i] != m.c.styles.Withheld.Render(l) {
-				t.Errorf("withheld statement not in the Withheld style: %q", m.layout().lines[i])
+			if m.layout().body.Lines[i] != m.c.styles.Withheld.Render(l) {
+				t.Errorf("withheld statement not in the Withheld style: %q", m.layout().body.Lines[i])
 			}
 		}
 	}
@@ -367,7 +384,7 @@ func TestSummaryViewSize(t *testing.T) {
 			m := summaryTestModel(t, nhs, size[0], size[1])
 			label := fmt.Sprintf("%s %dx%d", nhs, size[0], size[1])
 			// Every body line fits, not only the ones on the first screen.
-			for i, l := range m.layout().lines {
+			for i, l := range m.layout().body.Lines {
 				if w := ansi.StringWidth(l); w > size[0] {
 					t.Fatalf("%s: body line %d is %d wide: %q", label, i, w, ansi.Strip(l))
 				}
@@ -393,24 +410,24 @@ func TestSummaryScrollKeys(t *testing.T) {
 		t.Errorf("footer at top: %q", got)
 	}
 	m = summaryPress(m, "up")
-	if m.offset != 0 {
-		t.Errorf("up at the top: offset %d", m.offset)
+	if summaryTop(m) != 0 {
+		t.Errorf("up at the top: offset %d", summaryTop(m))
 	}
 	m = summaryPress(m, "down", "j")
-	if m.offset != 2 {
-		t.Errorf("two lines down: offset %d", m.offset)
+	if summaryTop(m) != 2 {
+		t.Errorf("two lines down: offset %d", summaryTop(m))
 	}
 	m = summaryPress(m, "pgdown")
-	if m.offset != 2+bodyH-1 {
-		t.Errorf("page down: offset %d, want %d", m.offset, 2+bodyH-1)
+	if summaryTop(m) != 2+bodyH-1 {
+		t.Errorf("page down: offset %d, want %d", summaryTop(m), 2+bodyH-1)
 	}
 	m = summaryPress(m, "pgup", "k")
-	if m.offset != 1 {
-		t.Errorf("page up and up: offset %d", m.offset)
+	if summaryTop(m) != 1 {
+		t.Errorf("page up and up: offset %d", summaryTop(m))
 	}
 	m = summaryPress(m, "end")
-	if want := len(lay.lines) - bodyH; m.offset != want {
-		t.Errorf("end: offset %d, want %d", m.offset, want)
+	if want := len(lay.body.Lines) - bodyH; summaryTop(m) != want {
+		t.Errorf("end: offset %d, want %d", summaryTop(m), want)
 	}
 	if got := footer(m); !strings.HasSuffix(got, " 100%") {
 		t.Errorf("footer at the bottom: %q", got)
@@ -421,12 +438,12 @@ func TestSummaryScrollKeys(t *testing.T) {
 		t.Errorf("last body line at the bottom: %q", got)
 	}
 	m = summaryPress(m, "down", "pgdown")
-	if want := len(lay.lines) - bodyH; m.offset != want {
-		t.Errorf("past the end: offset %d, want %d", m.offset, want)
+	if want := len(lay.body.Lines) - bodyH; summaryTop(m) != want {
+		t.Errorf("past the end: offset %d, want %d", summaryTop(m), want)
 	}
 	m = summaryPress(m, "home")
-	if m.offset != 0 {
-		t.Errorf("home: offset %d", m.offset)
+	if summaryTop(m) != 0 {
+		t.Errorf("home: offset %d", summaryTop(m))
 	}
 }
 
@@ -441,41 +458,41 @@ func TestSummarySectionJumps(t *testing.T) {
 			}
 			// Each section in turn, forwards then back.
 			var visited []int
-			for range len(lay.sections) + 2 {
-				before := m.offset
+			for range len(lay.body.Sections) + 2 {
+				before := summaryTop(m)
 				m = summaryPress(m, "tab")
-				if m.offset == before {
+				if summaryTop(m) == before {
 					break
 				}
-				visited = append(visited, m.offset)
-				if !slices.Contains(lay.sections, m.offset) {
-					if m.offset != m.maxOffset(lay) {
-						t.Errorf("%s: tab landed on line %d, not a heading", label, m.offset)
+				visited = append(visited, summaryTop(m))
+				if !slices.Contains(lay.body.Sections, summaryTop(m)) {
+					if summaryTop(m) != summaryMaxOffset(m) {
+						t.Errorf("%s: tab landed on line %d, not a heading", label, summaryTop(m))
 					}
 					continue
 				}
-				if got := bodyTop(m); got != lay.lines[m.offset] {
-					t.Errorf("%s: body top %q, want the heading %q", label, ansi.Strip(got), ansi.Strip(lay.lines[m.offset]))
+				if got := bodyTop(m); got != lay.body.Lines[summaryTop(m)] {
+					t.Errorf("%s: body top %q, want the heading %q", label, ansi.Strip(got), ansi.Strip(lay.body.Lines[summaryTop(m)]))
 				}
 			}
 			if len(visited) == 0 {
 				t.Fatalf("%s: tab never moved", label)
 			}
 			// Every heading the end of the record allows is reached.
-			for _, s := range lay.sections {
+			for _, s := range lay.body.Sections {
 				// A section on line 0 is where the screen starts.
-				if s > 0 && s <= m.maxOffset(lay) && !slices.Contains(visited, s) {
+				if s > 0 && s <= summaryMaxOffset(m) && !slices.Contains(visited, s) {
 					t.Errorf("%s: section at line %d never reached by tab", label, s)
 				}
 			}
-			for range len(lay.sections) + 2 {
+			for range len(lay.body.Sections) + 2 {
 				m = summaryPress(m, "shift+tab")
-				if m.offset != 0 && !slices.Contains(lay.sections, m.offset) {
-					t.Errorf("%s: shift+tab landed on line %d, not a heading", label, m.offset)
+				if summaryTop(m) != 0 && !slices.Contains(lay.body.Sections, summaryTop(m)) {
+					t.Errorf("%s: shift+tab landed on line %d, not a heading", label, summaryTop(m))
 				}
 			}
-			if m.offset != 0 {
-				t.Errorf("%s: shift+tab did not return to the top: %d", label, m.offset)
+			if summaryTop(m) != 0 {
+				t.Errorf("%s: shift+tab did not return to the top: %d", label, summaryTop(m))
 			}
 
 			m = summaryPress(m, "m")
@@ -511,13 +528,13 @@ func TestSummaryResizeKeepsSection(t *testing.T) {
 	m, _ = m.update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	lay := m.layout()
 	in := -1
-	for i, s := range lay.sections {
-		if s <= m.offset {
+	for i, s := range lay.body.Sections {
+		if s <= summaryTop(m) {
 			in = i
 		}
 	}
-	if in < 0 || !strings.HasPrefix(ansi.Strip(lay.lines[lay.sections[in]]), "Current Repeat Medications") {
-		t.Errorf("after resizing mid-section, top line %d is not in repeat medication", m.offset)
+	if in < 0 || !strings.HasPrefix(ansi.Strip(lay.body.Lines[lay.body.Sections[in]]), "Current Repeat Medications") {
+		t.Errorf("after resizing mid-section, top line %d is not in repeat medication", summaryTop(m))
 	}
 }
 
@@ -544,8 +561,8 @@ func summaryHandmade(blocks ...client.Block) *client.Summary {
 	return &client.Summary{
 		Created: client.FHIRDate{Time: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), Precision: client.PrecisionDay},
 		Sections: []client.Section{
-			{Code: sectionAllergies, Title: "Allergies and Adverse Reactions"}, // empty
-			{Code: sectionAcuteMeds, Title: "Acute Medications", Blocks: blocks},
+			{Code: client.SectionAllergies, Title: "Allergies and Adverse Reactions"}, // empty
+			{Code: client.SectionAcuteMeds, Title: "Acute Medications", Blocks: blocks},
 			{Code: "SomethingNew", Title: "A Section Not Known Today", Blocks: []client.Block{client.Paragraph{Text: "Still shown."}}},
 			{Code: "", Title: ""},
 		},
@@ -566,7 +583,7 @@ func TestSummaryLongCellWraps(t *testing.T) {
 	for _, w := range []int{60, 80, 200} {
 		m := newSummaryModel(summaryTestCommon(w, 24), summaryTestPatient(t, "9000000017", ""), s, summaryTestFooter)
 		body := summaryTestBody(m)
-		for i, l := range m.layout().lines {
+		for i, l := range m.layout().body.Lines {
 			if lw := ansi.StringWidth(l); lw > w {
 				t.Fatalf("width %d: line %d is %d wide", w, i, lw)
 			}
@@ -631,7 +648,7 @@ func TestSummaryOddInput(t *testing.T) {
 			t.Errorf("%dx%d: %d lines", size[0], size[1], len(strings.Split(view, "\n")))
 		}
 		if size[0] >= 20 {
-			for i, l := range m.layout().lines {
+			for i, l := range m.layout().body.Lines {
 				if lw := ansi.StringWidth(l); lw > size[0] {
 					t.Errorf("%dx%d: line %d is %d wide: %q", size[0], size[1], i, lw, ansi.Strip(l))
 				}
@@ -653,7 +670,7 @@ func TestSummaryOddInput(t *testing.T) {
 	if at < 0 || lines[at+1] != "" {
 		t.Errorf("empty allergies section: %q", lines[at:at+2])
 	}
-	if banner := ansi.Strip(strings.Join(m.layout().banner, "\n")); !strings.Contains(banner, allergiesNotRecorded) {
+	if banner := ansi.Strip(strings.Join(m.layout().banner, "\n")); !strings.Contains(banner, recordview.AllergiesNotRecorded) {
 		t.Errorf("banner lacks the status:\n%s", banner)
 	}
 	// A zero-value model does not panic either.
@@ -681,14 +698,14 @@ func TestSummaryBackgroundChange(t *testing.T) {
 	m := summaryTestModel(t, "9000000130", 80, 24)
 	m = summaryPress(m, "m")
 	before := m.layout()
-	top := m.offset
+	top := summaryTop(m)
 	m.c.styles = newStyles(false)
 	m, _ = m.update(tea.BackgroundColorMsg{})
 	if m.layout() == before {
 		t.Errorf("the layout was not redone in the new colours")
 	}
-	if m.offset != top {
-		t.Errorf("the place moved from %d to %d", top, m.offset)
+	if summaryTop(m) != top {
+		t.Errorf("the place moved from %d to %d", top, summaryTop(m))
 	}
 }
 
@@ -776,13 +793,13 @@ func TestSummarySectionsByTitle(t *testing.T) {
 		[3]string{"ACUTE MEDICATIONS (For the 12 month period 14 May 2019 to 14 May 2020)", "", fmt.Sprintf(table, "Amoxicillin")},
 		[3]string{" Allergies and Adverse Reactions ", "", fmt.Sprintf(table, "Penicillin - rash")},
 	)
-	if got := summaryAllergyStatus(s); got != allergiesKnown {
+	if got := recordview.Read(s).Allergies.Status; got != recordview.AllergiesKnown {
 		t.Errorf("allergy status %q", got)
 	}
 	body := summaryTestBody(newSummaryModel(summaryTestCommon(80, 24), nil, s, summaryTestFooter))
 	order := []string{"! Allergies and Adverse Reactions", "Penicillin", "ACUTE MEDICATIONS", "Current Repeat",
 		"Discontinued Repeat Medications", "General Practice Summary",
-		"Problems and Issues", summaryUntitled, "Neither title nor code"}
+		"Problems and Issues", recordview.Untitled, "Neither title nor code"}
 	last := -1
 	for _, want := range order {
 		at := summaryIndex(body, want)
@@ -805,7 +822,7 @@ func TestSummarySectionsByTitle(t *testing.T) {
 
 // TestSummaryCorpusDrugNames: at 80 columns, no drug name of a published
 // medication table is broken mid-word: every word of a "Medication Item"
-// cell no longer than summaryLongWord is whole on one line, in its column.
+// cell no longer than recordview.LongWord is whole on one line, in its column.
 func TestSummaryCorpusDrugNames(t *testing.T) {
 	var files []nhscorpus.File
 	files = append(files, nhscorpus.OfKind(nhscorpus.SCRBundle)...)
@@ -821,7 +838,7 @@ func TestSummaryCorpusDrugNames(t *testing.T) {
 		for i := range s.Sections {
 			sec := &s.Sections[i]
 			switch sec.Kind {
-			case sectionAcuteMeds, sectionRepeatMeds, sectionDiscontinued:
+			case client.SectionAcuteMeds, client.SectionRepeatMeds, client.SectionDiscontinuedMeds:
 			default:
 				continue
 			}
@@ -861,7 +878,7 @@ func TestSummaryCorpusDrugNames(t *testing.T) {
 						}
 					}
 					for _, word := range strings.Fields(r[col].Text) {
-						if summaryWidth(word) <= summaryLongWord && !slices.Contains(column, word) {
+						if recordview.Width(word) <= recordview.LongWord && !slices.Contains(column, word) {
 							t.Errorf("%s, %s: %q of %q is broken at 80 columns:\n%s", f.Name(), sec.Title, word, r[col].Text, strings.Join(body, "\n"))
 						}
 						checked++

@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/recordview"
 )
 
 // Text whose width depends on grapheme clusters: emoji joined by ZWJ, with a
@@ -26,15 +27,15 @@ var summaryWideTexts = []string{
 
 func TestSummaryWidthAgreesWithAnsi(t *testing.T) {
 	for _, s := range append(summaryWideTexts, "", "plain ASCII", "• bullet", "tab\there") {
-		p := summaryPlain(s)
-		if got, want := summaryWidth(p), ansi.StringWidth(p); got != want {
-			t.Errorf("%q: summaryWidth %d, ansi.StringWidth %d", p, got, want)
+		p := recordview.Plain(s)
+		if got, want := recordview.Width(p), ansi.StringWidth(p); got != want {
+			t.Errorf("%q: recordview.Width %d, ansi.StringWidth %d", p, got, want)
 		}
 	}
 }
 
-// summaryCheckWrap checks the lines summaryWrap made of text at width w:
-// none wider than w (by summaryWidth and by ansi.StringWidth, alone and
+// summaryCheckWrap checks the lines recordview.Wrap made of text at width
+// w: none wider than w (by recordview.Width and by ansi.StringWidth, alone and
 // between spaces, as a line sits in a table row), and the text's
 // characters all there in order, but for a cluster wider than the whole
 // line, shown as "?".
@@ -44,8 +45,8 @@ func summaryCheckWrap(t *testing.T, text string, w int, lines []string) {
 		if strings.Contains(l, "\n") {
 			t.Fatalf("width %d: line %d holds a newline: %q", w, i, l)
 		}
-		if got := summaryWidth(l); got > w {
-			t.Fatalf("width %d: line %d is %d wide by summaryWidth: %q", w, i, got, l)
+		if got := recordview.Width(l); got > w {
+			t.Fatalf("width %d: line %d is %d wide by recordview.Width: %q", w, i, got, l)
 		}
 		if got := ansi.StringWidth(l); got > w {
 			t.Fatalf("width %d: line %d is %d wide by ansi.StringWidth: %q", w, i, got, l)
@@ -55,15 +56,15 @@ func summaryCheckWrap(t *testing.T, text string, w int, lines []string) {
 		}
 	}
 	var want strings.Builder
-	plain := summaryPlain(text)
+	plain := recordview.Plain(text)
 	for i := 0; i < len(plain); {
-		n, cw := summaryCluster(plain[i:])
+		cl, cw := ansi.FirstGraphemeCluster(plain[i:], ansi.GraphemeWidth)
 		if cw > w {
 			want.WriteString("?")
 		} else {
-			want.WriteString(plain[i : i+n])
+			want.WriteString(cl)
 		}
-		i += n
+		i += max(len(cl), 1)
 	}
 	strip := strings.NewReplacer(" ", "", "\n", "")
 	if got, want := strip.Replace(strings.Join(lines, "")), strip.Replace(want.String()); got != want {
@@ -74,11 +75,11 @@ func summaryCheckWrap(t *testing.T, text string, w int, lines []string) {
 func TestSummaryWrapWide(t *testing.T) {
 	for _, text := range summaryWideTexts {
 		for w := 1; w <= 40; w++ {
-			summaryCheckWrap(t, text, w, summaryWrap(text, w))
+			summaryCheckWrap(t, text, w, recordview.Wrap(text, w))
 		}
 	}
 	// A word that fits is never broken; dates stay whole.
-	if got := summaryWrap("Take 💊 Clarithromycin 250mg on 12-May-2020", 14); strings.Join(got, "|") != "Take 💊|Clarithromycin|250mg on|12-May-2020" {
+	if got := recordview.Wrap("Take 💊 Clarithromycin 250mg on 12-May-2020", 14); strings.Join(got, "|") != "Take 💊|Clarithromycin|250mg on|12-May-2020" {
 		t.Errorf("wrapped %q", got)
 	}
 }
@@ -92,7 +93,7 @@ func FuzzSummaryWrap(f *testing.F) {
 	f.Add(strings.Repeat("Abcdefghij", 30), uint8(1))
 	f.Fuzz(func(t *testing.T, text string, wb uint8) {
 		w := int(wb)%120 + 1
-		summaryCheckWrap(t, text, w, summaryWrap(text, w))
+		summaryCheckWrap(t, text, w, recordview.Wrap(text, w))
 	})
 }
 
@@ -110,7 +111,7 @@ func TestSummaryWideTable(t *testing.T) {
 	p := summaryTestPatient(t, "9000000017", "")
 	for w := 1; w <= 130; w++ {
 		m := newSummaryModel(summaryTestCommon(w, 24), p, s, summaryTestFooter)
-		for i, l := range m.layout().lines {
+		for i, l := range m.layout().body.Lines {
 			if lw := ansi.StringWidth(l); lw > w && w >= 4 {
 				t.Fatalf("width %d: line %d is %d wide: %q", w, i, lw, ansi.Strip(l))
 			}

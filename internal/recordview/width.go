@@ -1,4 +1,4 @@
-package ui
+package recordview
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// The summary measures and wraps text with one notion of width: the sum of
+// The record is measured and wrapped with one notion of width: the sum of
 // its grapheme clusters' widths (ansi.FirstGraphemeCluster, as
 // ansi.StringWidth and so lipgloss measure), so an emoji with a ZWJ or a
 // variation selector, a letter with combining marks or an East Asian wide
@@ -16,29 +16,28 @@ import (
 // another had a wrapped line wider than its column, and the row padding
 // went negative.
 
-// summaryCluster is the byte length and cell width of the grapheme cluster
-// that s starts with; s is not empty. Printable ASCII followed by ASCII is
-// a cluster of its own, one cell: most of a record, and the fast path.
-func summaryCluster(s string) (n, w int) {
-	if summaryASCIIAt(s, 0) {
+// cluster is the byte length and cell width of the grapheme cluster that s
+// starts with; s is not empty. Printable ASCII followed by ASCII is a
+// cluster of its own, one cell: most of a record, and the fast path.
+func cluster(s string) (n, w int) {
+	if asciiAt(s, 0) {
 		return 1, 1
 	}
-	return summaryClusterSlow(s)
+	return clusterSlow(s)
 }
 
-// summaryASCIIAt reports whether s[i] is printable ASCII and a cluster of
-// its own. Small enough to be inlined into the loops that call it for every
-// byte.
-func summaryASCIIAt(s string, i int) bool {
+// asciiAt reports whether s[i] is printable ASCII and a cluster of its own.
+// Small enough to be inlined into the loops that call it for every byte.
+func asciiAt(s string, i int) bool {
 	c := s[i]
 	return c >= 0x20 && c < 0x7f && (i+1 == len(s) || s[i+1] < utf8.RuneSelf)
 }
 
-// summaryClusterSlow is summaryCluster past the fast path, apart so that
-// summaryCluster is inlined.
+// clusterSlow is cluster past the fast path, apart so that cluster is
+// inlined.
 //
 //go:noinline
-func summaryClusterSlow(s string) (n, w int) {
+func clusterSlow(s string) (n, w int) {
 	cl, w := ansi.FirstGraphemeCluster(s, ansi.GraphemeWidth)
 	if len(cl) == 0 { // cannot happen for a non-empty s; never loop on it
 		return 1, 0
@@ -46,14 +45,14 @@ func summaryClusterSlow(s string) (n, w int) {
 	return len(cl), w
 }
 
-// summaryMeasure is summaryWidth(s) and the width of its longest word (run
-// without a space), in one pass.
-func summaryMeasure(s string) (width, word int) {
+// Measure is Width(s) and the width of its longest word (run without a
+// space), in one pass.
+func Measure(s string) (width, word int) {
 	cur := 0
 	for i := 0; i < len(s); {
 		n, cw := 1, 1
-		if !summaryASCIIAt(s, i) {
-			n, cw = summaryClusterSlow(s[i:])
+		if !asciiAt(s, i) {
+			n, cw = clusterSlow(s[i:])
 		}
 		if n == 1 && s[i] == ' ' {
 			word, cur = max(word, cur), 0
@@ -66,9 +65,9 @@ func summaryMeasure(s string) (width, word int) {
 	return width, max(word, cur)
 }
 
-// summaryWidth is the display width of plain text (see summaryPlain): the
-// one measure of the summary layout.
-func summaryWidth(s string) int {
+// Width is the display width of plain text (see Plain): the one measure of
+// the record's layout.
+func Width(s string) int {
 	i := 0
 	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
 		i++
@@ -78,26 +77,26 @@ func summaryWidth(s string) int {
 	}
 	w := i // printable ASCII: a cell a byte
 	for i < len(s) {
-		n, cw := summaryCluster(s[i:])
+		n, cw := cluster(s[i:])
 		w += cw
 		i += n
 	}
 	return w
 }
 
-// summaryBase is put before a line that starts with a mark that joins what
-// comes before it (a combining mark, ZWJ or variation selector, which the
-// client leaves in): on screen the line follows a space or a bar, and the
-// two would make one cluster of another width. U+25CC is Unicode's own
-// base for showing a mark alone.
-const summaryBase = "\u25cc"
+// base is put before a line that starts with a mark that joins what comes
+// before it (a combining mark, ZWJ or variation selector, which the client
+// leaves in): on screen the line follows a space or a bar, and the two
+// would make one cluster of another width. U+25CC is Unicode's own base for
+// showing a mark alone.
+const base = "\u25cc"
 
-// summaryPlain is text as the summary shows it: control characters other
-// than "\n" dropped (the client has dropped them already; this keeps
-// measuring and wrapping in step whatever they are given), invalid UTF-8 as
-// U+FFFD, and a line starting with a joining mark given summaryBase. Text
-// needing none of it is returned as it is, without allocating.
-func summaryPlain(text string) string {
+// Plain is text as the record is shown: control characters other than "\n"
+// dropped (the client has dropped them already; this keeps measuring and
+// wrapping in step whatever they are given), invalid UTF-8 as U+FFFD, and a
+// line starting with a joining mark given a base (U+25CC). Text needing
+// none of it is returned as it is, without allocating.
+func Plain(text string) string {
 	clean := true
 	for i := 0; i < len(text) && clean; {
 		c := text[i]
@@ -108,7 +107,7 @@ func summaryPlain(text string) string {
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		clean = !(r == utf8.RuneError && size == 1) && !(r >= 0x80 && r < 0xa0) &&
-			!((i == 0 || text[i-1] == '\n') && summaryJoins(text[i:]))
+			!((i == 0 || text[i-1] == '\n') && joins(text[i:]))
 		i += size
 	}
 	if clean {
@@ -134,8 +133,8 @@ func summaryPlain(text string) string {
 			lineStart = false
 			continue
 		}
-		if lineStart && summaryJoins(text[i:]) {
-			b.WriteString(summaryBase)
+		if lineStart && joins(text[i:]) {
+			b.WriteString(base)
 		}
 		lineStart = false
 		b.WriteString(text[i : i+size])
@@ -144,36 +143,36 @@ func summaryPlain(text string) string {
 	return b.String()
 }
 
-// summaryJoins reports whether s, not ASCII at its start, begins with a
-// character that would join a space before it into one grapheme cluster.
-func summaryJoins(s string) bool {
+// joins reports whether s, not ASCII at its start, begins with a character
+// that would join a space before it into one grapheme cluster.
+func joins(s string) bool {
 	cl, _ := ansi.FirstGraphemeCluster(" "+s[:min(len(s), 32)], ansi.GraphemeWidth)
 	return len(cl) > 1
 }
 
-// summaryWrap word-wraps plain text to w cells (at least 1) by
-// summaryWidth; explicit "\n" are kept. A line breaks at a space, or after a
+// Wrap word-wraps text, made plain (Plain), to w cells (at least 1) by
+// Width; explicit "\n" are kept. A line breaks at a space, or after a
 // hyphen that has no digit beside it ("modified-release"; "12-May-2020"
 // stays whole unless it is longer than the line), else between clusters in
-// a word longer than the line. Lines have no trailing spaces; the first
-// line keeps the text's leading spaces (a nested list item's indent).
+// a word longer than the line; a cluster wider than the whole line (a wide
+// character at width 1) is shown as "?". Lines have no trailing spaces; the
+// first line keeps the text's leading spaces (a nested list item's indent).
 //
 // ansi.Wrap is not used: it measures a cluster one way when it breaks a word
 // and another when it fills a line, can leave a line one wide character
 // over, and has no rule for dates.
-func summaryWrap(text string, w int) []string {
-	return summaryWrapPlain(summaryPlain(text), w)
+func Wrap(text string, w int) []string {
+	return wrapPlain(Plain(text), w)
 }
 
-// summaryWrapPlain is summaryWrap for text that is plain already
-// (summaryCapText's).
-func summaryWrapPlain(text string, w int) []string {
+// wrapPlain is Wrap for text that is plain already (CapText's).
+func wrapPlain(text string, w int) []string {
 	w = max(w, 1)
 	if text == "" {
 		return []string{""}
 	}
 	if !strings.Contains(text, "\n") {
-		return summaryWrapPara(make([]string, 0, 1), text, w)
+		return wrapPara(make([]string, 0, 1), text, w)
 	}
 	var lines []string
 	for para := range strings.SplitSeq(text, "\n") {
@@ -181,15 +180,15 @@ func summaryWrapPlain(text string, w int) []string {
 			lines = append(lines, "")
 			continue
 		}
-		lines = summaryWrapPara(lines, para, w)
+		lines = wrapPara(lines, para, w)
 	}
 	return lines
 }
 
-// summaryWrapPara appends the lines of para, which has no "\n".
-func summaryWrapPara(lines []string, para string, w int) []string {
+// wrapPara appends the lines of para, which has no "\n".
+func wrapPara(lines []string, para string, w int) []string {
 	for para != "" {
-		if k := min(len(para), w+1); summaryASCIIRun(para[:k]) && (k == len(para) || para[k] < utf8.RuneSelf) {
+		if k := min(len(para), w+1); asciiRun(para[:k]) && (k == len(para) || para[k] < utf8.RuneSelf) {
 			// The line and the byte after it are clusters of one byte and
 			// one cell: find the break looking back from the end, as most
 			// of a record needs.
@@ -202,7 +201,7 @@ func summaryWrapPara(lines []string, para string, w int) []string {
 					cut, next = i, i+1
 					break
 				}
-				if h := i - 1; h > 0 && para[h] == '-' && !summaryDigitAt(para, h-1) && !summaryDigitAt(para, h+1) {
+				if h := i - 1; h > 0 && para[h] == '-' && !digitAt(para, h-1) && !digitAt(para, h+1) {
 					cut, next = i, i
 					break
 				}
@@ -210,7 +209,7 @@ func summaryWrapPara(lines []string, para string, w int) []string {
 			if line := strings.TrimRight(para[:cut], " "); line != "" {
 				lines = append(lines, line)
 			}
-			para = summaryTrimLeft(para[next:])
+			para = trimLeft(para[next:])
 			continue
 		}
 		// Take clusters while they fit, noting the last place the line
@@ -219,13 +218,13 @@ func summaryWrapPara(lines []string, para string, w int) []string {
 		fits := true
 		for i < len(para) {
 			n, cw := 1, 1
-			if !summaryASCIIAt(para, i) {
-				n, cw = summaryClusterSlow(para[i:])
+			if !asciiAt(para, i) {
+				n, cw = clusterSlow(para[i:])
 			}
 			if i > 0 {
 				if n == 1 && para[i] == ' ' { // a space alone, not one a mark joins
 					cut, next = i, i+1
-				} else if h := i - 1; h > 0 && para[h] == '-' && !summaryDigitAt(para, h-1) && !summaryDigitAt(para, h+1) {
+				} else if h := i - 1; h > 0 && para[h] == '-' && !digitAt(para, h-1) && !digitAt(para, h+1) {
 					cut, next = i, i
 				}
 			}
@@ -245,22 +244,22 @@ func summaryWrapPara(lines []string, para string, w int) []string {
 			// character at width 1) is shown as "?" rather than overflow.
 			cut, next = i, i
 			if i == 0 {
-				n, _ := summaryCluster(para)
+				n, _ := cluster(para)
 				lines = append(lines, "?")
-				para = summaryTrimLeft(para[n:])
+				para = trimLeft(para[n:])
 				continue
 			}
 		}
 		if line := strings.TrimRight(para[:cut], " "); line != "" {
 			lines = append(lines, line)
 		}
-		para = summaryTrimLeft(para[next:])
+		para = trimLeft(para[next:])
 	}
 	return lines
 }
 
-// summaryASCIIRun reports whether s is printable ASCII.
-func summaryASCIIRun(s string) bool {
+// asciiRun reports whether s is printable ASCII.
+func asciiRun(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
 			return false
@@ -269,11 +268,11 @@ func summaryASCIIRun(s string) bool {
 	return true
 }
 
-// summaryTrimLeft drops the spaces s starts with, but not a space a mark
-// joins: the mark would then start the line alone.
-func summaryTrimLeft(s string) string {
+// trimLeft drops the spaces s starts with, but not a space a mark joins:
+// the mark would then start the line alone.
+func trimLeft(s string) string {
 	for s != "" && s[0] == ' ' {
-		if n, _ := summaryCluster(s); n != 1 {
+		if n, _ := cluster(s); n != 1 {
 			break
 		}
 		s = s[1:]
@@ -281,4 +280,4 @@ func summaryTrimLeft(s string) string {
 	return s
 }
 
-func summaryDigitAt(s string, i int) bool { return i >= 0 && i < len(s) && '0' <= s[i] && s[i] <= '9' }
+func digitAt(s string, i int) bool { return i >= 0 && i < len(s) && '0' <= s[i] && s[i] <= '9' }
