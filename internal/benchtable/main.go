@@ -158,10 +158,10 @@ func under(of string, max float64, unit string) *budget {
 
 // rows are the table's rows, issue by issue (README "Speed").
 var rows = []row{
-	{bench: "StartToFirstFrame/demo", label: "start to first frame: `scr --demo` in tmux, exec → first frame", metric: "ms-median", p99: "ms-p99",
-		notes: []note{{"ms-to-passcode", "passcode screen"}}},
+	{bench: "StartToFirstFrame/demo", label: "start to first frame: `scr --demo --card` in tmux, exec → first frame", metric: "ms-median", p99: "ms-p99",
+		notes: []note{{"ms-to-passcode", "passcode screen"}}, budget: &budget{of: "median", max: 30, inclusive: true, text: "median ≤ 30 ms"}},
 	{bench: "StartToFirstFrame/pcscd", label: "start to first frame: `scr` against scr-sandbox, card in the reader through pcscd", metric: "ms-median", p99: "ms-p99",
-		notes: []note{{"ms-to-passcode", "passcode screen"}}},
+		notes: []note{{"ms-to-passcode", "passcode screen"}}, budget: &budget{of: "median", max: 30, inclusive: true, text: "median ≤ 30 ms"}},
 	{bench: "CardToPasscode", label: "card insert (scr-vcard, SIGUSR1) to passcode screen, through pcscd", metric: "ms-median", p99: "ms-p99",
 		notes: []note{{"ms-pcscd", "pcscd reports the card"}}, note: "pcscd polls vpcd about every 0.4 s"},
 	{bench: "PCSCSignWithPIN", label: "sign with PIN through pcscd + vpcd (P-256)", metric: "median-ms",
@@ -169,12 +169,15 @@ var rows = []row{
 	{bench: "PasscodeToRoles", label: "passcode to role list (virtual card in-process, loopback sandbox)", metric: "ms-median", p99: "ms-p99",
 		notes: []note{{"apdus/op", "APDUs"}, {"round-trips/op", "HTTP round trips"}}},
 	{bench: "EnterToSummary/loopback", label: "NHS number to summary vs two raw GETs, loopback", metric: "ms-viewer", p99: "ms-p99", ratio: "ratio",
-		notes:  []note{{"ms-2-raw-fetches", "2 raw GETs"}, {"ms-3-raw-requests", "the 2 GETs and the privacy alert raw"}, {"ratio-3-raw", "ratio to those"}},
-		budget: &budget{of: "ratio", max: 1.2, inclusive: true, text: "ratio ≤ 1.2×"},
-		note:   "loopback: the ratio is the viewer's own work (third request, parsing, layout)"},
+		notes: []note{{"ms-2-raw-fetches", "2 raw GETs"}, {"ms-3-raw-requests", "the 2 GETs and the privacy alert raw"}, {"ratio-3-raw", "ratio to those"}},
+		note:  "loopback: what is left over the raw requests is the viewer's own work (the next row)"},
+	{bench: "EnterToSummary/loopback", label: "NHS number to summary, the viewer's own work: loopback less the 3 raw requests", metric: "ms-own-work",
+		notes:  []note{{"ms-3-raw-requests", "3 raw requests"}},
+		budget: &budget{of: "median", max: 2, inclusive: true, text: "median ≤ 2 ms"},
+		note:   "the consent read, parsing, layout and drawing"},
 	{bench: "EnterToSummary/rtt-20ms", label: "NHS number to summary vs two raw GETs, 20 ms RTT", metric: "ms-viewer", p99: "ms-p99", ratio: "ratio",
 		notes:  []note{{"ms-2-raw-fetches", "2 raw GETs"}, {"ms-3-raw-requests", "the 2 GETs and the privacy alert raw"}, {"ratio-3-raw", "ratio to those"}},
-		budget: &budget{of: "ratio", max: 1.2, inclusive: true, text: "ratio ≤ 1.2×"},
+		budget: &budget{of: "ratio", max: 1.12, inclusive: true, text: "ratio ≤ 1.12×"},
 		note:   "the permission alert goes beside the Bundle: two round trips, as the baseline"},
 	{bench: "ParseSummary/GetScrBundle", label: "parse `GetScrBundle.json` (52 KB)", metric: "ns/op", budget: under("median", 1, "ms")},
 	{bench: "ParseSummary/9000000130", label: "parse the very large record (78 KB)", metric: "ns/op", budget: under("median", 5, "ms")},
@@ -199,6 +202,20 @@ func table(res *results, rows []row) string {
 	b.WriteString("| row | median | p99 | budget | ratio | notes |\n| --- | --- | --- | --- | --- | --- |\n")
 	known := map[string]bool{}
 	acrossRuns := false
+	// A metric one row of a benchmark shows is not passed through in the
+	// notes of another row of the same benchmark.
+	shownBy := map[string]map[string]bool{}
+	for _, r := range rows {
+		if shownBy[r.bench] == nil {
+			shownBy[r.bench] = map[string]bool{}
+		}
+		for _, m := range []string{r.metric, r.p99, r.ratio} {
+			shownBy[r.bench][m] = true
+		}
+		for _, n := range r.notes {
+			shownBy[r.bench][n.metric] = true
+		}
+	}
 	for _, r := range rows {
 		vals, ok := res.vals[r.bench]
 		if !ok {
@@ -240,7 +257,7 @@ func table(res *results, rows []row) string {
 			}
 		}
 		for _, u := range res.units[r.bench] {
-			if !used[u] && !standard[u] {
+			if !used[u] && !shownBy[r.bench][u] && !standard[u] {
 				notes = append(notes, passed(u, median(vals[u])))
 			}
 		}
