@@ -1,8 +1,9 @@
 //go:build ignore
 
 // gen_sandbox makes the sandbox's smartcard CA, the demo card identity, one card
-// identity per other sandbox user (sandbox/cards/<uuid>/) and the CA's list of
-// revoked certificate serials (sandbox/smartcard-ca/revoked.txt).
+// identity per other sandbox user (sandbox/cards/<uuid>/), the CA's list of
+// revoked certificate serials (sandbox/smartcard-ca/revoked.txt) and the
+// sandbox's registered application (sandbox/app/: its key pair, JWKS and IDs).
 //
 // Run it with `go generate ./assets`. It leaves existing identities alone, so the
 // committed ones stay stable: it makes only the cards that are missing, issued by
@@ -12,6 +13,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +25,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/scrterm/scr/internal/pki"
 )
 
@@ -30,6 +35,7 @@ var (
 	demoDir   = filepath.Join("sandbox", "demo-card")
 	cardsDir  = filepath.Join("sandbox", "cards")
 	usersFile = filepath.Join("sandbox", "users.json")
+	appDir    = filepath.Join("sandbox", "app")
 
 	start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 )
@@ -59,6 +65,7 @@ var cards = []card{
 func main() {
 	names, err := userNames()
 	check(err)
+	check(makeApp())
 
 	ca, fresh, err := loadOrMakeCA()
 	check(err)
@@ -141,6 +148,54 @@ func issue(ca *pki.CA, dir string, h pki.Holder, kt pki.KeyType, notAfter time.T
 	}
 	log.Printf("issued %s for %s (%s)", dir, h.Name, h.UUID)
 	return pki.WriteCard(dir, key, cert, pin)
+}
+
+// The sandbox application's identifiers: obviously not NHS England's, and the
+// same in every checkout.
+const (
+	appClientID = "scr-sandbox-cis2-client"
+	appAPIKey   = "scr-sandbox-api-key"
+	appKID      = "scr-sandbox-app-1"
+)
+
+// makeApp writes the sandbox's registered application, unless it is there: an
+// RSA-4096 key pair (NHS England's instructions for signed JWT authentication
+// make one of that size), its public key as a JWKS, and app.json with the
+// CIS2 client_id, the API platform's API key and the key's kid.
+func makeApp() error {
+	if exists(filepath.Join(appDir, "key.pem")) {
+		return nil
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 4096)
+	if err != nil {
+		return err
+	}
+	keyPEM, err := pki.EncodeKey(key)
+	if err != nil {
+		return err
+	}
+	jwks, err := json.MarshalIndent(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
+		Key: &key.PublicKey, KeyID: appKID, Algorithm: "RS512", Use: "sig",
+	}}}, "", "  ")
+	if err != nil {
+		return err
+	}
+	app, err := json.MarshalIndent(map[string]string{
+		"name": "scr sandbox application (NOT FOR REAL USE)", "client_id": appClientID, "api_key": appAPIKey, "kid": appKID,
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(appDir, 0o755); err != nil {
+		return err
+	}
+	for name, data := range map[string][]byte{"key.pem": keyPEM, "jwks.json": append(jwks, '\n'), "app.json": append(app, '\n')} {
+		if err := os.WriteFile(filepath.Join(appDir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	log.Printf("made the sandbox application in %s", appDir)
+	return nil
 }
 
 // userNames maps each user ID in users.json to the user's display name.

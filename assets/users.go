@@ -13,3 +13,9 @@ var Users []byte
 // directory named by the user ID (e.g. "555000000102/key.pem", "cert.pem",
 // "pin"), issued by SmartcardCA. SmartcardCA's revoked.txt lists the revoked ones.
 var Cards = mustSub("sandbox/cards")
+
+// SandboxApp is the sandbox's registered application (sandbox/app): app.json
+// (the CIS2 client_id, the API platform's API key and the key's kid), key.pem
+// (its private key, public on purpose) and jwks.json (the public key as a
+// JWKS). The sandbox trusts it by default; nothing else may.
+var SandboxApp = mustSub("sandbox/app")

@@ -5,7 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
+	_ "crypto/sha256" // the hash of ES256 and RS256
+	_ "crypto/sha512" // RS512's
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/base64"
@@ -55,12 +56,14 @@ func (a Assertion) Sign(signer crypto.Signer) (string, error) {
 // library's own ES256/RS256 methods need the private key in memory.
 type signerMethod struct {
 	alg  string
-	size int // ES256: bytes of r and of s in the JOSE signature
+	size int         // ES256: bytes of r and of s in the JOSE signature
+	hash crypto.Hash // 0 means SHA-256
 }
 
 var (
 	es256 = &signerMethod{alg: "ES256", size: 32}
 	rs256 = &signerMethod{alg: "RS256"}
+	rs512 = &signerMethod{alg: "RS512", hash: crypto.SHA512} // the application's client assertions (auth = "cis2")
 )
 
 // ErrUnsupportedKey: the card's key is neither P-256 nor RSA.
@@ -85,16 +88,21 @@ func (m *signerMethod) Verify(string, []byte, any) error {
 	return errors.New("client: signerMethod cannot verify")
 }
 
-// Sign hashes the signing input with SHA-256 and has the key sign it. ECDSA
-// signatures come back as ASN.1 DER and become JOSE's fixed-size r‖s (RFC 7518
-// section 3.4).
+// Sign hashes the signing input with the method's hash (SHA-256 but for
+// RS512) and has the key sign it. ECDSA signatures come back as ASN.1 DER and
+// become JOSE's fixed-size r‖s (RFC 7518 section 3.4).
 func (m *signerMethod) Sign(signingString string, key any) ([]byte, error) {
 	signer, ok := key.(crypto.Signer)
 	if !ok {
 		return nil, fmt.Errorf("client: %T is not a crypto.Signer", key)
 	}
-	digest := sha256.Sum256([]byte(signingString))
-	sig, err := signer.Sign(rand.Reader, digest[:], crypto.SHA256)
+	h := m.hash
+	if h == 0 {
+		h = crypto.SHA256
+	}
+	hw := h.New()
+	hw.Write([]byte(signingString))
+	sig, err := signer.Sign(rand.Reader, hw.Sum(nil), h)
 	if err != nil {
 		return nil, err
 	}

@@ -162,7 +162,7 @@ func (s *Session) SendPrivacyAlert(ctx context.Context, a PrivacyAlert) error {
 	if strings.TrimSpace(a.SCRID) == "" {
 		return errors.New("client: privacy alert: no SCR ID")
 	}
-	req, err := s.scrRequest(apiRequest{method: http.MethodPost, path: scrAuditEventPath})
+	req, err := s.scrRequest(ctx, apiRequest{method: http.MethodPost, path: scrAuditEventPath})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 // Package client is the only way patient data reaches the viewer. It signs in
 // with the card (an RFC 7523 assertion the card signs, then an RFC 8693 role
-// exchange), talks to PDS and SCR over one resty client per server, and turns
+// exchange), or the NHS's own way (auth = "cis2": CIS2 Authentication in the
+// system browser, then the API platform's token exchange; see cis2.go), talks to PDS and SCR over one resty client per server, and turns
 // their FHIR into the viewer's own types: a Patient, a Consent and a Summary of
 // sections made of headings, paragraphs, highlighted statements and tables.
 //

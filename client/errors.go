@@ -21,7 +21,8 @@ const (
 	ServiceUnknown Service = iota
 	ServicePDS             // /personal-demographics: the patient demographics service
 	ServiceSCR             // /summary-care-record
-	ServiceSignIn          // /oauth2
+	ServiceSignIn          // /oauth2: the sandbox's card sign-in, or the API platform's token exchange
+	ServiceCIS2            // CIS2 Authentication (auth = "cis2"), at its own issuer
 )
 
 // String is the service's short name, for an Error() string.
@@ -33,6 +34,8 @@ func (s Service) String() string {
 		return "SCR"
 	case ServiceSignIn:
 		return "sign-in"
+	case ServiceCIS2:
+		return "CIS2"
 	}
 	return "server"
 }

@@ -30,7 +30,7 @@ func nhsIdentifier(nhs NHSNumber) string { return nhsNumberSystem + "|" + string
 // getBody GETs path with query for the chosen role and returns the 2xx answer,
 // body unread, so that a parse failure can name the request ID for support.
 func (s *Session) getBody(ctx context.Context, path string, query url.Values) (*apiResponse, error) {
-	req, err := s.scrRequest(apiRequest{method: http.MethodGet, path: path, query: query})
+	req, err := s.scrRequest(ctx, apiRequest{method: http.MethodGet, path: path, query: query})
 	if err != nil {
 		return nil, err
 	}

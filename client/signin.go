@@ -61,8 +61,11 @@ type Session struct {
 
 	mu        sync.Mutex
 	cardToken string
-	roleToken string
-	role      *Role // the chosen role, nil until ChooseRole
+	roleToken string // the role token; for a CIS2 sign-in, the API platform's token
+	role      *Role  // the chosen role, nil until ChooseRole
+
+	cis2 *cis2Grant // set for a CIS2 sign-in (auth = "cis2"), nil for the card's
+	exMu sync.Mutex // one platform token exchange at a time (CIS2)
 }
 
 // tokenResponse is RFC 6749 section 5.1.
@@ -144,11 +147,17 @@ func (s *Session) loadUserinfo(ctx context.Context) error {
 
 // ChooseRole exchanges the card token for a token scoped to one of the user's
 // roles (RFC 8693), which every PDS and SCR call then carries. Choosing again
-// replaces the role token.
+// replaces the role token. For a CIS2 sign-in it is the API platform's token
+// exchange of the ID token (API.md section 1b), whose token serves every
+// role of the user's, each request naming the chosen one; failures are then
+// *ExchangeError, or *SignedOutError once the ID token has expired.
 func (s *Session) ChooseRole(ctx context.Context, roleID string) (Role, error) {
 	i := slices.IndexFunc(s.Roles, func(r Role) bool { return r.ID == roleID })
 	if i < 0 {
 		return Role{}, fmt.Errorf("client: %s is not one of the user's roles", roleID)
+	}
+	if s.cis2 != nil {
+		return s.chooseRoleCIS2(ctx, s.Roles[i])
 	}
 	s.mu.Lock()
 	card := s.cardToken
@@ -195,8 +204,13 @@ func (s *Session) Role() (Role, bool) {
 
 // SignOut revokes the card token (RFC 7009), which ends every role token
 // exchanged from it, and forgets both. The tokens are forgotten even if the
-// server cannot be reached; the error says so.
+// server cannot be reached; the error says so. A CIS2 sign-in's ID token and
+// platform token are forgotten, and the platform token revoked where the
+// platform offers revocation.
 func (s *Session) SignOut(ctx context.Context) error {
+	if s.cis2 != nil {
+		return s.signOutCIS2(ctx)
+	}
 	s.mu.Lock()
 	card, role := s.cardToken, s.roleToken
 	s.cardToken, s.roleToken, s.role = "", "", nil
@@ -217,7 +231,14 @@ func (s *Session) revoke(ctx context.Context, token string) error {
 
 // scrRequest fills in the role token and NHSD-Session-URID that every PDS and
 // SCR call carries (API.md section 3), for the record calls of this package.
-func (s *Session) scrRequest(req apiRequest) (apiRequest, error) {
+// A CIS2 sign-in's platform token is exchanged again first if it is about to
+// expire, while the ID token lives.
+func (s *Session) scrRequest(ctx context.Context, req apiRequest) (apiRequest, error) {
+	if s.cis2 != nil {
+		if err := s.refreshPlatform(ctx); err != nil {
+			return req, err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.roleToken == "" || s.role == nil {
@@ -230,7 +251,7 @@ func (s *Session) scrRequest(req apiRequest) (apiRequest, error) {
 // getRecord GETs path (under the server root) with query for the chosen role,
 // decoding the JSON answer into out.
 func (s *Session) getRecord(ctx context.Context, path string, query url.Values, out any) error {
-	req, err := s.scrRequest(apiRequest{method: http.MethodGet, path: path, query: query})
+	req, err := s.scrRequest(ctx, apiRequest{method: http.MethodGet, path: path, query: query})
 	if err != nil {
 		return err
 	}

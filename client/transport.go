@@ -410,6 +410,19 @@ type apiRequest struct {
 	json   []byte     // application/fhir+json body
 	bearer string     // Authorization: Bearer
 	roleID string     // NHSD-Session-URID
+	// url, if set, is where the request goes instead of the server root and
+	// path (CIS2, which lives elsewhere); path then names it in logs, and
+	// svc says which service it is.
+	url string
+	svc Service
+}
+
+// service is the service the request goes to.
+func (r apiRequest) service() Service {
+	if r.svc != ServiceUnknown {
+		return r.svc
+	}
+	return serviceOf(r.path)
 }
 
 // apiResponse is a successful (2xx) answer, its body read in full.
@@ -473,7 +486,11 @@ func (c *Client) send(ctx context.Context, req apiRequest) (*apiResponse, error)
 		r.SetHeader("X-Sandbox-Fault", f)
 	}
 
-	resp, err := r.Execute(req.method, c.server+req.path)
+	target := c.server + req.path
+	if req.url != "" {
+		target = req.url
+	}
+	resp, err := r.Execute(req.method, target)
 	if x.n != r.Attempt {
 		// resty asks no retry condition about an attempt after which the
 		// caller's context has ended.
@@ -615,7 +632,7 @@ func (c *Client) attemptOf(ctx context.Context, req apiRequest, requestID string
 
 // timeout is the error of an attempt past Config.RequestTimeout.
 func (c *Client) timeout(req apiRequest) *TimeoutError {
-	return &TimeoutError{Service: serviceOf(req.path), Method: req.method, Path: maskNHSPath(req.path),
+	return &TimeoutError{Service: req.service(), Method: req.method, Path: maskNHSPath(req.path),
 		After: c.reqTimeout, Err: context.DeadlineExceeded}
 }
 
@@ -630,7 +647,7 @@ func (c *Client) transportFailure(ctx context.Context, req apiRequest, err error
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return httpAttempt{err: &TimeoutError{Service: serviceOf(req.path), Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: err}}
+		return httpAttempt{err: &TimeoutError{Service: req.service(), Method: req.method, Path: maskNHSPath(req.path), After: c.reqTimeout, Err: err}}
 	}
 	if te := tlsFailureOf(err); te != nil {
 		return httpAttempt{err: te}
@@ -639,10 +656,10 @@ func (c *Client) transportFailure(ctx context.Context, req apiRequest, err error
 	// net/http's replay is one): the request may never have been read, so a
 	// GET can safely go again.
 	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errNotReplayed) {
-		return httpAttempt{err: &UnavailableError{ServerReply: ServerReply{Service: serviceOf(req.path)}, Err: err}, reset: true}
+		return httpAttempt{err: &UnavailableError{ServerReply: ServerReply{Service: req.service()}, Err: err}, reset: true}
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		return httpAttempt{err: &UnavailableError{ServerReply: ServerReply{Service: serviceOf(req.path)}, Err: err}}
+		return httpAttempt{err: &UnavailableError{ServerReply: ServerReply{Service: req.service()}, Err: err}}
 	}
 	return httpAttempt{err: fmt.Errorf("client: %s %s: %w", req.method, maskNHSPath(req.path), err)}
 }
@@ -682,7 +699,9 @@ func tlsFailureOf(err error) *TLSError {
 
 func isJSONContentType(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && (mt == "application/json" || mt == "application/fhir+json")
+	// application/jwk-set+json is a JWKS's own type (RFC 7517 section 8.5),
+	// as an OpenID provider may serve it.
+	return err == nil && (mt == "application/json" || mt == "application/fhir+json" || mt == "application/jwk-set+json")
 }
 
 // maskNHSPath replaces every 10-digit path segment (an NHS number) with {nhs}, so
@@ -773,7 +792,7 @@ const (
 
 func callOf(req apiRequest) call {
 	switch {
-	case strings.HasPrefix(req.path, "/oauth2/"):
+	case req.svc == ServiceCIS2, strings.HasPrefix(req.path, "/oauth2/"):
 		return callSignIn
 	case strings.HasPrefix(req.path, pdsPatientPath+"/"):
 		return callPDSRead
@@ -790,7 +809,7 @@ func callOf(req apiRequest) call {
 // errorForStatus maps a non-2xx answer to its typed error. Where the body is
 // missing or not JSON, the status and the call alone decide.
 func errorForStatus(req apiRequest, a httpAttempt, requestID string) error {
-	rep := ServerReply{Service: serviceOf(req.path), Status: a.status, RequestID: requestID}
+	rep := ServerReply{Service: req.service(), Status: a.status, RequestID: requestID}
 	var eb wireErrorBody
 	var said []string // every text of the body, to read a cause from
 	if isJSONContentType(a.header.Get("Content-Type")) && decodeJSON(a.body, &eb) == nil {

@@ -63,17 +63,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	key := fs.String("audit-key", "", "the audit chain's key `FILE` (default: PATH.key beside --db; created 0600 with a new database)")
 	ttl := fs.Duration("token-ttl", 15*time.Minute, "lifetime of access `tokens`")
 	faults := fs.Bool("enable-faults", false, "honour the "+sandbox.FaultHeader+" request header (for tests)")
+	appJWKS := fs.String("app-jwks", "", "also trust the public keys of the JWKS `FILE` for the sandbox application's client assertions (auth = cis2)")
 	verbose := fs.Bool("verbose", false, "log more")
 	const about = "Usage: scr-sandbox [serve] [flags]\n\n" +
-		"Runs the sandbox: smartcard sign-in (/oauth2), the Personal Demographics Service\n" +
-		"and the Summary Care Record, with synthetic patients and users and an audit\n" +
-		"trail, until Ctrl-C or SIGTERM.\n\n"
+		"Runs the sandbox: smartcard sign-in (/oauth2), a stand-in for CIS2 (/cis2) with\n" +
+		"the API platform's token exchange, the Personal Demographics Service and the\n" +
+		"Summary Care Record, with synthetic patients and users and an audit trail,\n" +
+		"until Ctrl-C or SIGTERM.\n\n"
 	if code, ok := parseFlags(fs, args, about, stdout, stderr); !ok {
 		return code
 	}
 	if *key != "" && *db == "" {
 		fmt.Fprintln(stderr, "scr-sandbox: --audit-key needs --db: an audit trail in memory has a key of its own")
 		return 2
+	}
+	var jwks []byte
+	if *appJWKS != "" {
+		var err error
+		if jwks, err = os.ReadFile(*appJWKS); err != nil {
+			fmt.Fprintln(stderr, "scr-sandbox: --app-jwks:", err)
+			return 2
+		}
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -83,6 +93,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	srv, err := sandbox.Start(sandbox.Config{
 		Addr: *listen, PlainHTTP: *plain, DBPath: *db, AuditKey: *key, TokenTTL: *ttl, EnableFaults: *faults, Log: log,
+		AppJWKS: jwks,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "scr-sandbox:", err)
@@ -109,6 +120,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "audit trail in %s, keyed by %s: keep a copy of the key, "+
 			"and heads from `scr-sandbox audit head`, where the database's writers cannot reach\n", *db, keyFile)
 	}
+	fmt.Fprintf(stdout, "CIS2 stand-in (auth = cis2): issuer %s\n", srv.CIS2Issuer())
 	<-ctx.Done()
 	log.Info("shutting down: finishing requests in flight")
 	if err := shutdown(srv, log); err != nil {

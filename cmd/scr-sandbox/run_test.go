@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	_ "modernc.org/sqlite"
 
 	"github.com/scrterm/scr/assets"
@@ -496,5 +500,66 @@ func TestHelp(t *testing.T) {
 		if code := run(context.Background(), args, &out, &errOut); code != 2 || out.Len() != 0 || !strings.Contains(errOut.String(), "Usage: scr-sandbox") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out.String(), errOut.String())
 		}
+	}
+}
+
+// serve --app-jwks trusts another key for the sandbox application; a file
+// that is missing or not a JWKS of RSA public keys is refused.
+func TestServeAppJWKS(t *testing.T) {
+	dir := t.TempDir()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "test-app-2", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "app.jwks")
+	if err := os.WriteFile(good, jwks, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.jwks")
+	if err := os.WriteFile(bad, []byte(`{"keys":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		file   string
+		code   int
+		stderr string
+	}{
+		{filepath.Join(dir, "missing.jwks"), 2, "--app-jwks"},
+		{bad, 1, "holds no keys"},
+	} {
+		var stderr bytes.Buffer
+		if code := run(context.Background(), []string{"serve", "--listen", "127.0.0.1:0", "--app-jwks", tt.file}, io.Discard, &stderr); code != tt.code ||
+			!strings.Contains(stderr.String(), tt.stderr) {
+			t.Errorf("%s: exit %d, stderr %q", tt.file, code, stderr.String())
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--insecure-http", "--app-jwks", good}, pw, io.Discard)
+		pw.Close()
+	}()
+	lines := bufio.NewReader(pr)
+	var out string
+	for range 2 {
+		line, err := lines.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stdout %q: %v", out, err)
+		}
+		out += line
+	}
+	go io.Copy(io.Discard, pr)
+	if !strings.Contains(out, "CIS2 stand-in (auth = cis2): issuer http://127.0.0.1:") {
+		t.Errorf("stdout %q does not name the CIS2 issuer", out)
+	}
+	cancel()
+	if c := <-code; c != 0 {
+		t.Fatalf("exit %d", c)
 	}
 }

@@ -33,9 +33,12 @@ type configJSON struct {
 // would do. Exit status 2 for a mistake in the flags, the environment or the
 // configuration file.
 //
-// Every setting today is a URL, a file's path, a reader's name or a
-// duration: nothing secret. A secret added later (a proxy password, say)
-// must be shown as set or not set, never its value.
+// Every setting today is a URL, a file's path, a reader's name, a duration,
+// a way to sign in or an application's public identifier (client-id,
+// api-key, kid): nothing secret. signing-key is the application's private
+// key, and only its file's path is shown: the file is never read here. A
+// secret added later (a proxy password, say) must be shown as set or not
+// set, never its value.
 //
 // A value comes from a file or the environment, so it is text from outside
 // the program: one the gate would change (an escape sequence, a control or

@@ -416,6 +416,9 @@ func TestConfigCommand(t *testing.T) {
 	t.Setenv("SCR_READER", "Env Reader 01")
 	t.Setenv("SCR_IDLE_LOCK", "")
 	t.Setenv("SCR_SMARTCARD_CA", "")
+	for _, k := range []string{"SCR_AUTH", "SCR_CIS2_ISSUER", "SCR_CLIENT_ID", "SCR_API_KEY", "SCR_SIGNING_KEY", "SCR_KID"} {
+		t.Setenv(k, "")
+	}
 
 	code, out, stderr := runScr(t, "config", "--idle-lock", "90s")
 	scPath := filepath.Join(filepath.Dir(file), "sc.pem") // beside the file
@@ -425,6 +428,12 @@ func TestConfigCommand(t *testing.T) {
 		fmt.Sprintf("reader        %-*s  environment SCR_READER\n", w, "Env Reader 01") +
 		fmt.Sprintf("idle-lock     %-*s  flag --idle-lock\n", w, "1m30s") +
 		fmt.Sprintf("smartcard-ca  %s  file %s\n", scPath, file) +
+		fmt.Sprintf("auth          %-*s  default\n", w, "card") +
+		fmt.Sprintf("cis2-issuer   %-*s  default\n", w, "(not set)") +
+		fmt.Sprintf("client-id     %-*s  default\n", w, "(not set)") +
+		fmt.Sprintf("api-key       %-*s  default\n", w, "(not set)") +
+		fmt.Sprintf("signing-key   %-*s  default\n", w, "(not set)") +
+		fmt.Sprintf("kid           %-*s  default\n", w, "(not set)") +
 		"\nconfiguration file " + file + " (named by SCR_CONFIG, read)\n"
 	if code != 0 || stderr != "" || out != want {
 		t.Fatalf("scr config = %d, %q\n%s\nwant\n%s", code, stderr, out, want)
@@ -450,7 +459,7 @@ func TestConfigCommandErrors(t *testing.T) {
 		args       []string
 		stderr     string
 	}{
-		{"unknown key", "idle_lock = \"5m\"\n", nil, `line 1: unknown key "idle_lock" (the keys are server, ca, reader, idle-lock, smartcard-ca)`},
+		{"unknown key", "idle_lock = \"5m\"\n", nil, `line 1: unknown key "idle_lock" (the keys are server, ca, reader, idle-lock, smartcard-ca, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
 		{"malformed", "server = \"https://x.example\n", nil, "line 1: "},
 		{"bad duration", "idle-lock = \"5\"\n", nil, `idle-lock in `},
 		{"unknown flag", "", []string{"--demo"}, "scr config: flag provided but not defined: -demo"},

@@ -32,6 +32,24 @@ const (
 	Reader      = "reader"
 	IdleLock    = "idle-lock"
 	SmartcardCA = "smartcard-ca"
+
+	// The NHS's own sign-in (auth = "cis2", API.md section 1b).
+	Auth       = "auth"
+	CIS2Issuer = "cis2-issuer"
+	ClientID   = "client-id"
+	APIKey     = "api-key"
+	SigningKey = "signing-key"
+	KID        = "kid"
+)
+
+// The ways to sign in, the auth setting's values.
+const (
+	// AuthCard is the sandbox's contract (API.md section 1): the card signs
+	// the server's challenge. The default.
+	AuthCard = "card"
+	// AuthCIS2 is the NHS's own: CIS2 Authentication in the browser and the
+	// API platform's token exchange (API.md section 1b).
+	AuthCIS2 = "cis2"
 )
 
 // EnvConfig names the environment variable that overrides the file's
@@ -55,6 +73,12 @@ var Keys = []Key{
 	{Reader, "SCR_READER", "use this card reader only (default: the first with a card)"},
 	{IdleLock, "SCR_IDLE_LOCK", "lock the screen after this long without a key (default 5m)"},
 	{SmartcardCA, "SCR_SMARTCARD_CA", "PEM certificate of the smartcard CA, for scr doctor's chain check"},
+	{Auth, "SCR_AUTH", "how to sign in: card (the default: the card signs the server's challenge) or cis2 (NHS CIS2 in the browser)"},
+	{CIS2Issuer, "SCR_CIS2_ISSUER", "auth cis2: CIS2's issuer URL, https://… (its discovery document is under it)"},
+	{ClientID, "SCR_CLIENT_ID", "auth cis2: the application's CIS2 client_id"},
+	{APIKey, "SCR_API_KEY", "auth cis2: the application's API key on the NHS API platform"},
+	{SigningKey, "SCR_SIGNING_KEY", "auth cis2: PEM file of the application's private key, readable by its owner only"},
+	{KID, "SCR_KID", "auth cis2: the kid under which the application's public key is registered"},
 }
 
 // Env returns the environment variable of the key name, or "".
@@ -74,6 +98,13 @@ type Settings struct {
 	Reader      string
 	IdleLock    time.Duration
 	SmartcardCA string
+
+	Auth       string // AuthCard or AuthCIS2; AuthCard when unset
+	CIS2Issuer string
+	ClientID   string
+	APIKey     string
+	SigningKey string // the private key's path; read it with ReadSigningKey
+	KID        string
 }
 
 // Get returns the setting of the key name as text, as `scr config` shows it;
@@ -90,8 +121,35 @@ func (s Settings) Get(name string) string {
 		return FormatDuration(s.IdleLock)
 	case SmartcardCA:
 		return s.SmartcardCA
+	case Auth:
+		return s.Auth
+	case CIS2Issuer:
+		return s.CIS2Issuer
+	case ClientID:
+		return s.ClientID
+	case APIKey:
+		return s.APIKey
+	case SigningKey:
+		return s.SigningKey
+	case KID:
+		return s.KID
 	}
 	return ""
+}
+
+// MissingForCIS2 lists the settings auth = "cis2" needs that are not set, in
+// the order of Keys; none for auth = "card".
+func (s Settings) MissingForCIS2() []string {
+	if s.Auth != AuthCIS2 {
+		return nil
+	}
+	var missing []string
+	for _, k := range []string{CIS2Issuer, ClientID, APIKey, SigningKey, KID} {
+		if strings.TrimSpace(s.Get(k)) == "" {
+			missing = append(missing, k)
+		}
+	}
+	return missing
 }
 
 // SourceKind is where a setting came from.
@@ -168,6 +226,12 @@ type fileKeys struct {
 	Reader      *string `toml:"reader"`
 	IdleLock    *string `toml:"idle-lock"`
 	SmartcardCA *string `toml:"smartcard-ca"`
+	Auth        *string `toml:"auth"`
+	CIS2Issuer  *string `toml:"cis2-issuer"`
+	ClientID    *string `toml:"client-id"`
+	APIKey      *string `toml:"api-key"`
+	SigningKey  *string `toml:"signing-key"`
+	KID         *string `toml:"kid"`
 }
 
 // Resolve works out the effective settings. flags holds the flags given on
@@ -210,6 +274,25 @@ func Resolve(flags map[string]string, getenv func(string) string, path string, e
 			r.Reader = value
 		case SmartcardCA:
 			r.SmartcardCA = fileRelative(value, src, path)
+		case Auth:
+			r.Auth = AuthCard
+			switch v := strings.TrimSpace(value); v {
+			case "":
+			case AuthCard, AuthCIS2:
+				r.Auth = v
+			default:
+				return r, authError(src, value)
+			}
+		case CIS2Issuer:
+			r.CIS2Issuer = value
+		case ClientID:
+			r.ClientID = value
+		case APIKey:
+			r.APIKey = value
+		case SigningKey:
+			r.SigningKey = fileRelative(value, src, path)
+		case KID:
+			r.KID = value
 		case IdleLock:
 			r.IdleLock = DefaultIdleLock
 			if strings.TrimSpace(value) == "" {
@@ -223,6 +306,15 @@ func Resolve(flags map[string]string, getenv func(string) string, path string, e
 		}
 	}
 	return r, nil
+}
+
+func authError(src Source, value string) error {
+	const want = "is not card or cis2"
+	switch src.Kind {
+	case Flag, Environment:
+		return fmt.Errorf("%s %q %s", src.Name, value, want)
+	}
+	return fmt.Errorf("%s in %s: %q %s", Auth, src.Name, value, want)
 }
 
 func durationError(src Source, value string) error {
@@ -288,6 +380,7 @@ func readFile(path string, explicit bool) (values map[string]string, found bool,
 	values = map[string]string{}
 	for name, v := range map[string]*string{
 		Server: f.Server, CA: f.CA, Reader: f.Reader, IdleLock: f.IdleLock, SmartcardCA: f.SmartcardCA,
+		Auth: f.Auth, CIS2Issuer: f.CIS2Issuer, ClientID: f.ClientID, APIKey: f.APIKey, SigningKey: f.SigningKey, KID: f.KID,
 	} {
 		if v != nil {
 			values[name] = *v

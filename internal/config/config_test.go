@@ -43,6 +43,8 @@ var allFlags = map[string]string{
 
 func TestPrecedence(t *testing.T) {
 	file := writeFile(t, fullFile)
+	cis2File := writeFile(t, "auth = \"cis2\"\ncis2-issuer = \"https://cis2.example/realms/Healthcare\"\n"+
+		"client-id = \"file-client\"\napi-key = \"file-api-key\"\nsigning-key = \"app-key.pem\"\nkid = \"file-kid\"\n")
 	flag := func(n string) Source { return Source{Flag, "--" + n} }
 	envSrc := func(n string) Source { return Source{Environment, Env(n)} }
 	fileSrc := Source{File, file}
@@ -130,6 +132,30 @@ func TestPrecedence(t *testing.T) {
 			file: writeFile(t, ""),
 			want: Settings{IdleLock: 5 * time.Minute},
 		},
+		{
+			name: "the NHS's own sign-in from the file, the key beside it",
+			file: cis2File,
+			want: Settings{IdleLock: 5 * time.Minute, Auth: AuthCIS2, CIS2Issuer: "https://cis2.example/realms/Healthcare",
+				ClientID: "file-client", APIKey: "file-api-key", SigningKey: filepath.Join(filepath.Dir(cis2File), "app-key.pem"), KID: "file-kid"},
+			sources: map[string]Source{Auth: {File, cis2File}, CIS2Issuer: {File, cis2File}, ClientID: {File, cis2File},
+				APIKey: {File, cis2File}, SigningKey: {File, cis2File}, KID: {File, cis2File}},
+		},
+		{
+			name:  "the NHS's own sign-in: a flag and variables win over the file",
+			file:  cis2File,
+			flags: map[string]string{"auth": "card", "signing-key": "rel/key.pem"},
+			env: env{"SCR_CIS2_ISSUER": "https://env-cis2.example", "SCR_CLIENT_ID": "env-client", "SCR_API_KEY": "env-api-key",
+				"SCR_KID": "env-kid", "SCR_AUTH": "cis2"},
+			want: Settings{IdleLock: 5 * time.Minute, Auth: AuthCard, CIS2Issuer: "https://env-cis2.example",
+				ClientID: "env-client", APIKey: "env-api-key", SigningKey: "rel/key.pem", KID: "env-kid"},
+			sources: map[string]Source{Auth: flag(Auth), CIS2Issuer: envSrc(CIS2Issuer), ClientID: envSrc(ClientID),
+				APIKey: envSrc(APIKey), SigningKey: flag(SigningKey), KID: envSrc(KID)},
+		},
+		{
+			name: "auth unset is card",
+			env:  env{"SCR_AUTH": "  "},
+			want: Settings{IdleLock: 5 * time.Minute, Auth: AuthCard},
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := tt.file
@@ -140,8 +166,12 @@ func TestPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Settings != tt.want {
-				t.Errorf("settings = %+v; want %+v", got.Settings, tt.want)
+			want := tt.want
+			if want.Auth == "" {
+				want.Auth = AuthCard // the default
+			}
+			if got.Settings != want {
+				t.Errorf("settings = %+v; want %+v", got.Settings, want)
 			}
 			if got.FileFound != (tt.file != "") || got.File != path {
 				t.Errorf("file = %q, found %v", got.File, got.FileFound)
@@ -187,11 +217,11 @@ func TestErrors(t *testing.T) {
 		err      string // the whole one-line message; %s is the file's path
 	}{
 		{name: "unknown key", text: "server = \"https://x.example\"\nsevrer = \"https://y.example\"\n",
-			err: `%s line 2: unknown key "sevrer" (the keys are server, ca, reader, idle-lock, smartcard-ca)`},
+			err: `%s line 2: unknown key "sevrer" (the keys are server, ca, reader, idle-lock, smartcard-ca, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
 		{name: "a table", text: "[viewer]\nserver = \"https://x.example\"\n",
-			err: `%s line 1: unknown key "viewer" (the keys are server, ca, reader, idle-lock, smartcard-ca)`},
+			err: `%s line 1: unknown key "viewer" (the keys are server, ca, reader, idle-lock, smartcard-ca, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
 		{name: "the environment's name for a key", text: "SCR_SERVER = \"https://x.example\"\n",
-			err: `%s line 1: unknown key "SCR_SERVER" (the keys are server, ca, reader, idle-lock, smartcard-ca)`},
+			err: `%s line 1: unknown key "SCR_SERVER" (the keys are server, ca, reader, idle-lock, smartcard-ca, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
 		{name: "unquoted duration", text: "idle-lock = 5m\n", err: `%s line 1: strings must be quoted`},
 		{name: "a number for a string", text: "\nidle-lock = 300\n", err: `%s line 2: idle-lock must be a string in quotes`},
 		{name: "a key twice", text: "reader = \"A\"\nreader = \"B\"\n", err: `%s line 2: reader: key reader is already defined`},
@@ -205,6 +235,12 @@ func TestErrors(t *testing.T) {
 		{name: "negative duration flag", flags: map[string]string{"idle-lock": "-1m"},
 			err: `--idle-lock "-1m" is not a duration such as 5m or 90s`},
 		{name: "a flag that is no setting", flags: map[string]string{"demo": "true"}, err: `--demo is not a setting`},
+		{name: "an unknown way to sign in, in the file", text: `auth = "password"`,
+			err: `auth in %s: "password" is not card or cis2`},
+		{name: "an unknown way to sign in, as a flag", flags: map[string]string{"auth": "CIS2"},
+			err: `--auth "CIS2" is not card or cis2`},
+		{name: "an unknown way to sign in, in the environment", env: env{"SCR_AUTH": "oidc"},
+			err: `SCR_AUTH "oidc" is not card or cis2`},
 		{name: "SCR_CONFIG names a missing file", path: missing, explicit: true,
 			err: `the configuration file %s named by SCR_CONFIG does not exist`},
 		{name: "a directory", path: dir, err: `the configuration file %s is a folder, not a regular file`},
@@ -308,6 +344,25 @@ func TestFormatDuration(t *testing.T) {
 	} {
 		if got := FormatDuration(d); got != want {
 			t.Errorf("FormatDuration(%v) = %q; want %q", d, got, want)
+		}
+	}
+}
+
+func TestMissingForCIS2(t *testing.T) {
+	if m := (Settings{Auth: AuthCard}).MissingForCIS2(); m != nil {
+		t.Errorf("auth card: missing %v", m)
+	}
+	got := Settings{Auth: AuthCIS2, ClientID: "c", KID: " "}.MissingForCIS2()
+	if want := []string{CIS2Issuer, APIKey, SigningKey, KID}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("missing %v; want %v", got, want)
+	}
+	full := Settings{Auth: AuthCIS2, CIS2Issuer: "https://i", ClientID: "c", APIKey: "a", SigningKey: "k.pem", KID: "k"}
+	if m := full.MissingForCIS2(); m != nil {
+		t.Errorf("all set: missing %v", m)
+	}
+	for _, k := range []string{Auth, CIS2Issuer, ClientID, APIKey, SigningKey, KID} {
+		if Env(k) == "" || full.Get(k) == "" {
+			t.Errorf("key %s: env %q, Get %q", k, Env(k), full.Get(k))
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -36,11 +37,23 @@ func refuse(format string, a ...any) error { return refusal(fmt.Sprintf(format, 
 // checkAccess says: the file chooses the server scr sends the card's
 // credentials to, and the CA that vouches for it.
 func readSafely(path string) ([]byte, error) {
+	return readGuarded(path, configFile, checkAccess)
+}
+
+// The nouns by which refusals name the file.
+const (
+	configFile = "configuration file"
+	signingKey = "signing key"
+)
+
+// readGuarded is readSafely for the file named noun, whose owner and
+// permissions access judges.
+func readGuarded(path, noun string, access func(path string, f *os.File, fi fs.FileInfo) error) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRegular(path, fi); err != nil {
+	if err := checkRegular(noun, path, fi); err != nil {
 		return nil, err
 	}
 	f, err := openNoWait(path)
@@ -51,13 +64,13 @@ func readSafely(path string) ([]byte, error) {
 	if fi, err = f.Stat(); err != nil {
 		return nil, err
 	}
-	if err := checkRegular(path, fi); err != nil {
+	if err := checkRegular(noun, path, fi); err != nil {
 		return nil, err
 	}
 	if fi.Size() > maxFileSize {
-		return nil, tooLarge(path)
+		return nil, tooLarge(noun, path)
 	}
-	if err := checkAccess(path, f, fi); err != nil {
+	if err := access(path, f, fi); err != nil {
 		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
@@ -65,17 +78,45 @@ func readSafely(path string) ([]byte, error) {
 		return nil, err
 	}
 	if len(data) > maxFileSize {
-		return nil, tooLarge(path)
+		return nil, tooLarge(noun, path)
 	}
 	return data, nil
 }
 
-func tooLarge(path string) error {
-	return refuse("the configuration file %s is larger than %d KiB", path, maxFileSize>>10)
+// ReadSigningKey returns the contents of the application's private key file
+// (the signing-key setting, for auth = "cis2") if it is safe to use, else a
+// one-line error naming the file and how to put it right. It must be a
+// regular file of at most 64 KiB that nobody but its owner (the user scr runs
+// as, or the administrators) can read or change, in folders nobody else can
+// change: a key others can read is a key others may sign as the application
+// with. Its contents are never shown.
+func ReadSigningKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, fmt.Errorf("no %s is set", SigningKey)
+	}
+	data, err := readGuarded(path, signingKey, checkKeyAccess)
+	var refused refusal
+	switch {
+	case err == nil:
+		return data, nil
+	case errors.As(err, &refused):
+		return nil, err
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("the signing key %s does not exist", path)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return nil, fmt.Errorf("cannot read the signing key %s: %v", path, err)
+}
+
+func tooLarge(noun, path string) error {
+	return refuse("the %s %s is larger than %d KiB", noun, path, maxFileSize>>10)
 }
 
 // checkRegular refuses anything but a regular file, saying what it is.
-func checkRegular(path string, fi fs.FileInfo) error {
+func checkRegular(noun, path string, fi fs.FileInfo) error {
 	m := fi.Mode()
 	if m.IsRegular() {
 		return nil
@@ -91,5 +132,5 @@ func checkRegular(path string, fi fs.FileInfo) error {
 	case m&fs.ModeDevice != 0:
 		what = "a device"
 	}
-	return refuse("the configuration file %s is %s, not a regular file", path, what)
+	return refuse("the %s %s is %s, not a regular file", noun, path, what)
 }

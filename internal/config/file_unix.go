@@ -32,6 +32,16 @@ func checkAccess(path string, _ *os.File, fi fs.FileInfo) error {
 	if why, fix := unsafeToTrust(fi, me, path); why != "" {
 		return refuse("the configuration file %s %s, so scr does not read it: %s", path, why, fix)
 	}
+	return checkFolders(path, me, func(dir, why, fix string) error {
+		return refuse("the folder %s, which holds the configuration file %s, %s, so scr does not read the file: %s",
+			dir, path, why, fix)
+	})
+}
+
+// checkFolders applies unsafeToTrust to every folder above the real path of
+// path, its symbolic links followed, and returns refused's error for the
+// first that fails.
+func checkFolders(path string, me int, refused func(dir, why, fix string) error) error {
 	real, err := filepath.EvalSymlinks(path)
 	if err == nil {
 		real, err = filepath.Abs(real)
@@ -45,13 +55,36 @@ func checkAccess(path string, _ *os.File, fi fs.FileInfo) error {
 			return err
 		}
 		if why, fix := unsafeToTrust(di, me, dir); why != "" {
-			return refuse("the folder %s, which holds the configuration file %s, %s, so scr does not read the file: %s",
-				dir, path, why, fix)
+			return refused(dir, why, fix)
 		}
 		if filepath.Dir(dir) == dir {
 			return nil
 		}
 	}
+}
+
+// checkKeyAccess refuses the signing key unless it is owned by the user scr
+// runs as (or root) and its group and others have no access to it at all, as
+// ssh asks of a private key; and the folders above it pass checkAccess's
+// test, so that nobody else can swap it.
+func checkKeyAccess(path string, _ *os.File, fi fs.FileInfo) error {
+	me := os.Geteuid()
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return refuse("the signing key %s has no owner scr can find, so scr does not use it: ls -l %s", path, path)
+	}
+	if uid := int(st.Uid); uid != me && uid != 0 {
+		return refuse("the signing key %s is owned by uid %d, neither you nor root, so scr does not use it: sudo chown %d %s",
+			path, uid, me, path)
+	}
+	if m := fi.Mode(); m.Perm()&0o077 != 0 {
+		return refuse("the signing key %s can be read or changed by others than its owner (%s), so scr does not use it: chmod 600 %s",
+			path, m, path)
+	}
+	return checkFolders(path, me, func(dir, why, fix string) error {
+		return refuse("the folder %s, which holds the signing key %s, %s, so scr does not use the key: %s",
+			dir, path, why, fix)
+	})
 }
 
 // unsafeToTrust says what makes fi, at path, unsafe for the user me to

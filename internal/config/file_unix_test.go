@@ -267,7 +267,7 @@ func TestConfigFileOpenDoesNotWait(t *testing.T) {
 		if err == nil {
 			var fi os.FileInfo
 			if fi, err = f.Stat(); err == nil {
-				err = checkRegular(fifo, fi)
+				err = checkRegular(configFile, fifo, fi)
 			}
 			f.Close()
 		}
@@ -281,4 +281,68 @@ func TestConfigFileOpenDoesNotWait(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("opening a FIFO waited for a writer")
 	}
+}
+
+// TestReadSigningKey: the application's key is used only if nobody but its
+// owner can read or change it, nor swap it in its folder.
+func TestReadSigningKey(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "app-key.pem")
+	const pem = "-----BEGIN PRIVATE KEY-----\nnot really\n-----END PRIVATE KEY-----\n"
+	if err := os.WriteFile(path, []byte(pem), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	chmod(t, path, 0o600)
+	if data, err := ReadSigningKey(path); err != nil || string(data) != pem {
+		t.Fatalf("a 0600 key: %q, %v", data, err)
+	}
+	chmod(t, path, 0o400)
+	if _, err := ReadSigningKey(path); err != nil {
+		t.Fatalf("a 0400 key: %v", err)
+	}
+
+	refused := func(want string) {
+		t.Helper()
+		want = strings.ReplaceAll(want, "%s", path)
+		if _, err := ReadSigningKey(path); err == nil || err.Error() != want {
+			t.Fatalf("err = %v\nwant  %s", err, want)
+		}
+	}
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o620, 0o610, 0o644} {
+		chmod(t, path, mode)
+		refused("the signing key %s can be read or changed by others than its owner (" + mode.String() +
+			"), so scr does not use it: chmod 600 %s")
+	}
+	chmod(t, path, 0o600)
+	chmod(t, dir, 0o777)
+	refused("the folder " + dir + ", which holds the signing key %s, can be changed by others than its owner (drwxrwxrwx), so scr does not use the key: chmod go-w " + dir)
+	chmod(t, dir, 0o700)
+
+	if os.Geteuid() == 0 {
+		if err := os.Chown(path, 54321, -1); err != nil {
+			t.Fatal(err)
+		}
+		refused("the signing key %s is owned by uid 54321, neither you nor root, so scr does not use it: sudo chown 0 %s")
+		if err := os.Chown(path, 0, -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if _, err := ReadSigningKey(dir); err == nil || err.Error() != "the signing key "+dir+" is a folder, not a regular file" {
+		t.Errorf("a folder: %v", err)
+	}
+	missing := filepath.Join(dir, "missing.pem")
+	if _, err := ReadSigningKey(missing); err == nil || err.Error() != "the signing key "+missing+" does not exist" {
+		t.Errorf("a missing key: %v", err)
+	}
+	if _, err := ReadSigningKey(""); err == nil {
+		t.Error("no path: no error")
+	}
+	if err := os.WriteFile(path, make([]byte, maxFileSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refused("the signing key %s is larger than 64 KiB")
 }

@@ -71,6 +71,48 @@ func checkAccess(path string, f *os.File, _ fs.FileInfo) error {
 	return nil
 }
 
+// fileRead is the rights that let someone read the file.
+const fileRead = windows.FILE_READ_DATA | windows.GENERIC_READ | windows.GENERIC_ALL
+
+// checkKeyAccess refuses the signing key unless its owner is the user scr runs
+// as, SYSTEM, Administrators or TrustedInstaller, and no access control entry
+// lets anyone else read it or change it; and its folder lets nobody else
+// delete or replace what it holds.
+func checkKeyAccess(path string, f *os.File, _ fs.FileInfo) error {
+	sd, err := windows.GetSecurityInfo(windows.Handle(f.Fd()), windows.SE_FILE_OBJECT,
+		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION)
+	if err != nil {
+		return fmt.Errorf("its permissions cannot be read: %w", err)
+	}
+	if owner, who := untrusted(sd, fileWrite|fileRead); owner != "" {
+		return refuse(`the signing key %s is owned by %s, not by Administrators, SYSTEM or you, so scr does not use it: icacls "%s" /setowner "%%USERNAME%%"`,
+			path, owner, path)
+	} else if who != "" {
+		return refuse(`the signing key %s can be read or changed by %s, so scr does not use it: icacls "%s" /inheritance:r /grant:r "%%USERNAME%%":F`,
+			path, who, path)
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err == nil {
+		real, err = filepath.Abs(real)
+	}
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(real)
+	if sd, err = windows.GetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
+		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION); err != nil {
+		return fmt.Errorf("the permissions of its folder %s cannot be read: %w", dir, err)
+	}
+	if owner, who := untrusted(sd, folderWrite); owner != "" {
+		return refuse(`the folder %s, which holds the signing key %s, is owned by %s, not by Administrators, SYSTEM or you, so scr does not use the key: icacls "%s" /setowner "%%USERNAME%%"`,
+			dir, path, owner, dir)
+	} else if who != "" {
+		return refuse(`the folder %s, which holds the signing key %s, lets %s delete or replace what is in it, so scr does not use the key: icacls "%s" /inheritance:r /grant:r "%%USERNAME%%":(OI)(CI)F`,
+			dir, path, who, dir)
+	}
+	return nil
+}
+
 // untrusted returns the owner's name if the owner of sd is not to be
 // trusted, else the name of the first other than those trusted whom sd
 // grants any of the rights in write; "" and "" when there is none.

@@ -12,13 +12,17 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/scrterm/scr/internal/sandbox/cis2"
 	"github.com/scrterm/scr/internal/sandbox/identity"
 	"github.com/scrterm/scr/internal/sandbox/wire"
 )
 
-// isOAuth reports whether a path belongs to the sign-in API, whose errors are
-// RFC 6749 JSON rather than FHIR OperationOutcomes.
-func isOAuth(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/oauth2/") }
+// isOAuth reports whether a path belongs to a sign-in API, section 1's or
+// the CIS2 stand-in's, whose errors are RFC 6749 JSON rather than FHIR
+// OperationOutcomes.
+func isOAuth(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/oauth2/") || strings.HasPrefix(r.URL.Path, cis2.PathPrefix+"/")
+}
 
 // writeError answers in the error format of the API the request was for.
 func writeError(w http.ResponseWriter, r *http.Request, status int, fhirCode, oauthCode, text string) {

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/scrterm/scr/assets"
+	"github.com/scrterm/scr/internal/sandbox/apps"
 	"github.com/scrterm/scr/internal/sandbox/audit"
+	"github.com/scrterm/scr/internal/sandbox/cis2"
 	"github.com/scrterm/scr/internal/sandbox/identity"
 	"github.com/scrterm/scr/internal/sandbox/records"
 )
@@ -37,6 +39,11 @@ type Config struct {
 	// ChallengesPerAddress is how many unused sign-in challenges one client
 	// address may hold; 0 = identity.DefaultChallengesPerAddress.
 	ChallengesPerAddress int
+	// AppJWKS is a JWKS of public keys to trust for the sandbox's application
+	// (assets.SandboxApp) besides its own: a test's, or an administrator's
+	// trying their registration (scr-sandbox serve --app-jwks). Each key
+	// needs a kid of its own.
+	AppJWKS []byte
 }
 
 // Server is a running sandbox.
@@ -141,7 +148,30 @@ func build(cfg Config, baseURL string) (http.Handler, *audit.Store, *identity.Se
 		return fail(err)
 	}
 	idCfg.TokenTTL, idCfg.Now, idCfg.ChallengesPerAddress = cfg.TokenTTL, cfg.Now, cfg.ChallengesPerAddress
+	// The NHS's own sign-in (API.md section 1b): the registered application,
+	// CIS2's stand-in, and the platform's exchange of its ID tokens.
+	app, err := apps.Sandbox()
+	if err != nil {
+		return fail(err)
+	}
+	if len(cfg.AppJWKS) > 0 {
+		if err := app.AddJWKS(cfg.AppJWKS); err != nil {
+			return fail(fmt.Errorf("sandbox: application keys: %w", err))
+		}
+	}
+	registry, err := apps.NewRegistry(app)
+	if err != nil {
+		return fail(err)
+	}
+	keys := cis2.NewKeys(baseURL + cis2.PathPrefix)
+	idCfg.Apps, idCfg.IDTokens = registry, keys
 	ids, err := identity.New(idCfg)
+	if err != nil {
+		return fail(err)
+	}
+	provider, err := cis2.New(cis2.Config{
+		Keys: keys, Cards: ids, Users: idCfg.Users, Apps: registry, TokenTTL: cfg.TokenTTL, Now: cfg.Now,
+	})
 	if err != nil {
 		return fail(err)
 	}
@@ -151,6 +181,7 @@ func build(cfg Config, baseURL string) (http.Handler, *audit.Store, *identity.Se
 	}
 	mux := http.NewServeMux()
 	ids.Routes(mux)
+	provider.Routes(mux)
 	recs.Routes(mux, ids.RequireRole)
 	audit.NewHandlers(store, cfg.Now).Routes(mux, ids.RequireRole)
 	mux.Handle("/", http.HandlerFunc(notFound))
@@ -180,6 +211,10 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 
 // URL is the server's base URL, e.g. https://127.0.0.1:8443.
 func (s *Server) URL() string { return s.url }
+
+// CIS2Issuer is the issuer identifier of the server's CIS2 stand-in (API.md
+// section 1b): URL and cis2.PathPrefix.
+func (s *Server) CIS2Issuer() string { return s.url + cis2.PathPrefix }
 
 // CACertPEM is the certificate of the local TLS CA that signed the server's
 // certificate: what a client must trust. Nil when serving plain HTTP.

@@ -11,6 +11,14 @@
 // roles; that token, with the role ID in NHSD-Session-URID, is what PDS and SCR
 // accept. Revoking (RFC 7009) a card token ends every role token exchanged from it.
 //
+// Beside that contract it serves the API platform's side of the NHS's own
+// sign-in (API.md section 1b, platform.go): a registered application exchanges
+// its user's CIS2 ID token, with a client assertion signed by its key, for a
+// platform token, with which PDS and SCR take any of the user's roles named
+// in NHSD-Session-URID. The CIS2 stand-in (package cis2) has the card in the
+// reader authenticate its users through AuthenticateCard, which checks the
+// card's assertion exactly as the card sign-in does.
+//
 // Tokens and challenges live in memory, bounded by their lifetimes, by
 // DefaultChallengesPerAddress unused challenges per client address and by
 // MaxRoleTokens live role tokens per sign-in. Every sign-in, role exchange and

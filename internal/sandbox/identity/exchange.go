@@ -52,6 +52,10 @@ func (s *Service) exchange(w http.ResponseWriter, r *http.Request, form url.Valu
 		s.refuse(w, r, rec, invalidRequest("subject_token: %v", errNotCardToken))
 		return
 	}
+	if card.platform != "" {
+		s.refuse(w, r, rec, invalidRequest("subject_token: %v", errPlatformNotCard))
+		return
+	}
 	if rec.RoleID == "" {
 		s.refuse(w, r, rec, invalidRequest("selected_roleid is required"))
 		return

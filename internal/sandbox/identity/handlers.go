@@ -59,13 +59,19 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	return r.PostForm, nil
 }
 
-// handleToken is the token endpoint (RFC 6749 section 3.2) for both grants:
-// a card assertion (RFC 7523) and a role exchange (RFC 8693).
+// handleToken is the token endpoint (RFC 6749 section 3.2) for section 1's
+// grants, a card assertion (RFC 7523) and a role exchange (RFC 8693), and for
+// the API platform's exchange of a CIS2 ID token (section 1b), which a client
+// assertion or an ID token subject tells apart.
 func (s *Service) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.flushDue(r.Context())
 	form, err := readForm(w, r)
 	if err != nil {
 		writeOAuthError(w, err)
+		return
+	}
+	if platformRequest(form) {
+		s.platformExchange(w, r, form)
 		return
 	}
 	switch grant := form.Get("grant_type"); grant {

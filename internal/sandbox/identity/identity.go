@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scrterm/scr/internal/sandbox/apps"
 	"github.com/scrterm/scr/internal/sandbox/audit"
 )
 
@@ -42,6 +44,22 @@ type Config struct {
 	Issuer string
 	Audit  audit.Recorder   // every sign-in, role exchange and sign-out goes here
 	Now    func() time.Time // the clock; nil means time.Now
+
+	// Apps are the applications the API platform's token exchange (API.md
+	// section 1b) knows, by API key; nil refuses every such exchange.
+	Apps *apps.Registry
+	// IDTokens is the CIS2 provider whose ID tokens that exchange takes as
+	// its subject_token; nil refuses them.
+	IDTokens IDTokenIssuer
+}
+
+// IDTokenIssuer is an OpenID provider whose ID tokens the platform's token
+// exchange accepts: the sandbox's CIS2 (package cis2).
+type IDTokenIssuer interface {
+	// Issuer is its issuer identifier, the ID tokens' iss.
+	Issuer() string
+	// IDTokenKey returns its public key with the given kid.
+	IDTokenKey(kid string) (*rsa.PublicKey, bool)
 }
 
 // Service is the smartcard sign-in. It is safe for concurrent use.
@@ -55,6 +73,11 @@ type Service struct {
 	challenges *challengeStore
 	tokens     *tokenStore
 	failures   *failureLog
+
+	apps        *apps.Registry
+	idTokens    IDTokenIssuer
+	jtis        *apps.JTICache // client assertions' jti, each accepted once
+	platformTTL time.Duration  // lifetime of a platform token
 }
 
 // New checks cfg and returns a service with no challenges or tokens yet.
@@ -78,6 +101,9 @@ func New(cfg Config) (*Service, error) {
 		audit:    cfg.Audit,
 		now:      cfg.Now,
 		failures: newFailureLog(),
+		apps:     cfg.Apps,
+		idTokens: cfg.IDTokens,
+		jtis:     apps.NewJTICache(0),
 	}
 	s.roots.AddCert(cfg.CA)
 	for serial, revoked := range cfg.Revoked {
@@ -108,6 +134,7 @@ func New(cfg Config) (*Service, error) {
 	if perAddr == 0 {
 		perAddr = DefaultChallengesPerAddress
 	}
+	s.platformTTL = min(tokenTTL, PlatformTokenLifetime)
 	s.challenges = newChallengeStore(challengeTTL, maxChallenges, perAddr)
 	s.tokens = newTokenStore(tokenTTL)
 	return s, nil

@@ -13,10 +13,13 @@ const HeaderSessionURID = "NHSD-Session-URID"
 
 // RequireRole admits a PDS or SCR request only with a live role token (Bearer,
 // RFC 6750 section 2.1) and, in NHSD-Session-URID, the person_roleid that token
-// is bound to; next then finds a wire.Session on the request's context. Errors
-// are OperationOutcomes with code forbidden, as the NHS APIs answer: 401 when the
+// is bound to, or with a live platform token (section 1b) and, in
+// NHSD-Session-URID, one of its user's person_roleids; next then finds a
+// wire.Session on the request's context, the same either way. Errors are
+// OperationOutcomes with code forbidden, as the NHS APIs answer: 401 when the
 // token is missing, unknown, revoked or expired; 403 when it is a card token or
-// the URID is missing or not its role.
+// the URID is missing or not its role (not one of the user's, for a platform
+// token).
 func (s *Service) RequireRole(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearer(r)
@@ -30,25 +33,34 @@ func (s *Service) RequireRole(next http.Handler) http.Handler {
 			return
 		}
 		urid := r.Header.Get(HeaderSessionURID)
+		role := sess.role
 		switch {
-		case sess.role == nil:
-			forbidden(w, "the token is a card token: exchange it for a role token first")
-			return
-		case urid == "":
+		case urid == "" && (role != nil || sess.platform != ""):
 			forbidden(w, HeaderSessionURID+" is required")
 			return
-		case urid != sess.role.PersonRoleID:
+		case sess.platform != "":
+			// A platform token is the user's, in whichever of their roles
+			// the request names.
+			var ok bool
+			if role, ok = sess.user.Role(urid); !ok {
+				forbidden(w, HeaderSessionURID+" "+urid+" is not one of the user's roles")
+				return
+			}
+		case role == nil:
+			forbidden(w, "the token is a card token: exchange it for a role token first")
+			return
+		case urid != role.PersonRoleID:
 			forbidden(w, HeaderSessionURID+" is not the role the token was issued for")
 			return
 		}
 		ctx := wire.WithSession(r.Context(), wire.Session{
 			UserUUID:   sess.user.UUID,
 			UserName:   sess.user.Name,
-			RoleID:     sess.role.PersonRoleID,
-			RoleName:   sess.role.RoleName,
-			OrgCode:    sess.role.OrgCode,
-			OrgName:    s.users.OrgName(sess.role.OrgCode),
-			Activities: sess.role.ActivityCodes,
+			RoleID:     role.PersonRoleID,
+			RoleName:   role.RoleName,
+			OrgCode:    role.OrgCode,
+			OrgName:    s.users.OrgName(role.OrgCode),
+			Activities: role.ActivityCodes,
 			TokenID:    sess.id,
 		})
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -67,8 +79,10 @@ func (s *Service) TokenID(r *http.Request) string {
 }
 
 // RateKey returns whom the request's bearer token speaks for, as a key for
-// rate limits: "role USER ROLE" for a live role token, "user USER" for a live
-// card token, and "" when the request has no live token. The NHS platform's
+// rate limits: "role USER ROLE" for a live role token, or a live platform
+// token with one of its user's roles in NHSD-Session-URID; "user USER" for a
+// live card token, or a platform token without; and "" when the request has
+// no live token. The NHS platform's
 // limit applies per user and role, not per token: a user who exchanges a card
 // token for several role tokens of one role, or signs in twice, still has one
 // allowance. A request with no live token is limited by ClientAddress instead,
@@ -82,6 +96,11 @@ func (s *Service) RateKey(r *http.Request) string {
 	switch {
 	case err != nil:
 		return ""
+	case sess.platform != "":
+		if role, ok := sess.user.Role(r.Header.Get(HeaderSessionURID)); ok {
+			return "role " + sess.user.UUID + " " + role.PersonRoleID
+		}
+		return "user " + sess.user.UUID
 	case sess.role == nil:
 		return "user " + sess.user.UUID
 	}

@@ -12,7 +12,8 @@ import (
 // API.md requires it); revoking a role token ends it alone. The answer is 200
 // whether or not the token was live (section 2.2), so a client signing out never
 // has an error to handle and a caller learns nothing about tokens it does not
-// hold. The sign-out is recorded before it takes effect.
+// hold. The sign-out is recorded before it takes effect. A platform token
+// (section 1b) is revoked alone, like a role token.
 func (s *Service) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	s.flushDue(r.Context())
 	rec := audit.Record{Kind: audit.SignOut}
@@ -40,10 +41,13 @@ func (s *Service) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.UserUUID, rec.UserName = sess.user.UUID, sess.user.Name
 	rec.Outcome = audit.Allowed
-	if sess.role != nil {
+	switch {
+	case sess.role != nil:
 		rec.RoleID, rec.RoleName, rec.OrgCode = sess.role.PersonRoleID, sess.role.RoleName, sess.role.OrgCode
 		rec.Detail = "role token revoked"
-	} else {
+	case sess.platform != "":
+		rec.Detail = "API platform token revoked (issued to " + sess.platform + ")"
+	default:
 		rec.Detail = fmt.Sprintf("card token revoked, and with it %d live role token(s)", roles)
 	}
 	if !now.Before(sess.expires) {

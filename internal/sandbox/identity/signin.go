@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/scrterm/scr/internal/pki"
 	"github.com/scrterm/scr/internal/sandbox/audit"
 	"github.com/scrterm/scr/internal/sandbox/wire"
 )
@@ -73,4 +74,55 @@ func (s *Service) signIn(w http.ResponseWriter, r *http.Request, form url.Values
 // least 1.
 func retryAfterSeconds(d time.Duration) int {
 	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// ErrAuditUnavailable is AuthenticateCard's error when the audit trail cannot be
+// written: nothing was done.
+var ErrAuditUnavailable = errors.New("identity: the audit trail cannot be written; nothing was done")
+
+// CardRefusedError is why AuthenticateCard refused a card assertion, in the
+// words section 1's token endpoint would use (its error_description).
+type CardRefusedError struct{ Description string }
+
+func (e *CardRefusedError) Error() string { return "identity: card refused: " + e.Description }
+
+// AuthenticateCard verifies a card assertion exactly as section 1's card
+// sign-in does (the certificate chains to the smartcard CA, is in date and not
+// revoked; the signature; the jti is a challenge from POST /oauth2/challenge,
+// used once; sub is the certificate's user, who is known; aud is this
+// server's /oauth2/token), for a sign-in that the card in the reader
+// authorises elsewhere: the sandbox CIS2's authorise step. via says which, in
+// the audit trail, where the sign-in is recorded, allowed or refused, before
+// this returns. It returns (a copy of) the user.
+func (s *Service) AuthenticateCard(r *http.Request, assertion, via string) (User, error) {
+	s.flushDue(r.Context())
+	now := s.now()
+	rec := audit.Record{Kind: audit.SignIn}
+	var (
+		user   *User
+		holder pki.Holder
+		err    error
+	)
+	if assertion == "" {
+		err = invalidRequest("the card's assertion is required")
+	} else {
+		user, holder, err = s.verifyAssertion(assertion, s.audiences(r), now)
+	}
+	rec.UserUUID, rec.UserName = holder.UUID, holder.Name
+	if err != nil {
+		desc := err.Error()
+		if e, ok := errors.AsType[*oauthError](err); ok {
+			desc = e.description
+		}
+		rec.Outcome, rec.Detail = audit.Denied, via+": "+desc
+		if s.recordRefusal(r, rec) != nil {
+			return User{}, ErrAuditUnavailable
+		}
+		return User{}, &CardRefusedError{Description: desc}
+	}
+	rec.UserName, rec.Outcome, rec.Detail = user.Name, audit.Allowed, via
+	if s.record(r, rec) != nil {
+		return User{}, ErrAuditUnavailable
+	}
+	return user.clone(), nil
 }

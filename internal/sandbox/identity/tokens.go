@@ -13,9 +13,10 @@ import (
 
 // Lookup failures; their text is the error_description the client sees.
 var (
-	errUnknownToken = errors.New("the token is unknown or has been revoked")
-	errExpiredToken = errors.New("the token has expired")
-	errNotCardToken = errors.New("the token is a role token, not a card token")
+	errUnknownToken    = errors.New("the token is unknown or has been revoked")
+	errExpiredToken    = errors.New("the token has expired")
+	errNotCardToken    = errors.New("the token is a role token, not a card token")
+	errPlatformNotCard = errors.New("the token is an API platform token (exchanged from a CIS2 ID token), not a card token")
 )
 
 // tokenKey is the SHA-256 of a token. The store keeps only these, so neither a
@@ -27,11 +28,15 @@ func keyOf(token string) tokenKey { return sha256.Sum256([]byte(token)) }
 // id is the non-secret token ID of Service.TokenID and wire.Session.TokenID.
 func (k tokenKey) id() string { return hex.EncodeToString(k[:8]) }
 
-// grant is what a token stands for: a signed-in card holder (card token) or one
-// of their roles (role token, exchanged from a card token).
+// grant is what a token stands for: a signed-in card holder (card token), one
+// of their roles (role token, exchanged from a card token), or, from the API
+// platform's exchange of a CIS2 ID token (API.md section 1b), the user in any
+// of their roles, which each request names in NHSD-Session-URID (platform
+// token).
 type grant struct {
 	user     *User
-	role     *Role      // nil for a card token
+	role     *Role      // nil for a card or platform token
+	platform string     // platform token: the application's name; "" otherwise
 	parent   tokenKey   // role token: the card token it was exchanged from
 	children []tokenKey // card token: the role tokens exchanged from it
 	expires  time.Time
@@ -39,10 +44,11 @@ type grant struct {
 
 // session is a copy of what handlers need from a grant.
 type session struct {
-	user    *User
-	role    *Role
-	id      string
-	expires time.Time
+	user     *User
+	role     *Role
+	platform string // the application a platform token was issued to; "" for a card or role token
+	id       string
+	expires  time.Time
 }
 
 // tokenStore holds the live tokens. An expired card token is kept for as long as
@@ -80,6 +86,18 @@ func (ts *tokenStore) issueCard(user *User, now time.Time) (string, session) {
 	return token, g.session(k)
 }
 
+// issuePlatform issues a platform token for user, to the application named
+// app, living ttl.
+func (ts *tokenStore) issuePlatform(user *User, app string, ttl time.Duration, now time.Time) (string, session) {
+	token, k := newToken()
+	g := &grant{user: user, platform: app, expires: now.Add(ttl)}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.sweepIfDue(now)
+	ts.grants[k] = g
+	return token, g.session(k)
+}
+
 // MaxRoleTokens is how many live role tokens one card sign-in may hold. A
 // viewer holds one and exchanges again to change role (ctrl+r), so an exchange
 // beyond the limit revokes the card's oldest role token rather than failing:
@@ -103,6 +121,9 @@ func (ts *tokenStore) issueRole(cardToken string, role *Role, now time.Time) (to
 	}
 	if parent.role != nil {
 		return "", session{}, nil, errNotCardToken
+	}
+	if parent.platform != "" {
+		return "", session{}, nil, errPlatformNotCard
 	}
 	ts.sweepIfDue(now)
 	// Forget children revoked or expired; those left are in order of issue.
@@ -216,12 +237,12 @@ func (ts *tokenStore) sweepIfDue(now time.Time) {
 	}
 	ts.nextSweep = now.Add(ts.ttl)
 	for k, g := range ts.grants {
-		if g.role != nil && !now.Before(g.expires) {
+		if (g.role != nil || g.platform != "") && !now.Before(g.expires) {
 			delete(ts.grants, k)
 		}
 	}
 	for k, g := range ts.grants {
-		if g.role != nil {
+		if g.role != nil || g.platform != "" {
 			continue
 		}
 		g.children = slices.DeleteFunc(g.children, func(c tokenKey) bool { _, held := ts.grants[c]; return !held })
@@ -239,5 +260,5 @@ func (ts *tokenStore) len() int {
 }
 
 func (g *grant) session(k tokenKey) session {
-	return session{user: g.user, role: g.role, id: k.id(), expires: g.expires}
+	return session{user: g.user, role: g.role, platform: g.platform, id: k.id(), expires: g.expires}
 }

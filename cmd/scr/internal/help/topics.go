@@ -72,7 +72,7 @@ The settings' variables are the viewer's, and SCR_SMARTCARD_CA for --smartcard-c
 	{
 		Name:     "config",
 		Summary:  "the settings, where each comes from, the configuration file",
-		Synopsis: []string{"scr config [--json] [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION] [--smartcard-ca FILE]"},
+		Synopsis: []string{"scr config [--json] [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION] [--smartcard-ca FILE] [--auth card|cis2] [--cis2-issuer URL] [--client-id ID] [--api-key KEY] [--signing-key FILE] [--kid KID]"},
 		Body: `Each setting is taken from the first of these that sets it: a flag on the command line, its environment variable, the configuration file, else its default. scr config prints every setting's effective value and where it came from, one per line; --json prints the same as JSON. It takes the same flags, to show what a command line would do.
 
 The configuration file is one file for the whole computer, which an administrator writes and can make read-only:
@@ -88,6 +88,12 @@ ca	PEM CA certificates to trust besides the system's
 reader	the one card reader to use
 idle-lock	lock the screen after this long without a key, such as "10m"
 smartcard-ca	the smartcard CA's certificate, for scr doctor
+auth	how to sign in: "card" (the default) or "cis2", NHS CIS2 in the browser and the API platform's token exchange
+cis2-issuer	auth cis2: CIS2's issuer URL, whose discovery document is under it
+client-id	auth cis2: the application's CIS2 client_id
+api-key	auth cis2: the application's API key on the NHS API platform
+signing-key	auth cis2: the application's private key (PEM), which nobody but its owner may read: scr refuses it otherwise, and scr config shows its path, never its contents
+kid	auth cis2: the kid under which the application's public key is registered
 
 For example:
 
@@ -181,6 +187,12 @@ SCR_CA	PEM CA certificates to trust besides the system's (--ca)
 SCR_READER	the one card reader to use (--reader)
 SCR_IDLE_LOCK	lock the screen after this long without a key (--idle-lock)
 SCR_SMARTCARD_CA	the smartcard CA's certificate, for scr doctor (--smartcard-ca)
+SCR_AUTH	how to sign in: card or cis2 (--auth)
+SCR_CIS2_ISSUER	auth cis2: CIS2's issuer URL (--cis2-issuer)
+SCR_CLIENT_ID	auth cis2: the application's CIS2 client_id (--client-id)
+SCR_API_KEY	auth cis2: the application's API key (--api-key)
+SCR_SIGNING_KEY	auth cis2: the application's private key file (--signing-key)
+SCR_KID	auth cis2: the kid of the application's registered public key (--kid)
 SCR_CONFIG	the configuration file to read instead of the system-wide one
 ProgramData	Windows: the folder holding scr\config.toml
 HTTPS_PROXY, NO_PROXY	the proxy to reach the server through
