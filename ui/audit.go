@@ -83,8 +83,8 @@ var columnNames = map[auditColumn]string{
 	colWhat: "What", colPermission: "Permission", colReason: "Reason",
 }
 
-// auditModel is the privacy officer's screen.
-type auditModel struct {
+// auditScreen is the privacy officer's screen.
+type auditScreen struct {
 	c      *common
 	report auditReport
 	mode   auditMode
@@ -122,8 +122,8 @@ type auditQuery struct {
 	emergency bool
 }
 
-func newAuditModel(c *common) auditModel {
-	a := auditModel{c: c, sortCol: colWhen, sortDesc: true}
+func newAuditScreen(c *common) auditScreen {
+	a := auditScreen{c: c, sortCol: colWhen, sortDesc: true}
 	// The alert report's default: the last 7 days, today included.
 	today := c.now().Local()
 	a.from[reportAlerts] = today.AddDate(0, 0, -6).Format("02-01-2006")
@@ -133,38 +133,75 @@ func newAuditModel(c *common) auditModel {
 }
 
 // clear forgets every result, keeping nothing of any patient.
-func (a auditModel) clear() auditModel {
+func (a auditScreen) clear() auditScreen {
 	if a.c == nil {
-		return auditModel{}
+		return auditScreen{}
 	}
-	n := newAuditModel(a.c)
+	n := newAuditScreen(a.c)
 	n.report = a.report
 	return n
 }
 
-// typing: only the export path takes letters; the form's fields take
+// field: only the export path takes letters; the form's fields take
 // digits, so q and ? stay commands there.
-func (a auditModel) typing() bool { return a.mode == auditExportPath }
+func (a auditScreen) field(*session) field {
+	switch a.mode {
+	case auditForm:
+		return digitField
+	case auditExportPath:
+		return textField
+	}
+	return noField
+}
+
+// hasInput is whether something typed would be lost: the alert report's
+// dates come filled in, so only what the user changed counts.
+func (a auditScreen) hasInput() bool {
+	switch a.mode {
+	case auditForm:
+		fresh := newAuditScreen(a.c)
+		return a.number != "" || a.from != fresh.from || a.to != fresh.to
+	case auditExportPath, auditExportConfirm:
+		return strings.TrimSpace(a.path.Value()) != ""
+	}
+	return false
+}
+
+func (auditScreen) name() string { return "audit" }
 
 // fieldCount is how many form fields the report has.
-func (a auditModel) fieldCount() int {
+func (a auditScreen) fieldCount() int {
 	if a.report == reportPatient {
 		return 3
 	}
 	return 2
 }
 
-// field is the form field with focus i: the NHS number only on the
+// fieldAt is the form field with focus i: the NHS number only on the
 // patient report.
-func (a auditModel) field(i int) int {
+func (a auditScreen) fieldAt(i int) int {
 	if a.report == reportAlerts {
 		return i + 1
 	}
 	return i
 }
 
-// update handles typing and scrolling; the root's auditKey the commands.
-func (a auditModel) update(msg tea.Msg) (auditModel, tea.Cmd) {
+// update takes the keys, the report asked for and the export's outcome.
+func (a auditScreen) update(s *session, msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		return a.key(s, msg)
+	case auditMsg:
+		s.busy = ""
+		return a.setRows(msg.rows, msg.err), nil
+	case auditExportedMsg:
+		return a.exported(s, msg), nil
+	}
+	return a.edit(msg)
+}
+
+// edit handles typing and scrolling; key the commands.
+func (a auditScreen) edit(msg tea.Msg) (auditScreen, tea.Cmd) {
 	switch a.mode {
 	case auditForm:
 		var text string
@@ -191,7 +228,7 @@ func (a auditModel) update(msg tea.Msg) (auditModel, tea.Cmd) {
 		default:
 			return a, nil
 		}
-		if a.field(a.focus) == fieldNumber {
+		if a.fieldAt(a.focus) == fieldNumber {
 			a.number = appendNumberChars(a.number, text)
 		} else {
 			a = a.editField(func(s string) string { return appendDateChars(s, text) })
@@ -217,8 +254,8 @@ func (a auditModel) update(msg tea.Msg) (auditModel, tea.Cmd) {
 	return a, nil
 }
 
-func (a auditModel) editField(f func(string) string) auditModel {
-	switch a.field(a.focus) {
+func (a auditScreen) editField(f func(string) string) auditScreen {
+	switch a.fieldAt(a.focus) {
 	case fieldNumber:
 		a.number = f(a.number)
 	case fieldFrom:
@@ -240,7 +277,7 @@ func appendDateChars(s, text string) string {
 }
 
 // query reads the form, or says in a sentence what is wrong with it.
-func (a auditModel) query() (auditQuery, string) {
+func (a auditScreen) query() (auditQuery, string) {
 	q := auditQuery{report: a.report, emergency: a.report == reportAlerts && a.emergency}
 	if a.report == reportPatient {
 		nhs, err := client.ParseNHSNumber(a.number)
@@ -284,7 +321,7 @@ func localDay(d time.Time) time.Time {
 }
 
 // columns are the table's columns for the report asked.
-func (a auditModel) columns() []auditColumn {
+func (a auditScreen) columns() []auditColumn {
 	if a.asked.report == reportAlerts {
 		return []auditColumn{colWhen, colPatient, colWho, colRole, colOrg, colWhat, colPermission, colReason}
 	}
@@ -292,13 +329,13 @@ func (a auditModel) columns() []auditColumn {
 }
 
 // sortable are the columns s cycles through: all but the Reason.
-func (a auditModel) sortable() []auditColumn {
+func (a auditScreen) sortable() []auditColumn {
 	cols := a.columns()
 	return cols[:len(cols)-1]
 }
 
 // setRows takes the report's answer.
-func (a auditModel) setRows(rows []client.Access, err error) auditModel {
+func (a auditScreen) setRows(rows []client.Access, err error) auditScreen {
 	if err != nil {
 		a.err, a.mode = explain.Error(err), auditForm
 		return a
@@ -310,7 +347,7 @@ func (a auditModel) setRows(rows []client.Access, err error) auditModel {
 }
 
 // resort orders the shown rows by the sort column, then newest first.
-func (a auditModel) resort() auditModel {
+func (a auditScreen) resort() auditScreen {
 	shown := slices.Clone(a.rows)
 	col, desc := a.sortCol, a.sortDesc
 	slices.SortStableFunc(shown, func(x, y client.Access) int {
@@ -378,7 +415,7 @@ func cellText(col auditColumn, r client.Access) string {
 }
 
 // sortWords say how the table is ordered.
-func (a auditModel) sortWords() string {
+func (a auditScreen) sortWords() string {
 	if a.sortCol == colWhen {
 		if a.sortDesc {
 			return "newest first"
@@ -400,132 +437,121 @@ func (a auditModel) sortWords() string {
 
 // --- Keys ---
 
-func (m Model) auditKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.c.keys
-	a := &m.audit
+func (a auditScreen) key(s *session, msg tea.KeyPressMsg) (screen, tea.Cmd) {
+	k := s.keys
 	switch a.mode {
 	case auditForm:
 		switch {
 		case key.Matches(msg, k.Submit):
-			return m.runAudit()
+			return a.run(s)
 		case key.Matches(msg, k.NextField):
 			a.focus = (a.focus + 1) % a.fieldCount()
-			return m, nil
+			return a, nil
 		case key.Matches(msg, k.PrevField):
 			a.focus = (a.focus + a.fieldCount() - 1) % a.fieldCount()
-			return m, nil
+			return a, nil
 		case key.Matches(msg, k.ReportPatient):
 			a.report, a.focus, a.err = reportPatient, 0, ""
-			return m, nil
+			return a, nil
 		case key.Matches(msg, k.ReportAlerts):
 			a.report, a.focus, a.err = reportAlerts, 0, ""
-			return m, nil
+			return a, nil
 		case key.Matches(msg, k.EmergencyOnly) && a.report == reportAlerts:
 			a.emergency = !a.emergency
-			return m, nil
+			return a, nil
 		case key.Matches(msg, k.Back) && a.loaded:
 			a.mode, a.err = auditResults, ""
-			return m, nil
+			return a, nil
 		}
 	case auditResults:
 		switch {
 		case key.Matches(msg, k.NewPatient) || key.Matches(msg, k.Back):
-			// Back to the form, the fields as they were; the results go.
-			m.req++
+			// Back to the form, the fields as they were; the results go,
+			// and their answer with them.
+			s.req++
 			a.mode, a.rows, a.shown, a.loaded, a.err, a.notice = auditForm, nil, nil, false, "", ""
-			return m, nil
+			return a, nil
 		case key.Matches(msg, k.ReportPatient), key.Matches(msg, k.ReportAlerts):
-			m.req++
+			s.req++
 			a.mode, a.rows, a.shown, a.loaded, a.err, a.notice = auditForm, nil, nil, false, "", ""
 			a.report, a.focus = reportPatient, 0
 			if key.Matches(msg, k.ReportAlerts) {
 				a.report = reportAlerts
 			}
-			return m, nil
+			return a, nil
 		case key.Matches(msg, k.SortColumn):
 			cols := a.sortable()
 			i := (slices.Index(cols, a.sortCol) + 1) % len(cols)
 			a.sortCol, a.sortDesc = cols[i], cols[i] == colWhen
-			*a = a.resort()
+			a = a.resort()
 			a.cur = 0
-			*a = a.follow()
-			return m, nil
+			return a.follow(), nil
 		case key.Matches(msg, k.SortReverse):
 			a.sortDesc = !a.sortDesc
-			*a = a.resort()
+			a = a.resort()
 			a.cur = 0
-			*a = a.follow()
-			return m, nil
+			return a.follow(), nil
 		case key.Matches(msg, k.Export):
 			a.mode, a.err, a.notice = auditExportPath, "", ""
 			a.path.Reset()
-			return m, a.path.Focus()
+			return a, a.path.Focus()
 		}
 	case auditExportPath:
 		switch {
 		case key.Matches(msg, k.Back):
 			a.path.Blur()
 			a.mode, a.err = auditResults, ""
-			return m, nil
+			return a, nil
 		case key.Matches(msg, k.Submit):
 			if _, why := auditexport.Format(a.path.Value()); why != "" {
 				a.err = why
-				return m, nil
+				return a, nil
 			}
 			a.path.Blur()
 			a.mode, a.err = auditExportConfirm, ""
-			return m, nil
+			return a, nil
 		}
 		a.err = ""
 	case auditExportConfirm:
 		if key.Matches(msg, k.ConfirmWrite) {
-			return m.writeAuditExport()
+			return a.export(s)
 		}
 		a.mode, a.notice = auditResults, "Export cancelled: nothing was written."
-		return m, nil
+		return a, nil
 	}
-	var cmd tea.Cmd
-	m.audit, cmd = m.audit.update(msg)
-	return m, cmd
+	return a.edit(msg)
 }
 
-// runAudit asks the server for the report on the form.
-func (m Model) runAudit() (Model, tea.Cmd) {
-	q, why := m.audit.query()
+// auditMsg answers run.
+type auditMsg struct {
+	rows []client.Access
+	err  error
+}
+
+func (msg auditMsg) failed() error { return msg.err }
+
+// run asks the server for the report on the form.
+func (a auditScreen) run(s *session) (screen, tea.Cmd) {
+	q, why := a.query()
 	if why != "" {
-		m.audit.err = why
-		return m, nil
+		a.err = why
+		return a, nil
 	}
-	m.audit.asked, m.audit.err, m.audit.notice = q, "", ""
-	m.req++
-	m.busy = "Reading the audit trail…"
-	s, gen, req, ctx := m.session, m.gen, m.req, m.ctx
-	return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
+	a.asked, a.err, a.notice = q, "", ""
+	api, ctx := s.api, s.run
+	return a, s.ask("Reading the audit trail…", func() tea.Msg {
 		var rows []client.Access
 		var err error
 		switch {
 		case q.report == reportPatient:
-			rows, err = s.AccessReport(ctx, q.nhs, q.from, q.to)
+			rows, err = api.AccessReport(ctx, q.nhs, q.from, q.to)
 		case q.emergency:
-			rows, err = s.AlertReport(ctx, q.from, q.to, client.AlertTypeAccess)
+			rows, err = api.AlertReport(ctx, q.from, q.to, client.AlertTypeAccess)
 		default:
-			rows, err = s.AlertReport(ctx, q.from, q.to)
+			rows, err = api.AlertReport(ctx, q.from, q.to)
 		}
-		return auditMsg{gen: gen, req: req, rows: rows, err: err}
-	}))
-}
-
-// auditArrived takes a report's answer, unless it is stale.
-func (m Model) auditArrived(msg auditMsg) (Model, tea.Cmd) {
-	if msg.gen != m.gen || msg.req != m.req {
-		return m, nil
-	}
-	m.busy = ""
-	if m.isSignedOut(msg.err) {
-		return m.sessionEnded(), nil
-	}
-	m.audit = m.audit.setRows(msg.rows, msg.err)
-	return m, nil
+		return auditMsg{rows: rows, err: err}
+	})
 }
 
 // --- Scrolling ---
@@ -536,7 +562,7 @@ func (m Model) auditArrived(msg auditMsg) (Model, tea.Cmd) {
 // move the cursor (↓/j, ↑/k, pgdn/space/f and pgup/b by the rows on
 // screen, home/g, end/G), and the view follows it.
 
-func (a auditModel) scroll(k tea.KeyPressMsg) auditModel {
+func (a auditScreen) scroll(k tea.KeyPressMsg) auditScreen {
 	keys := a.c.keys
 	n := len(a.shown)
 	if n == 0 {
@@ -567,7 +593,7 @@ func (a auditModel) scroll(k tea.KeyPressMsg) auditModel {
 // follow moves the view, as little as it must, for the cursor's row to be
 // on screen: up to it, or down a row at a time until it is whole below the
 // first row drawn (or is itself the first, when taller than the room).
-func (a auditModel) follow() auditModel {
+func (a auditScreen) follow() auditScreen {
 	if a.c == nil {
 		return a
 	}
@@ -599,7 +625,7 @@ func (a auditModel) follow() auditModel {
 
 // topRow is the first row drawn: the one whose first line is the
 // viewport's top line.
-func (a auditModel) topRow(t auditTable) int {
+func (a auditScreen) topRow(t auditTable) int {
 	if len(a.shown) == 0 || a.vp == nil {
 		return 0
 	}
@@ -619,7 +645,7 @@ type auditTable struct {
 	starts []int
 }
 
-func (a auditModel) table() auditTable {
+func (a auditScreen) table() auditTable {
 	t := auditTable{widths: a.widths(), starts: make([]int, 0, len(a.shown)+1)}
 	for _, r := range a.shown {
 		t.starts = append(t.starts, len(t.lines))
@@ -649,16 +675,22 @@ func (t auditTable) visibleRows(top, room int) int {
 
 // height is the lines the screen has below the signed-in header, less the
 // help line.
-func (a auditModel) height() int { return a.c.height - 3 }
+func (a auditScreen) height() int { return a.c.height - 3 }
 
-func (a auditModel) title() string {
+func (a auditScreen) title() string {
 	if a.report == reportAlerts {
 		return "Audit: privacy alerts raised in your organisation"
 	}
 	return "Audit: who accessed a patient's record"
 }
 
-func (a auditModel) view(busy string, _ int) string {
+func (a auditScreen) view(s *session, _ int) string {
+	return s.header() + a.draw(s.busyLine())
+}
+
+// draw is the screen under the header, busy the line saying what is
+// waited for.
+func (a auditScreen) draw(busy string) string {
 	s := a.c.styles
 	var b strings.Builder
 	b.WriteString(s.Title.Render(a.title()) + "\n\n")
@@ -693,11 +725,11 @@ func (a auditModel) view(busy string, _ int) string {
 }
 
 // wrap wraps a sentence to the screen, never cutting it.
-func (a auditModel) wrap(text string) string {
+func (a auditScreen) wrap(text string) string {
 	return ansi.Wrap(text, max(a.c.width-2, 10), " ")
 }
 
-func (a auditModel) formView() string {
+func (a auditScreen) formView() string {
 	s := a.c.styles
 	var b strings.Builder
 	tabs := []string{"Patient (SAR)", "Organisation alerts"}
@@ -712,19 +744,19 @@ func (a auditModel) formView() string {
 	b.WriteString("\n\n")
 	label := func(i int, name string) string {
 		l := fmt.Sprintf("%-12s", name)
-		if a.field(a.focus) == i {
+		if a.fieldAt(a.focus) == i {
 			return s.Highlight.Render(l)
 		}
 		return l
 	}
 	value := func(i int, v string) string {
-		if a.field(a.focus) == i {
+		if a.fieldAt(a.focus) == i {
 			return s.Selected.Render(" " + v + "█ ")
 		}
 		return " " + v
 	}
 	if a.report == reportPatient {
-		_, hint, ok := findModel{number: a.number}.numberState()
+		_, hint, ok := findScreen{number: a.number}.numberState()
 		b.WriteString(label(fieldNumber, "NHS number") + value(fieldNumber, a.number) + "\n")
 		if ok {
 			b.WriteString("            " + s.Notice.Render(hint) + "\n")
@@ -758,7 +790,7 @@ func (a auditModel) formView() string {
 }
 
 // reportLine says what the results are: how many, in which order, of what.
-func (a auditModel) reportLine() string {
+func (a auditScreen) reportLine() string {
 	q := a.asked
 	var parts []string
 	if q.report == reportPatient {
@@ -777,7 +809,7 @@ func (a auditModel) reportLine() string {
 	return a.wrap(strings.Join(parts, " · "))
 }
 
-func (a auditModel) notSucceeded() int {
+func (a auditScreen) notSucceeded() int {
 	n := 0
 	for _, r := range a.rows {
 		if r.Outcome != client.AccessSucceeded {
@@ -810,7 +842,7 @@ func plural(n int, one, many string) string {
 // resultsChrome is the results' lines above the table rows (after the
 // title) and below them: the report line and the column headings; the
 // cursor row in words, and what happened last.
-func (a auditModel) resultsChrome(widths []int) (above, below []string) {
+func (a auditScreen) resultsChrome(widths []int) (above, below []string) {
 	s := a.c.styles
 	above = append(above, strings.Split(a.reportLine(), "\n")...)
 	above = append(above, "")
@@ -866,12 +898,12 @@ func (a auditModel) resultsChrome(widths []int) (above, below []string) {
 
 // tableRoom is how many lines the rows have: the screen less the title
 // and the line under it, the chrome, and the line saying which rows show.
-func (a auditModel) tableRoom(widths []int) int {
+func (a auditScreen) tableRoom(widths []int) int {
 	above, below := a.resultsChrome(widths)
 	return a.height() - 2 - len(above) - len(below) - 1
 }
 
-func (a auditModel) resultsView(busy string) string {
+func (a auditScreen) resultsView(busy string) string {
 	t := a.table()
 	above, below := a.resultsChrome(t.widths)
 	room := a.height() - 2 - len(above) - len(below) - 1
@@ -912,7 +944,7 @@ func (a auditModel) resultsView(busy string) string {
 
 // rowLines is one row of the table: every cell wrapped to its column, the
 // reason above all (the user's own words are never cut).
-func (a auditModel) rowLines(r client.Access, widths []int, selected bool) []string {
+func (a auditScreen) rowLines(r client.Access, widths []int, selected bool) []string {
 	cols := a.columns()
 	cells := make([]string, len(cols))
 	for i, c := range cols {
@@ -971,7 +1003,7 @@ func layoutCells(cells []string, widths []int) []string {
 //     anyway, and must not starve the rest.
 //
 // No column is made wider than its widest cell (or heading).
-func (a auditModel) widths() []int {
+func (a auditScreen) widths() []int {
 	cols := a.columns()
 	// The cursor mark, and a space between columns.
 	avail := a.c.width - 2 - (len(cols) - 1)
@@ -1033,8 +1065,8 @@ func accessLines(r client.Access) (who, what string) {
 }
 
 // bindings are the audit screen's keys for the help line.
-func (a auditModel) bindings() []key.Binding {
-	k := a.c.keys
+func (a auditScreen) bindings(s *session, _ bool) []key.Binding {
+	k := s.keys
 	switch a.mode {
 	case auditResults:
 		return []key.Binding{k.Down, k.SortColumn, k.SortReverse, k.Export, withHelp(k.Back, "esc", "new report"), k.PageDown, k.Up, k.PageUp, k.Top, k.Bottom}
@@ -1056,21 +1088,19 @@ func (a auditModel) bindings() []key.Binding {
 
 // auditExportedMsg is the export's outcome.
 type auditExportedMsg struct {
-	gen, req uint64
-	path     string
-	rows     int
-	err      error
+	path string
+	rows int
+	err  error
 }
 
-// writeAuditExport writes the report shown, in its order, to the path typed,
-// in a command: a new file, readable by its owner only, never over another.
-func (m Model) writeAuditExport() (Model, tea.Cmd) {
-	a := &m.audit
+// export writes the report shown, in its order, to the path typed, in a
+// command: a new file, readable by its owner only, never over another.
+func (a auditScreen) export(s *session) (screen, tea.Cmd) {
 	path := a.path.Value()
 	format, why := auditexport.Format(path)
 	if why != "" {
 		a.mode, a.err = auditResults, why
-		return m, nil
+		return a, nil
 	}
 	q := a.asked
 	data, err := auditexport.Encode(format, auditexport.Query{
@@ -1078,24 +1108,18 @@ func (m Model) writeAuditExport() (Model, tea.Cmd) {
 	}, slices.Clone(a.shown))
 	if err != nil {
 		a.mode, a.err = auditResults, "The report could not be put in "+strings.ToUpper(format)+"; nothing was written."
-		return m, nil
+		return a, nil
 	}
 	a.mode = auditResults
-	m.req++
-	m.busy = "Writing " + path + "…"
-	gen, req, n := m.gen, m.req, len(a.shown)
-	return m, tea.Batch(m.spin.Tick, task(func() tea.Msg {
-		return auditExportedMsg{gen: gen, req: req, path: path, rows: n, err: auditexport.WriteNew(path, data)}
-	}))
+	n := len(a.shown)
+	return a, s.ask("Writing "+path+"…", func() tea.Msg {
+		return auditExportedMsg{path: path, rows: n, err: auditexport.WriteNew(path, data)}
+	})
 }
 
-// auditExported says, in one sentence, how the export went.
-func (m Model) auditExported(msg auditExportedMsg) (Model, tea.Cmd) {
-	if msg.gen != m.gen || msg.req != m.req {
-		return m, nil
-	}
-	m.busy = ""
-	a := &m.audit
+// exported says, in one sentence, how the export went.
+func (a auditScreen) exported(s *session, msg auditExportedMsg) auditScreen {
+	s.busy = ""
 	switch {
 	case msg.err == nil:
 		a.notice, a.err = fmt.Sprintf("Saved %s to %s.", plural(msg.rows, "row", "rows"), msg.path), ""
@@ -1108,5 +1132,5 @@ func (m Model) auditExported(msg auditExportedMsg) (Model, tea.Cmd) {
 	default:
 		a.err = "Nothing was written to " + msg.path + ": the file could not be created or filled."
 	}
-	return m, nil
+	return a
 }

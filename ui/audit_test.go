@@ -92,7 +92,7 @@ func cursorRow(txt string) string {
 }
 
 // waitCursor waits until the cursor's row holds want.
-func waitCursor(t *testing.T, s *screen, want string) string {
+func waitCursor(t *testing.T, s *terminal, want string) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -308,15 +308,14 @@ func checkMode(t *testing.T, path string) {
 	}
 }
 
-// auditModelAt is a model on the audit screen at w×h, signed in as the
+// auditScreenAt is a model on the audit screen at w×h, signed in as the
 // officer (no network: for what the screen draws and drops).
-func auditModelAt(w, h int) Model {
+func auditScreenAt(w, h int) Model {
 	m := New(Options{Now: func() time.Time { return fixedNow }})
-	m.c.width, m.c.height = w, h
-	m.session = &client.Session{UserName: "Helen WOODS"}
-	m.role, m.hasRole = client.Role{Name: `"Admin":"Privacy Officer"`, OrgCode: "R9A"}, true
-	m.state = stateAudit
-	m.audit = newAuditModel(m.c)
+	m.sess.width, m.sess.height = w, h
+	m.sess.api = &client.Session{UserName: "Helen WOODS"}
+	m.sess.role, m.sess.hasRole = client.Role{Name: `"Admin":"Privacy Officer"`, OrgCode: "R9A"}, true
+	m.scr = newAuditScreen(m.sess.common)
 	return m
 }
 
@@ -351,9 +350,9 @@ func TestAuditScreenGolden(t *testing.T) {
 			shot("05-form-bad-date", "Type dates as dd-mm-yyyy")
 
 			// The results and the export, from a report of fixed times.
-			m := auditModelAt(w, h)
-			m.audit.asked = auditQuery{nhs: "9000000009"}
-			m = step(m, auditMsg{gen: m.gen, req: m.req, rows: fakeTrail()})
+			m := auditScreenAt(w, h)
+			m = m.withAudit(func(a *auditScreen) { a.asked = auditQuery{nhs: "9000000009"} })
+			m = step(m, answerMsg{gen: m.sess.gen, req: m.sess.req, msg: auditMsg{rows: fakeTrail()}})
 			frame := func(name string, m Model) {
 				t.Helper()
 				txt := ansi.Strip(m.render())
@@ -369,10 +368,12 @@ func TestAuditScreenGolden(t *testing.T) {
 			frame("09-export-path", m)
 			frame("10-export-confirm", step(m, keyPress("enter")))
 
-			a := auditModelAt(w, h)
-			a.audit.report = reportAlerts
-			a.audit.asked = auditQuery{report: reportAlerts, from: time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC), to: time.Date(2026, 11, 25, 23, 59, 59, 0, time.UTC)}
-			a = step(a, auditMsg{gen: a.gen, req: a.req, rows: fakeTrail()[1:3]})
+			a := auditScreenAt(w, h)
+			a = a.withAudit(func(a *auditScreen) {
+				a.report = reportAlerts
+				a.asked = auditQuery{report: reportAlerts, from: time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC), to: time.Date(2026, 11, 25, 23, 59, 59, 0, time.UTC)}
+			})
+			a = step(a, answerMsg{gen: a.sess.gen, req: a.sess.req, msg: auditMsg{rows: fakeTrail()[1:3]}})
 			frame("11-results-alerts", a)
 		})
 	}
@@ -381,37 +382,37 @@ func TestAuditScreenGolden(t *testing.T) {
 // Answers to an older request, or from before a wipe, are dropped: the
 // report and the export's outcome alike.
 func TestAuditStaleAnswers(t *testing.T) {
-	m := auditModelAt(80, 24)
-	m.req = 7
+	m := auditScreenAt(80, 24)
+	m.sess.req = 7
 	for _, msg := range []tea.Msg{
-		auditMsg{gen: m.gen, req: 6, rows: fakeTrail()},
-		auditMsg{gen: m.gen - 1, req: 7, rows: fakeTrail()},
-		auditExportedMsg{gen: m.gen, req: 6, path: "/tmp/x.csv", rows: 5},
-		auditExportedMsg{gen: m.gen - 1, req: 7, path: "/tmp/x.csv", rows: 5},
+		answerMsg{gen: m.sess.gen, req: 6, msg: auditMsg{rows: fakeTrail()}},
+		answerMsg{gen: m.sess.gen - 1, req: 7, msg: auditMsg{rows: fakeTrail()}},
+		answerMsg{gen: m.sess.gen, req: 6, msg: auditExportedMsg{path: "/tmp/x.csv", rows: 5}},
+		answerMsg{gen: m.sess.gen - 1, req: 7, msg: auditExportedMsg{path: "/tmp/x.csv", rows: 5}},
 	} {
 		got := step(m, msg)
-		if got.audit.loaded || len(got.audit.rows) != 0 || got.audit.notice != "" || got.audit.err != "" {
+		if got.shownAudit().loaded || len(got.shownAudit().rows) != 0 || got.shownAudit().notice != "" || got.shownAudit().err != "" {
 			t.Errorf("stale %T %+v was taken", msg, msg)
 		}
 		if p := patientOnScreen(got); p != "" || strings.Contains(ansi.Strip(got.render()), "SHARMA") {
 			t.Errorf("stale %T drew %q", msg, p)
 		}
 	}
-	got := step(m, auditMsg{gen: m.gen, req: 7, rows: fakeTrail()})
-	if !got.audit.loaded || len(got.audit.shown) != 5 || got.audit.mode != auditResults {
-		t.Fatalf("the current answer was not taken: %+v", got.audit)
+	got := step(m, answerMsg{gen: m.sess.gen, req: 7, msg: auditMsg{rows: fakeTrail()}})
+	if !got.shownAudit().loaded || len(got.shownAudit().shown) != 5 || got.shownAudit().mode != auditResults {
+		t.Fatalf("the current answer was not taken: %+v", got.shownAudit())
 	}
 	// Going back to the form forgets the rows and drops their answer.
 	back := step(got, keyPress("esc"))
-	if back.audit.loaded || back.req == got.req || back.audit.mode != auditForm {
-		t.Errorf("esc: loaded %v, req %d→%d, mode %v", back.audit.loaded, got.req, back.req, back.audit.mode)
+	if back.shownAudit().loaded || back.sess.req == got.sess.req || back.shownAudit().mode != auditForm {
+		t.Errorf("esc: loaded %v, req %d→%d, mode %v", back.shownAudit().loaded, got.sess.req, back.sess.req, back.shownAudit().mode)
 	}
-	if again := step(back, auditMsg{gen: back.gen, req: got.req, rows: fakeTrail()}); again.audit.loaded {
+	if again := step(back, answerMsg{gen: back.sess.gen, req: got.sess.req, msg: auditMsg{rows: fakeTrail()}}); again.shownAudit().loaded {
 		t.Error("the answer to the request left was taken")
 	}
 	// A signed-out answer asks for the passcode.
-	if so := step(m, auditMsg{gen: m.gen, req: 7, err: &client.SignedOutError{}}); so.state != statePasscode {
-		t.Errorf("signed out: %v", so.state)
+	if so := step(m, answerMsg{gen: m.sess.gen, req: 7, msg: auditMsg{err: &client.SignedOutError{}}}); so.where() != statePasscode {
+		t.Errorf("signed out: %v", so.where())
 	}
 }
 
@@ -419,20 +420,20 @@ func TestAuditStaleAnswers(t *testing.T) {
 // among digits typed there (never a quit from under them); in the
 // export path they are letters of the path.
 func TestAuditTyping(t *testing.T) {
-	m := auditModelAt(80, 24)
+	m := auditScreenAt(80, 24)
 	if m.typing() {
 		t.Error("typing on the form")
 	}
 	if got := step(m, keyPress("?")); !got.showHelp {
 		t.Error("? on the form did not show the help")
 	}
-	if got := step(typed(m, "900"), keyPress("q")); got.quitting || got.audit.number != "900" {
+	if got := step(typed(m, "900"), keyPress("q")); got.quitting || got.shownAudit().number != "900" {
 		t.Error("q among digits on the form quit or changed them: it is ignored there")
 	}
 	if got := step(m, keyPress("q")); !got.quitting {
 		t.Error("q on the empty form did not quit")
 	}
-	m = step(m, auditMsg{gen: m.gen, req: m.req, rows: fakeTrail()})
+	m = step(m, answerMsg{gen: m.sess.gen, req: m.sess.req, msg: auditMsg{rows: fakeTrail()}})
 	if m.typing() {
 		t.Error("typing on the results")
 	}
@@ -443,16 +444,16 @@ func TestAuditTyping(t *testing.T) {
 	for _, k := range []string{"q", "?", "y"} {
 		m = step(m, keyPress(k))
 	}
-	if m.quitting || m.showHelp || m.audit.path.Value() != "q?y" {
-		t.Errorf("in the path: quitting %v, help %v, path %q", m.quitting, m.showHelp, m.audit.path.Value())
+	if m.quitting || m.showHelp || m.shownAudit().path.Value() != "q?y" {
+		t.Errorf("in the path: quitting %v, help %v, path %q", m.quitting, m.showHelp, m.shownAudit().path.Value())
 	}
 	// Enter on a path without .csv or .json: a sentence, no prompt.
 	m = step(m, keyPress("enter"))
-	if m.audit.mode != auditExportPath || !strings.Contains(m.audit.err, ".csv or .json") {
-		t.Errorf("bad extension: mode %v, err %q", m.audit.mode, m.audit.err)
+	if m.shownAudit().mode != auditExportPath || !strings.Contains(m.shownAudit().err, ".csv or .json") {
+		t.Errorf("bad extension: mode %v, err %q", m.shownAudit().mode, m.shownAudit().err)
 	}
 	m = step(m, keyPress("esc"))
-	if m.typing() || m.audit.mode != auditResults {
+	if m.typing() || m.shownAudit().mode != auditResults {
 		t.Error("esc did not leave the path field")
 	}
 }
@@ -472,9 +473,9 @@ func TestAuditScrollFollowsCursor(t *testing.T) {
 	rowsLine := regexp.MustCompile(`rows (\d+) to (\d+) of (\d+)`)
 	// (At 60×16 the words under the table can take all its room.)
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {60, 30}} {
-		m := auditModelAt(size[0], size[1])
-		m.audit.asked = auditQuery{nhs: "9000000009"}
-		m = step(m, auditMsg{gen: m.gen, req: m.req, rows: trail})
+		m := auditScreenAt(size[0], size[1])
+		m = m.withAudit(func(a *auditScreen) { a.asked = auditQuery{nhs: "9000000009"} })
+		m = step(m, answerMsg{gen: m.sess.gen, req: m.sess.req, msg: auditMsg{rows: trail}})
 		check := func(after string) (first, last int) {
 			t.Helper()
 			lines := strings.Split(ansi.Strip(m.render()), "\n")
@@ -496,8 +497,8 @@ func TestAuditScrollFollowsCursor(t *testing.T) {
 			g := rowsLine.FindStringSubmatch(lines[at])
 			first, _ = strconv.Atoi(g[1])
 			last, _ = strconv.Atoi(g[2])
-			if g[3] != strconv.Itoa(len(trail)) || first < 1 || last < first || m.audit.cur+1 < first || m.audit.cur+1 > last {
-				t.Errorf("%v after %s: %q with the cursor on row %d", size, after, lines[at], m.audit.cur+1)
+			if g[3] != strconv.Itoa(len(trail)) || first < 1 || last < first || m.shownAudit().cur+1 < first || m.shownAudit().cur+1 > last {
+				t.Errorf("%v after %s: %q with the cursor on row %d", size, after, lines[at], m.shownAudit().cur+1)
 			}
 			return first, last
 		}
@@ -511,18 +512,18 @@ func TestAuditScrollFollowsCursor(t *testing.T) {
 			}
 			prev = first
 		}
-		if m.audit.cur != len(trail)-1 {
-			t.Errorf("%v: the cursor stopped at row %d", size, m.audit.cur+1)
+		if m.shownAudit().cur != len(trail)-1 {
+			t.Errorf("%v: the cursor stopped at row %d", size, m.shownAudit().cur+1)
 		}
 		m = step(m, keyPress("g"))
-		if first, _ := check("g"); first != 1 || m.audit.cur != 0 {
-			t.Errorf("%v: g shows from row %d, cursor on %d", size, first, m.audit.cur+1)
+		if first, _ := check("g"); first != 1 || m.shownAudit().cur != 0 {
+			t.Errorf("%v: g shows from row %d, cursor on %d", size, first, m.shownAudit().cur+1)
 		}
 		_, last := check("g")
 		m = step(m, keyPress("pgdown"))
 		check("pgdown")
-		if m.audit.cur != last {
-			t.Errorf("%v: pgdown put the cursor on row %d, want %d (the first not whole on the page)", size, m.audit.cur+1, last+1)
+		if m.shownAudit().cur != last {
+			t.Errorf("%v: pgdown put the cursor on row %d, want %d (the first not whole on the page)", size, m.shownAudit().cur+1, last+1)
 		}
 		m = step(m, keyPress("G"))
 		if _, last := check("G"); last != len(trail) {

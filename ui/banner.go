@@ -59,26 +59,47 @@ func renderSummaryBanner(c *common, p *client.Patient, rec *recordview.Record) s
 // hostile record, and the clinical line must stay.
 const bannerMaxLines = 8
 
-func renderBannerWith(c *common, p *client.Patient, rec *recordview.Record) string {
-	w := c.width
-	if w <= 0 {
-		return ""
-	}
-	st := c.styles
-	if p == nil {
-		lines := []string{ansi.Truncate(st.BannerName.Render("Patient details unavailable"), w, "…")}
-		if rec != nil {
-			lines = bannerFlow(lines, w, bannerClinical(c, rec))
-		}
-		return bannerBox(st, w, lines)
-	}
-	label := func(l, v string) string { return st.BannerLabel.Render(l) + " " + v }
+// patientFacts is what the banner says of a patient, apart from how it is
+// drawn: a plain mode reads it out as labelled lines (lines).
+type patientFacts struct {
+	known    bool   // PDS sent the patient's details
+	name     string // unlabelled, first
+	born     string // with the age, where it is known
+	gender   string
+	nhs      string
+	badges   []string // SENSITIVE…, DECEASED…, NHS number superseded…
+	nameNote string   // no name in force today
+	withheld bool     // a sensitive record: no address or GP shown
+	address  string   // on one line; notKnown when PDS has none
+	gp       string
+	// The record's clinical items, when the banner is the record's: the
+	// allergy status (with the count, when it is known), and the flags.
+	record    bool
+	allergies string
+	allergic  bool // "Known allergies": set apart
+	flags     []recordview.Flag
+}
 
-	name := formatName(p.Name)
-	if name == "" {
-		name = notKnown
+// bannerFacts is what the banner says of p, and of rec when the banner is
+// over the record (rec not nil).
+func bannerFacts(c *common, p *client.Patient, rec *recordview.Record) patientFacts {
+	f := patientFacts{known: p != nil, name: "Patient details unavailable"}
+	if rec != nil {
+		a := rec.Allergies
+		f.record, f.allergies, f.flags = true, a.Status, rec.Flags
+		f.allergic = a.Status == recordview.AllergiesKnown
+		if f.allergic && a.Exact && a.Count > 0 {
+			f.allergies += " (" + strconv.Itoa(a.Count) + ")"
+		}
 	}
-	born := formatDate(p.BirthDate)
+	if p == nil {
+		return f
+	}
+	f.name = formatName(p.Name)
+	if f.name == "" {
+		f.name = notKnown
+	}
+	f.born = formatDate(p.BirthDate)
 	// A deceased patient's age stops at death; with no date of death, no
 	// age is shown rather than one that keeps counting.
 	at := bannerNow(c)
@@ -86,50 +107,105 @@ func renderBannerWith(c *common, p *client.Patient, rec *recordview.Record) stri
 		at = p.DeceasedDate.Time
 	}
 	if age := formatAge(p.BirthDate, at); age != "" && !(p.Deceased && p.DeceasedDate.IsZero()) {
-		born += " (" + age + ")"
+		f.born += " (" + age + ")"
 	}
-	nhs := formatNHSNumber(p.NHSNumber)
-	if nhs == "" {
-		nhs = notKnown
+	f.gender = formatGender(p.Gender)
+	f.nhs = formatNHSNumber(p.NHSNumber)
+	if f.nhs == "" {
+		f.nhs = notKnown
 	}
-	ident := bannerFlow(nil, w, []string{
-		st.BannerName.Render(name),
-		label("Born", born),
-		label("Gender", formatGender(p.Gender)),
-		label("NHS No.", nhs),
-	})
-
-	var badges []string
 	if p.Sensitive {
-		badges = append(badges, st.Badge.Render(securityWords(p.Security)+" — address and GP withheld"))
+		f.withheld = true
+		f.badges = append(f.badges, securityWords(p.Security)+" — address and GP withheld")
 	}
 	if p.Deceased {
 		d := "DECEASED"
 		if !p.DeceasedDate.IsZero() {
 			d += " " + formatDate(p.DeceasedDate)
 		}
-		badges = append(badges, st.Badge.Render(d))
+		f.badges = append(f.badges, d)
 	}
 	if p.SupersededFrom != "" {
-		badges = append(badges, st.Badge.Render("NHS number superseded: "+
-			formatNHSNumber(p.SupersededFrom)+" → "+formatNHSNumber(p.NHSNumber)))
+		f.badges = append(f.badges, "NHS number superseded: "+formatNHSNumber(p.SupersededFrom)+" → "+formatNHSNumber(p.NHSNumber))
 	}
 	if !p.NameInForce {
-		badges = append(badges, st.Faint.Render("(no name is in force today: showing the latest usual name)"))
+		f.nameNote = "(no name is in force today: showing the latest usual name)"
 	}
-	badgeLines := bannerFlow(nil, w, badges)
-
-	var clinical []string
-	if rec != nil {
-		clinical = bannerFlow(nil, w, bannerClinical(c, rec))
-	}
-	var addr []string
 	if !p.Sensitive {
 		var practice client.Organisation
 		if rec != nil {
 			practice = rec.Practice
 		}
-		ident, addr = bannerPlace(ident, label, p.Address, label("GP", bannerGP(p.GP, practice)), w)
+		f.address, f.gp = notKnown, bannerGP(p.GP, practice)
+		if !p.Address.IsZero() {
+			f.address = p.Address.String()
+		}
+	}
+	return f
+}
+
+// lines are the facts one to a line, labelled, in the banner's order.
+func (f patientFacts) lines(keys keyMap) []fact {
+	out := []fact{{value: f.name}}
+	if f.known {
+		out = append(out, fact{"Born", f.born}, fact{"Gender", f.gender}, fact{"NHS No.", f.nhs})
+		for _, b := range f.badges {
+			out = append(out, fact{value: b})
+		}
+		if f.nameNote != "" {
+			out = append(out, fact{value: f.nameNote})
+		}
+		if !f.withheld {
+			out = append(out, fact{"Address", f.address}, fact{"GP", f.gp})
+		}
+	}
+	if f.record {
+		out = append(out, fact{"Allergies", f.allergies})
+		for _, fl := range f.flags {
+			out = append(out, fact{value: flagText(fl, keys)})
+		}
+	}
+	return out
+}
+
+func renderBannerWith(c *common, p *client.Patient, rec *recordview.Record) string {
+	w := c.width
+	if w <= 0 {
+		return ""
+	}
+	st := c.styles
+	f := bannerFacts(c, p, rec)
+	if !f.known {
+		lines := []string{ansi.Truncate(st.BannerName.Render(f.name), w, "…")}
+		if f.record {
+			lines = bannerFlow(lines, w, bannerClinical(c, f))
+		}
+		return bannerBox(st, w, lines)
+	}
+	label := func(l, v string) string { return st.BannerLabel.Render(l) + " " + v }
+	ident := bannerFlow(nil, w, []string{
+		st.BannerName.Render(f.name),
+		label("Born", f.born),
+		label("Gender", f.gender),
+		label("NHS No.", f.nhs),
+	})
+
+	var badges []string
+	for _, b := range f.badges {
+		badges = append(badges, st.Badge.Render(b))
+	}
+	if f.nameNote != "" {
+		badges = append(badges, st.Faint.Render(f.nameNote))
+	}
+	badgeLines := bannerFlow(nil, w, badges)
+
+	var clinical []string
+	if f.record {
+		clinical = bannerFlow(nil, w, bannerClinical(c, f))
+	}
+	var addr []string
+	if !f.withheld {
+		ident, addr = bannerPlace(ident, label, f.address, label("GP", f.gp), w)
 		if room := bannerMaxLines - len(ident) - len(badgeLines) - len(clinical); len(addr) > room {
 			// Only a hostile address gets here: cut, and say so by the
 			// ellipsis, rather than push the record off the screen.
@@ -179,7 +255,7 @@ func bannerGP(gp client.GP, practice client.Organisation) string {
 // (the usual place), else after the NHS number, else the whole address after
 // the NHS number and the GP on a line of its own. It returns the identity
 // lines, perhaps with one of them added to the last, and the lines under.
-func bannerPlace(ident []string, label func(l, v string) string, a client.Address, gpItem string, w int) (id, under []string) {
+func bannerPlace(ident []string, label func(l, v string) string, a, gpItem string, w int) (id, under []string) {
 	under = bannerAddress(label, a, gpItem, w)
 	if len(ident) == 0 || len(under) == 1 {
 		return ident, under
@@ -208,12 +284,10 @@ func bannerPlace(ident []string, label func(l, v string) string, a client.Addres
 // the address wraps between its words (its parts kept whole where they fit)
 // so that the postcode, its most useful part, is never lost; the GP follows
 // on the address's last line when it fits.
-func bannerAddress(label func(l, v string) string, a client.Address, gpItem string, w int) []string {
-	var words []string
-	if a.IsZero() {
-		words = []string{notKnown}
-	} else {
-		words = strings.Fields(a.String())
+func bannerAddress(label func(l, v string) string, a, gpItem string, w int) []string {
+	words := []string{notKnown}
+	if a != notKnown {
+		words = strings.Fields(a)
 	}
 	head := label("Address", "")
 	var lines []string
@@ -252,27 +326,22 @@ func bannerAddress(label func(l, v string) string, a client.Address, gpItem stri
 
 // bannerClinical is the banner's clinical items: the allergy status, with
 // the number of allergies when it is known, then each flag.
-func bannerClinical(c *common, rec *recordview.Record) []string {
+func bannerClinical(c *common, f patientFacts) []string {
 	st := c.styles
-	a := rec.Allergies
-	status := a.Status
 	style := st.Text
-	if status == recordview.AllergiesKnown {
+	if f.allergic {
 		style = st.Emphasis
-		if a.Exact && a.Count > 0 {
-			status += " (" + strconv.Itoa(a.Count) + ")"
-		}
 	}
-	items := []string{style.Render(status)}
-	for _, f := range rec.Flags {
+	items := []string{style.Render(f.allergies)}
+	for _, fl := range f.flags {
 		fs := st.Notice
-		switch f.Kind {
+		switch fl.Kind {
 		case recordview.FlagResuscitation:
 			fs = st.Emphasis
 		case recordview.FlagWithheld:
 			fs = st.Withheld
 		}
-		items = append(items, fs.Render(flagText(f, c.keys)))
+		items = append(items, fs.Render(flagText(fl, c.keys)))
 	}
 	return items
 }

@@ -74,20 +74,28 @@ func awaitMsgs(tb testing.TB, cmd tea.Cmd, n int, keep func(tea.Msg) bool) []tea
 	return got
 }
 
-// awaitMsg runs cmd and returns its first message of type T.
-func awaitMsg[T tea.Msg](tb testing.TB, cmd tea.Cmd) T {
+// awaitMsg runs cmd and returns its first answer holding a T.
+func awaitMsg[T tea.Msg](tb testing.TB, cmd tea.Cmd) answerMsg {
 	tb.Helper()
-	return awaitMsgs(tb, cmd, 1, func(m tea.Msg) bool { _, ok := m.(T); return ok })[0].(T)
+	return awaitMsgs(tb, cmd, 1, func(m tea.Msg) bool {
+		a, ok := m.(answerMsg)
+		if ok {
+			_, ok = a.msg.(T)
+		}
+		return ok
+	})[0].(answerMsg)
 }
 
-// awaitBoth runs cmd and returns its alertSentMsg and summaryMsg in the
-// order they came.
+// awaitBoth runs cmd and returns its answers holding an alertSentMsg and a
+// summaryMsg, in the order they came.
 func awaitBoth(tb testing.TB, cmd tea.Cmd) []tea.Msg {
 	tb.Helper()
 	return awaitMsgs(tb, cmd, 2, func(m tea.Msg) bool {
-		switch m.(type) {
-		case alertSentMsg, summaryMsg:
-			return true
+		if a, ok := m.(answerMsg); ok {
+			switch a.msg.(type) {
+			case alertSentMsg, summaryMsg:
+				return true
+			}
 		}
 		return false
 	})
@@ -122,8 +130,8 @@ func benchEnterToSummary(b *testing.B, oneWay time.Duration) {
 		for _, msg := range awaitBoth(b, cmd) {
 			m, _ = m.update(msg)
 		}
-		if m.state != stateSummary {
-			b.Fatalf("ended in %v", m.state)
+		if m.where() != stateSummary {
+			b.Fatalf("ended in %v", m.where())
 		}
 		_ = m.View()
 		viewer = append(viewer, time.Since(start))
@@ -291,8 +299,7 @@ func benchScroll(b *testing.B, nhs string, every int) {
 		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {
 			m := New(Options{Now: func() time.Time { return fixedNow }})
 			m = step(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-			m.state = stateSummary
-			m.summary = newSummaryModel(m.c, p, s, "Viewed as Pharmacist at FA123 · access recorded")
+			m.scr = newSummaryScreen(m.sess.common, p, s, "Viewed as Pharmacist at FA123 · access recorded")
 			_ = m.View()
 			down, top := keyPress("down"), keyPress("g")
 			var frames []time.Duration
@@ -389,9 +396,9 @@ func BenchmarkPasscodeToRoles(b *testing.B) {
 	piv := card.(*smartcard.Card)
 	m0 := New(Options{Client: cl, Cards: cards, Now: func() time.Time { return fixedNow }})
 	m0 = step(m0, tea.WindowSizeMsg{Width: 80, Height: 24})
-	m0.watching = true
-	m0.readers = map[string]bool{testReader: true}
-	m0.state, m0.card, m0.pinStatus = statePasscode, card, smartcard.PINStatus{TriesLeft: 3}
+	m0.sess.watching = true
+	m0.sess.readers = map[string]bool{testReader: true}
+	m0.scr, m0.sess.card, m0.sess.pin = passcodeScreen{}, card, smartcard.PINStatus{TriesLeft: 3}
 	enter := keyPress("enter")
 
 	var times []time.Duration
@@ -405,8 +412,8 @@ func BenchmarkPasscodeToRoles(b *testing.B) {
 		start := time.Now()
 		m, cmd := m.update(enter)
 		m, _ = m.update(awaitMsg[signedInMsg](b, cmd))
-		if m.state != stateRole {
-			b.Fatalf("ended in %v", m.state)
+		if m.where() != stateRole {
+			b.Fatalf("ended in %v", m.where())
 		}
 		_ = m.View()
 		times = append(times, time.Since(start))
@@ -439,7 +446,7 @@ var benchRecords = []struct{ name, nhs string }{{"normal", "9000000009"}, {"larg
 var benchSizes = [][2]int{{80, 24}, {200, 60}}
 
 // BenchmarkSummaryRender is the summary's first frame: the record laid out
-// for the terminal (newSummaryModel) and the whole screen drawn, as when it
+// for the terminal (newSummaryScreen) and the whole screen drawn, as when it
 // arrives; p99 is reported beside the mean.
 func BenchmarkSummaryRender(b *testing.B) {
 	for _, rc := range benchRecords {
@@ -448,12 +455,11 @@ func BenchmarkSummaryRender(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%dx%d", rc.name, size[0], size[1]), func(b *testing.B) {
 				m := New(Options{Now: func() time.Time { return fixedNow }})
 				m = step(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-				m.state = stateSummary
 				var frames []time.Duration
 				b.ReportAllocs()
 				for b.Loop() {
 					start := time.Now()
-					m.summary = newSummaryModel(m.c, p, s, "Viewed as Pharmacist at FA123 · access recorded")
+					m.scr = newSummaryScreen(m.sess.common, p, s, "Viewed as Pharmacist at FA123 · access recorded")
 					_ = m.View()
 					frames = append(frames, time.Since(start))
 				}

@@ -220,9 +220,9 @@ func TestCorpusRendersAtEverySize(t *testing.T) {
 		for _, size := range corpusSizes {
 			w, h := size[0], size[1]
 			t.Run(fmt.Sprintf("%s/%dx%d", rec.name, w, h), func(t *testing.T) {
-				m := newSummaryModel(summaryTestCommon(w, h), p, rec.summary, summaryTestFooter)
+				m := newSummaryScreen(summaryTestCommon(w, h), p, rec.summary, summaryTestFooter)
 				for range 10000 {
-					corpusCheckScreen(t, m.view(), w, h-1)
+					corpusCheckScreen(t, m.drawn(), w, h-1)
 					before := summaryTop(m)
 					m = summaryPress(m, "pgdown")
 					if summaryTop(m) == before {
@@ -231,7 +231,7 @@ func TestCorpusRendersAtEverySize(t *testing.T) {
 				}
 				for _, k := range []string{"home", "a", "m", "tab", "shift+tab", "end"} {
 					m = summaryPress(m, k)
-					corpusCheckScreen(t, m.view(), w, h-1)
+					corpusCheckScreen(t, m.drawn(), w, h-1)
 				}
 			})
 		}
@@ -522,10 +522,10 @@ func TestCorpusWithheld(t *testing.T) {
 		}
 		found++
 		for _, size := range corpusSizes {
-			m := newSummaryModel(summaryTestCommon(size[0], size[1]), p, rec.summary, summaryTestFooter)
-			screen := strings.Join(strings.Fields(ansi.Strip(m.view())), " ")
+			m := newSummaryScreen(summaryTestCommon(size[0], size[1]), p, rec.summary, summaryTestFooter)
+			screen := strings.Join(strings.Fields(ansi.Strip(m.drawn())), " ")
 			if !strings.Contains(screen, recordview.WithheldLine) {
-				t.Errorf("%s at %dx%d: the withheld line is not on the first screen:\n%s", rec.name, size[0], size[1], ansi.Strip(m.view()))
+				t.Errorf("%s at %dx%d: the withheld line is not on the first screen:\n%s", rec.name, size[0], size[1], ansi.Strip(m.drawn()))
 			}
 		}
 	}

@@ -30,11 +30,10 @@ func deceasedModel(t *testing.T, f fixture, activities ...string) Model {
 	if !l.Patient.Deceased {
 		t.Fatal("9000000009 is not deceased in the sandbox")
 	}
-	m := f.in(stateFind)
-	m.find = newFindModel(m.c, "9000000009")
-	m.role.ActivityCodes = append(slices.Clone(m.role.ActivityCodes), activities...)
-	m.req = 3
-	return step(m, lookupMsg{gen: m.gen, req: 3, lookup: l})
+	m := f.in(stateFind).withSearch(newFindScreen(f.base.sess.common, "9000000009"))
+	m.sess.role.ActivityCodes = append(slices.Clone(m.sess.role.ActivityCodes), activities...)
+	m.sess.req = 3
+	return step(m, answerMsg{gen: m.sess.gen, req: 3, msg: lookupMsg{lookup: l}})
 }
 
 // screenWords is the screen's words with the wrapping taken out.
@@ -55,11 +54,11 @@ func TestStateDeceasedNeverAsksPermission(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := deceasedModel(t, f, tc.activities...)
-			if m.state != statePermission || m.permission.step != permDeceased {
-				t.Fatalf("after the lookup: %v, step %v", m.state, m.permission.step)
+			if m.where() != statePermission || m.perm().step != permDeceased {
+				t.Fatalf("after the lookup: %v, step %v", m.where(), m.perm().step)
 			}
-			if !slices.Equal(m.permission.reasons, tc.reasons) {
-				t.Errorf("reasons %v, want %v", m.permission.reasons, tc.reasons)
+			if !slices.Equal(m.perm().reasons, tc.reasons) {
+				t.Errorf("reasons %v, want %v", m.perm().reasons, tc.reasons)
 			}
 			txt := screenWords(m)
 			for _, want := range []string{"This patient has died", "SMITH, Jane died on 22-Oct-2010. A patient who has died cannot give permission."} {
@@ -87,18 +86,19 @@ func TestStateDeceasedNeverAsksPermission(t *testing.T) {
 				if sent := requestsOf(t, cmd); len(sent) > 0 {
 					t.Errorf("%s sent %T", k, sent[0])
 				}
-				if got.state != statePermission || got.permission.step != permDeceased || got.find.notice != "" {
-					t.Errorf("%s: %v, step %v, notice %q", k, got.state, got.permission.step, got.find.notice)
+				if got.where() != statePermission || got.perm().step != permDeceased || got.search().notice != "" {
+					t.Errorf("%s: %v, step %v, notice %q", k, got.where(), got.perm().step, got.search().notice)
 				}
 			}
 			if tc.reasons == nil {
-				if got := step(m, keyPress("enter")); got.permission.step != permDeceased {
-					t.Errorf("enter with no reason to give: step %v", got.permission.step)
+				if got := step(m, keyPress("enter")); got.perm().step != permDeceased {
+					t.Errorf("enter with no reason to give: step %v", got.perm().step)
 				}
 			}
 			// Nor could anything claim the patient's permission.
-			if got, cmd := m.viewWithPermission(); cmd != nil || got.permission.step != permDeceased {
-				t.Errorf("permission claimed for a patient who has died: step %v", got.permission.step)
+			got, cmd := m.perm().viewWithPermission(&m.sess)
+			if cmd != nil || got.step != permDeceased {
+				t.Errorf("permission claimed for a patient who has died: step %v", got.step)
 			}
 		})
 	}
@@ -109,12 +109,11 @@ func TestStateDeceasedNeverAsksPermission(t *testing.T) {
 func TestPermissionDeceasedDateUnknown(t *testing.T) {
 	f := newFixture(t)
 	m := deceasedModel(t, f)
-	pt := *m.lookup.Patient
+	pt := *m.patient()
 	pt.DeceasedDate = client.FHIRDate{}
-	l := *m.lookup
+	l := *m.perm().lookup
 	l.Patient = &pt
-	m.lookup = &l
-	m.permission = newPermissionModel(m.c, &l, m.role, permDeceased)
+	m.scr = newPermissionScreen(m.sess.common, &l, m.sess.role, permDeceased)
 	txt := screenWords(m)
 	if !strings.Contains(txt, "SMITH, Jane has died; the date of death is not recorded. A patient who has died cannot give permission.") {
 		t.Errorf("date of death not known:\n%s", txt)
@@ -128,21 +127,21 @@ func TestStateDeceasedAlertBeforeRecord(t *testing.T) {
 	f := newFixture(t)
 	m := deceasedModel(t, f, rbac.EmergencyAccessSCR)
 	m = step(m, keyPress("enter"))
-	if m.permission.step != permNote || !strings.Contains(screenWords(m), "Access after death: Access made in an emergency") {
-		t.Fatalf("enter: step %v\n%s", m.permission.step, screenWords(m))
+	if m.perm().step != permNote || !strings.Contains(screenWords(m), "Access after death: Access made in an emergency") {
+		t.Fatalf("enter: step %v\n%s", m.perm().step, screenWords(m))
 	}
 	m = typed(m, "Died in the department")
 	next, cmd := m.Update(keyPress("enter"))
 	m = next.(Model)
-	if m.permission.step != permSending || m.permission.parallel {
-		t.Fatalf("sending: step %v, parallel %v", m.permission.step, m.permission.parallel)
+	if m.perm().step != permSending || m.perm().parallel {
+		t.Fatalf("sending: step %v, parallel %v", m.perm().step, m.perm().parallel)
 	}
 	sent := requestsOf(t, cmd)
 	if len(sent) != 1 {
 		t.Fatalf("sent %d requests, want the alert alone: %v", len(sent), sent)
 	}
-	if _, ok := sent[0].(alertSentMsg); !ok {
-		t.Fatalf("sent %T before the alert", sent[0])
+	if _, ok := sent[0].(answerMsg).msg.(alertSentMsg); !ok {
+		t.Fatalf("sent %T before the alert", sent[0].(answerMsg).msg)
 	}
 	// The server saw an Access Alert in an emergency (2/5), never 1/6.
 	rows, err := f.srv.Audit().Query(context.Background(), audit.Filter{Patient: "9000000009", Kinds: []audit.Kind{audit.PrivacyAlert}})
@@ -153,27 +152,27 @@ func TestStateDeceasedAlertBeforeRecord(t *testing.T) {
 		t.Errorf("alerts the server saw: %+v", rows)
 	}
 
-	refused := step(m, alertSentMsg{gen: m.gen, req: m.req, err: &client.ForbiddenError{}})
-	if refused.state != statePermission || refused.permission.step != permDeceased ||
+	refused := step(m, answerMsg{gen: m.sess.gen, req: m.sess.req, msg: alertSentMsg{err: &client.ForbiddenError{}}})
+	if refused.where() != statePermission || refused.perm().step != permDeceased ||
 		!strings.Contains(screenWords(refused), "access could not be recorded") || strings.Contains(screenWords(refused), "wasp") {
-		t.Errorf("after a refused alert: %v, step %v\n%s", refused.state, refused.permission.step, screenWords(refused))
+		t.Errorf("after a refused alert: %v, step %v\n%s", refused.where(), refused.perm().step, screenWords(refused))
 	}
 
-	next, cmd = m.Update(alertSentMsg{gen: m.gen, req: m.req})
+	next, cmd = m.Update(answerMsg{gen: m.sess.gen, req: m.sess.req, msg: alertSentMsg{}})
 	acked := next.(Model)
-	if acked.state != statePermission {
-		t.Fatalf("shown before the record came: %v", acked.state)
+	if acked.where() != statePermission {
+		t.Fatalf("shown before the record came: %v", acked.where())
 	}
 	got := requestsOf(t, cmd)
 	if len(got) != 1 {
 		t.Fatalf("after the acknowledgement %d requests", len(got))
 	}
-	sum, ok := got[0].(summaryMsg)
+	sum, ok := got[0].(answerMsg).msg.(summaryMsg)
 	if !ok || sum.err != nil {
-		t.Fatalf("after the acknowledgement: %T %v", got[0], sum.err)
+		t.Fatalf("after the acknowledgement: %T %v", got[0].(answerMsg).msg, sum.err)
 	}
-	if shown := step(acked, sum); shown.state != stateSummary || !strings.Contains(screenWords(shown), "Toxic reaction to wasp") {
-		t.Errorf("the record after the acknowledgement: %v", shown.state)
+	if shown := step(acked, got[0]); shown.where() != stateSummary || !strings.Contains(screenWords(shown), "Toxic reaction to wasp") {
+		t.Errorf("the record after the acknowledgement: %v", shown.where())
 	}
 }
 

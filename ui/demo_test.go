@@ -69,18 +69,19 @@ func TestDemoPicker(t *testing.T) {
 func TestDemoPickerNotWithoutDemo(t *testing.T) {
 	f := newFixture(t)
 	m := f.in(stateCard)
-	if m.demoPicking() {
+	if demoPicking(&m.sess) {
 		t.Error("a picker outside the demo")
 	}
-	m.opts.Demo = &Demo{Cards: demoCards, Insert: func(string) { t.Error("a card was put in") }}
-	m.readers = map[string]bool{testReader: true}
-	if m.demoPicking() {
+	m.sess.opts.Demo = &Demo{Cards: demoCards, Insert: func(string) { t.Error("a card was put in") }}
+	m.sess.readers = map[string]bool{testReader: true}
+	if demoPicking(&m.sess) {
 		t.Error("a picker with a card in the reader")
 	}
 	for _, k := range []string{"down", "enter"} {
-		got, cmd := m.demoPickerKey(keyPress(k))
-		if cmd != nil || got.demoPick != 0 {
-			t.Errorf("%s with a card in: pick %d, command %v", k, got.demoPick, cmd != nil)
+		next, cmd := m.Update(keyPress(k))
+		got := next.(Model)
+		if cmd != nil || got.sess.demoPick != 0 {
+			t.Errorf("%s with a card in: pick %d, command %v", k, got.sess.demoPick, cmd != nil)
 		}
 	}
 }

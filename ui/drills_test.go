@@ -261,7 +261,7 @@ func flat(txt string) string { return strings.Join(strings.Fields(txt), "") }
 
 // waitSentence waits until the screen shows want (wrapped or not) and
 // checks it is the only failure sentence shown.
-func waitSentence(t *testing.T, s *screen, want string) string {
+func waitSentence(t *testing.T, s *terminal, want string) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -297,7 +297,7 @@ func noRecord(t *testing.T, txt string) {
 // that ? opens the help and a key closes it, and that a resize redraws:
 // too small asks for a larger window, back to 80×24 shows busy again.
 // inFlight, when not nil, must still hold once all that is done.
-func responsive(t *testing.T, s *screen, busy string, inFlight func() bool) {
+func responsive(t *testing.T, s *terminal, busy string, inFlight func() bool) {
 	t.Helper()
 	s.press("?")
 	s.waitFor("Any key closes this help")
@@ -314,7 +314,7 @@ func responsive(t *testing.T, s *screen, busy string, inFlight func() bool) {
 
 // endClean pulls the card, then quits, and checks nothing of the patient
 // is left on the screen or in the final model.
-func endClean(t *testing.T, s *screen, cards *testCards) {
+func endClean(t *testing.T, s *terminal, cards *testCards) {
 	t.Helper()
 	if cards != nil {
 		cards.remove()
@@ -322,7 +322,7 @@ func endClean(t *testing.T, s *screen, cards *testCards) {
 		s.waitFor("The card was removed")
 	}
 	m := s.quit()
-	if m.lookup != nil || m.View().Content != "" {
+	if m.patient() != nil || m.View().Content != "" {
 		t.Error("the final model still holds the patient, or draws something")
 	}
 	txt := s.text()
@@ -334,7 +334,7 @@ func endClean(t *testing.T, s *screen, cards *testCards) {
 }
 
 // openRecord looks up 9000000017 and opens the record with permission.
-func openRecord(s *screen) {
+func openRecord(s *terminal) {
 	s.typeText("9000000017")
 	s.press("enter")
 	s.waitFor("Permission to view is required", "HARGREAVES, Robert Alan (Mr)")

@@ -38,10 +38,10 @@ const (
 
 var fieldLabels = [fieldCount]string{"Family name", "Given name", "Date of birth", "Gender", "Postcode"}
 
-// findModel is the Find patient screen: an NHS number checked as it is
+// findScreen is the Find patient screen: an NHS number checked as it is
 // typed, or a search by family name, given name, date of birth, gender and
 // postcode with a list of matches.
-type findModel struct {
+type findScreen struct {
 	c      *common
 	mode   findMode
 	number string // the digits typed or scanned; shown spaced 3-3-4
@@ -68,8 +68,8 @@ var fieldHints = [fieldCount]string{"e.g. Smith", "e.g. Jane", "e.g. 22-10-2010"
 // fieldWidth is the width of a form field on screen.
 const fieldWidth = 30
 
-func newFindModel(c *common, number string) findModel {
-	f := findModel{c: c, number: appendNumberChars("", number)}
+func newFindScreen(c *common, number string) findScreen {
+	f := findScreen{c: c, number: appendNumberChars("", number)}
 	for i := range f.fields {
 		f.fields[i] = newTextInput("", 60, fieldWidth)
 	}
@@ -90,15 +90,199 @@ func newTextInput(placeholder string, limit, width int) textinput.Model {
 	return ti
 }
 
-// typing: only the demographic form takes letters; the NHS number field
+// field: only the demographic form takes letters; the NHS number field
 // takes digits, so letters stay commands there (q quits, ? helps).
-func (f findModel) typing() bool { return f.mode == findByDetails }
+func (f findScreen) field(*session) field {
+	switch f.mode {
+	case findByNumber:
+		return digitField
+	case findByDetails:
+		return textField
+	}
+	return noField
+}
+
+// hasInput is whether a number or a form is typed.
+func (f findScreen) hasInput() bool {
+	switch f.mode {
+	case findByNumber:
+		return strings.TrimSpace(f.number) != ""
+	case findByDetails:
+		for _, fld := range f.fields {
+			if strings.TrimSpace(fld.Value()) != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (f findScreen) name() string {
+	switch f.mode {
+	case findByDetails:
+		return "search by details"
+	case findResults:
+		return "search results"
+	}
+	return "find a patient by NHS number"
+}
+
+func (f findScreen) bindings(s *session, full bool) []key.Binding {
+	k := s.keys
+	switch f.mode {
+	case findByDetails:
+		bs := []key.Binding{withHelp(k.Submit, "enter", "search"), k.NextField, k.Back}
+		if full {
+			bs = append(bs, k.PrevField)
+		}
+		return bs
+	case findResults:
+		return []key.Binding{k.Up, k.Down, withHelp(k.Submit, "enter", "open"), k.Back}
+	}
+	return []key.Binding{withHelp(k.Submit, "enter", "look up"), k.SearchForm, k.ClearField}
+}
+
+func (f findScreen) view(s *session, _ int) string {
+	return s.header() + f.draw(s.busyLine())
+}
+
+func (f findScreen) update(s *session, msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		return f.key(s, msg)
+	case lookupMsg:
+		return f.looked(s, msg)
+	case searchMsg:
+		s.busy = ""
+		return f.setResults(msg.matches, msg.err), nil
+	}
+	return f.edit(msg)
+}
+
+// key is Enter, ctrl+f, Esc and moving between fields; the rest is typing.
+func (f findScreen) key(s *session, msg tea.KeyPressMsg) (screen, tea.Cmd) {
+	k := s.keys
+	switch f.mode {
+	case findByNumber:
+		switch {
+		case key.Matches(msg, k.Submit):
+			nhs, hint, ok := f.numberState()
+			if !ok {
+				f.err = hint
+				return f, nil
+			}
+			return f.startLookup(s, nhs)
+		case key.Matches(msg, k.SearchForm):
+			return f.showForm()
+		case key.Matches(msg, k.Back):
+			// Nothing to go back to; the number stays (ctrl+u clears it).
+			return f, nil
+		}
+	case findByDetails:
+		switch {
+		case key.Matches(msg, k.Submit):
+			q, problem := f.query()
+			if problem != "" {
+				f.err = problem
+				return f, nil
+			}
+			return f.startSearch(s, q)
+		case key.Matches(msg, k.Back), key.Matches(msg, k.SearchForm):
+			return f.showNumber(), nil
+		case msg.String() == "tab" || msg.String() == "down":
+			return f.focusField(f.focus + 1)
+		case msg.String() == "shift+tab" || msg.String() == "up":
+			return f.focusField(f.focus - 1)
+		}
+	case findResults:
+		switch {
+		case key.Matches(msg, k.Submit):
+			if p := f.picked(); p != nil {
+				return f.startLookup(s, p.NHSNumber)
+			}
+			return f, nil // a result that cannot be used is not looked up
+		case key.Matches(msg, k.Back):
+			return f.showForm()
+		}
+	}
+	return f.edit(msg)
+}
+
+// lookupMsg answers startLookup.
+type lookupMsg struct {
+	lookup *client.Lookup
+	err    error
+}
+
+func (msg lookupMsg) failed() error {
+	if msg.err == nil && msg.lookup != nil {
+		return msg.lookup.ConsentErr
+	}
+	return msg.err
+}
+
+// searchMsg answers startSearch.
+type searchMsg struct {
+	matches []client.PatientMatch
+	err     error
+}
+
+func (msg searchMsg) failed() error { return msg.err }
+
+func (f findScreen) startLookup(s *session, nhs client.NHSNumber) (screen, tea.Cmd) {
+	f.err, f.notice = "", ""
+	api, ctx := s.api, s.run
+	return f, s.ask("Looking up NHS No. "+formatNHSNumber(nhs)+"…", func() tea.Msg {
+		l, err := api.Lookup(ctx, nhs)
+		return lookupMsg{lookup: l, err: err}
+	})
+}
+
+func (f findScreen) startSearch(s *session, q client.PatientQuery) (screen, tea.Cmd) {
+	f.err = ""
+	api, ctx := s.api, s.run
+	return f, s.ask("Searching…", func() tea.Msg {
+		ms, err := api.SearchPatients(ctx, q)
+		return searchMsg{matches: ms, err: err}
+	})
+}
+
+// looked decides what the lookup allows: nothing for an opted-out patient,
+// the banner and a sentence for no SCR, otherwise the permission question
+// (legacy consent Yes is asked like Ask, as API.md has it).
+func (f findScreen) looked(s *session, msg lookupMsg) (screen, tea.Cmd) {
+	s.busy = ""
+	if msg.err != nil {
+		f.err = explain.Error(msg.err)
+		return f, nil
+	}
+	l := msg.lookup
+	var optedOut *client.OptedOutError
+	switch {
+	case errors.As(l.ConsentErr, &optedOut), l.ConsentErr == nil && l.Consent.Permission == client.ConsentNo:
+		// Opted out: say so and show nothing of the record.
+		f = newFindScreen(f.c, "")
+		f.err = explain.Error(&client.OptedOutError{})
+		return f, nil
+	case errors.Is(l.ConsentErr, client.ErrNoSCR):
+		return newPermissionScreen(f.c, l, s.role, permNoSCR).openedFrom(f), nil
+	case l.ConsentErr != nil:
+		f.err = explain.Error(l.ConsentErr)
+		return f, nil
+	}
+	first := permAsk
+	if l.Patient != nil && l.Patient.Deceased {
+		// No one can give permission for a patient who has died.
+		first = permDeceased
+	}
+	return newPermissionScreen(f.c, l, s.role, first).openedFrom(f), nil
+}
 
 // nhsValue is the digits typed, for keeping across a new sign-in.
-func (f findModel) nhsValue() string { return f.number }
+func (f findScreen) nhsValue() string { return f.number }
 
-// update handles typing; the root handles Enter, ctrl+f and Esc.
-func (f findModel) update(msg tea.Msg) (findModel, tea.Cmd) {
+// edit is typing into the number or the form, and moving in the matches.
+func (f findScreen) edit(msg tea.Msg) (findScreen, tea.Cmd) {
 	switch f.mode {
 	case findByNumber:
 		switch msg := msg.(type) {
@@ -139,7 +323,7 @@ func (f findModel) update(msg tea.Msg) (findModel, tea.Cmd) {
 
 // nextUsable is the usable match after from in direction dir, or from if
 // there is none: the cursor never rests on a result that cannot be used.
-func (f findModel) nextUsable(from, dir int) int {
+func (f findScreen) nextUsable(from, dir int) int {
 	for i := from + dir; i >= 0 && i < len(f.matches); i += dir {
 		if f.matches[i].Unusable == client.Usable {
 			return i
@@ -149,7 +333,7 @@ func (f findModel) nextUsable(from, dir int) int {
 }
 
 // picked is the match Enter would look up, or nil when none can be used.
-func (f findModel) picked() *client.Patient {
+func (f findScreen) picked() *client.Patient {
 	if f.pick < 0 || f.pick >= len(f.matches) {
 		return nil
 	}
@@ -189,7 +373,7 @@ func spacedDigits(d string) string {
 }
 
 // numberState is the live check under the NHS number field.
-func (f findModel) numberState() (nhs client.NHSNumber, hint string, ok bool) {
+func (f findScreen) numberState() (nhs client.NHSNumber, hint string, ok bool) {
 	switch digits := len(f.number); {
 	case digits == 0:
 		return "", "Type or scan the 10-digit NHS number.", false
@@ -209,25 +393,25 @@ func (f findModel) numberState() (nhs client.NHSNumber, hint string, ok bool) {
 	return n, "✓ valid NHS number", true
 }
 
-func (f findModel) focusField(i int) (findModel, tea.Cmd) {
+func (f findScreen) focusField(i int) (findScreen, tea.Cmd) {
 	f.fields[f.focus].Blur()
 	f.focus = (i + fieldCount) % fieldCount
 	return f, f.fields[f.focus].Focus()
 }
 
-func (f findModel) showForm() (findModel, tea.Cmd) {
+func (f findScreen) showForm() (findScreen, tea.Cmd) {
 	f.mode, f.err, f.notice = findByDetails, "", ""
 	return f.focusField(f.focus)
 }
 
-func (f findModel) showNumber() findModel {
+func (f findScreen) showNumber() findScreen {
 	f.fields[f.focus].Blur()
 	f.mode, f.err = findByNumber, ""
 	return f
 }
 
 // query reads the form as a PDS search, or says what is missing.
-func (f findModel) query() (client.PatientQuery, string) {
+func (f findScreen) query() (client.PatientQuery, string) {
 	v := func(i int) string { return strings.TrimSpace(f.fields[i].Value()) }
 	q := client.PatientQuery{Family: v(fieldFamily), Postcode: v(fieldPostcode)}
 	if g := v(fieldGiven); g != "" {
@@ -261,7 +445,7 @@ func (f findModel) query() (client.PatientQuery, string) {
 }
 
 // formKey is the form as typed, to tell whether it changed since a search.
-func (f findModel) formKey() string {
+func (f findScreen) formKey() string {
 	parts := make([]string, len(f.fields))
 	for i, fld := range f.fields {
 		parts[i] = strings.TrimSpace(fld.Value())
@@ -375,7 +559,7 @@ func monthNamed(s string) int {
 	return -1
 }
 
-func (f findModel) setResults(matches []client.PatientMatch, err error) findModel {
+func (f findScreen) setResults(matches []client.PatientMatch, err error) findScreen {
 	if err != nil {
 		f.err = explain.Error(err)
 		return f
@@ -401,7 +585,9 @@ func (f findModel) setResults(matches []client.PatientMatch, err error) findMode
 	return f
 }
 
-func (f findModel) view(busy string) string {
+// draw is the screen under the header, busy the line saying what is
+// waited for.
+func (f findScreen) draw(busy string) string {
 	s := f.c.styles
 	var b strings.Builder
 	b.WriteString(s.Title.Render("Find a patient") + "\n\n")

@@ -14,13 +14,13 @@ import (
 )
 
 // findResultsOf is the results screen for a PDS search answer.
-func findResultsOf(t *testing.T, data []byte, w int) findModel {
+func findResultsOf(t *testing.T, data []byte, w int) findScreen {
 	t.Helper()
 	ms, err := client.ParsePatientSearch(data, summaryTestNow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFindModel(summaryTestCommon(w, 24), "").setResults(ms, nil)
+	f := newFindScreen(summaryTestCommon(w, 24), "").setResults(ms, nil)
 	if len(ms) > 0 && f.mode != findResults {
 		t.Fatalf("not on the results: %q", f.err)
 	}
@@ -42,9 +42,9 @@ func TestFindResultsCorpus(t *testing.T) {
 	}
 }
 
-func checkResults(t *testing.T, name string, f findModel, w int) {
+func checkResults(t *testing.T, name string, f findScreen, w int) {
 	t.Helper()
-	out := ansi.Strip(f.view(""))
+	out := ansi.Strip(f.draw(""))
 	lines := strings.Split(out, "\n")
 	listed := 0
 	for _, l := range lines {
@@ -81,7 +81,7 @@ func TestFindResultsUnusable(t *testing.T) {
 		{"search":{"score":0.6},"resource":{"resourceType":"Patient","id":"9000000033","name":[{"family":"Jones"}]}}]}`)
 	f := findResultsOf(t, hostile, 80)
 	checkResults(t, "hostile", f, 80)
-	out := ansi.Strip(f.view(""))
+	out := ansi.Strip(f.draw(""))
 	for _, want := range []string{
 		"5 matching patients (3 cannot be used)",
 		"CHECKDIGIT, Bad  Born 01-Jan-1990\n    cannot be used: its NHS number fails the check digit",
@@ -98,7 +98,7 @@ func TestFindResultsUnusable(t *testing.T) {
 	}
 	// Down reaches the other usable one, and no further.
 	for range 4 {
-		f, _ = f.update(keyPress("down"))
+		f, _ = f.edit(keyPress("down"))
 	}
 	if p := f.picked(); p == nil || p.NHSNumber != "9000000033" {
 		t.Fatalf("after down: picked %+v", p)
@@ -111,7 +111,7 @@ func TestFindResultsUnusable(t *testing.T) {
 	if p := f.picked(); p != nil {
 		t.Errorf("an unusable match can be chosen: %+v", p)
 	}
-	if out := ansi.Strip(f.view("")); !strings.Contains(out, "1 matching patient, which cannot be used") {
+	if out := ansi.Strip(f.draw("")); !strings.Contains(out, "1 matching patient, which cannot be used") {
 		t.Errorf("all unusable:\n%s", out)
 	}
 }
@@ -145,17 +145,17 @@ func TestFindNumberTyping(t *testing.T) {
 		{name: "ctrl+u clears", keys: []string{"9", "0", "ctrl+u"}, shown: "", hint: "Type or scan the 10-digit NHS number."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFindModel(summaryTestCommon(80, 24), "")
+			f := newFindScreen(summaryTestCommon(80, 24), "")
 			for _, k := range tc.keys {
 				if k == " " {
 					k = "space"
 				}
-				f, _ = f.update(keyPress(k))
+				f, _ = f.edit(keyPress(k))
 			}
 			if tc.paste != "" {
-				f, _ = f.update(tea.PasteMsg{Content: tc.paste})
+				f, _ = f.edit(tea.PasteMsg{Content: tc.paste})
 			}
-			out := ansi.Strip(f.view(""))
+			out := ansi.Strip(f.draw(""))
 			if want := "NHS number   " + tc.shown + "█"; !strings.Contains(out, want) {
 				t.Errorf("want %q:\n%s", want, out)
 			}
@@ -169,8 +169,8 @@ func TestFindNumberTyping(t *testing.T) {
 		})
 	}
 	// A number kept across a new sign-in is shown the same way.
-	f := newFindModel(summaryTestCommon(80, 24), "9000000017")
-	if out := ansi.Strip(f.view("")); !strings.Contains(out, "900 000 0017█") {
+	f := newFindScreen(summaryTestCommon(80, 24), "9000000017")
+	if out := ansi.Strip(f.draw("")); !strings.Contains(out, "900 000 0017█") {
 		t.Errorf("kept number:\n%s", out)
 	}
 }
@@ -236,8 +236,8 @@ func TestParseDateOfBirth(t *testing.T) {
 // TestFindFormQuery: the form as a PDS search; an exact search first, and a
 // fuzzy one only when the same form found nobody and PDS would take it.
 func TestFindFormQuery(t *testing.T) {
-	fill := func(vals ...string) findModel {
-		f := newFindModel(summaryTestCommon(80, 24), "")
+	fill := func(vals ...string) findScreen {
+		f := newFindScreen(summaryTestCommon(80, 24), "")
 		for i, v := range vals {
 			f.fields[i].SetValue(v)
 		}
@@ -281,10 +281,10 @@ func TestFindFormQuery(t *testing.T) {
 // colour is gone, so no hint may sit where typed text would: an empty field
 // is blank, and the hint is beside it.
 func TestFindFormHintsOutsideFields(t *testing.T) {
-	f := newFindModel(summaryTestCommon(80, 24), "")
+	f := newFindScreen(summaryTestCommon(80, 24), "")
 	f, _ = f.showForm()
 	f, _ = f.focusField(fieldGiven) // every field but this one is unfocused
-	out := ansi.Strip(f.view(""))
+	out := ansi.Strip(f.draw(""))
 	for i, label := range fieldLabels {
 		var line string
 		for l := range strings.SplitSeq(out, "\n") {
@@ -313,7 +313,7 @@ func TestFindFormHintsOutsideFields(t *testing.T) {
 func TestFindResultsCount(t *testing.T) {
 	one := []byte(`{"resourceType":"Bundle","type":"searchset","entry":[
 		{"search":{"score":1},"resource":{"resourceType":"Patient","id":"9000000017","name":[{"use":"usual","family":"Patel","given":["Anita"],"prefix":["Dr"]}],"birthDate":"1980-01-01"}}]}`)
-	out := ansi.Strip(findResultsOf(t, one, 80).view(""))
+	out := ansi.Strip(findResultsOf(t, one, 80).draw(""))
 	for _, want := range []string{"1 matching patient. Choose one", "> PATEL, Anita (Dr)  Born 01-Jan-1980"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("want %q:\n%s", want, out)
@@ -321,7 +321,7 @@ func TestFindResultsCount(t *testing.T) {
 	}
 	bad := []byte(`{"resourceType":"Bundle","type":"searchset","entry":[
 		{"resource":{"resourceType":"Patient","id":"9000000008","name":[{"family":"Checkdigit"}]}}]}`)
-	if out := ansi.Strip(findResultsOf(t, bad, 80).view("")); !strings.Contains(out, "1 matching patient, which cannot be used.") {
+	if out := ansi.Strip(findResultsOf(t, bad, 80).draw("")); !strings.Contains(out, "1 matching patient, which cannot be used.") {
 		t.Errorf("one unusable:\n%s", out)
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // summaryTestScreen is the summary screen as drawn, without styling.
-func summaryTestScreen(m summaryModel) string { return ansi.Strip(m.view()) }
+func summaryTestScreen(m summaryScreen) string { return ansi.Strip(m.drawn()) }
 
 // TestBannerAllergyCountExcludesNoInformation: the banner's count is of
 // real allergies only; "No relevant information…" and "No known allergies"
@@ -46,7 +46,7 @@ func TestBannerAllergyCountExcludesNoInformation(t *testing.T) {
 	if recordview.Read(s).Allergies.Exact {
 		t.Error("a free-text allergy: the count must not be given as exact")
 	}
-	m := newSummaryModel(summaryTestCommon(80, 24), summaryTestPatient(t, "9000000017", ""), s, summaryTestFooter)
+	m := newSummaryScreen(summaryTestCommon(80, 24), summaryTestPatient(t, "9000000017", ""), s, summaryTestFooter)
 	if banner := ansi.Strip(strings.Join(m.layout().banner, "\n")); !strings.Contains(banner, "Known allergies") || strings.Contains(banner, "Known allergies (") {
 		t.Errorf("want no number beside free text:\n%s", banner)
 	}

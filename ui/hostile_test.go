@@ -91,8 +91,8 @@ func TestHostileRecordRendersInert(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	before := ms.TotalAlloc
-	m := newSummaryModel(summaryTestCommon(80, 24), p, s, "Viewed as Pharmacist at FA123 · access recorded")
-	_ = m.view()
+	m := newSummaryScreen(summaryTestCommon(80, 24), p, s, "Viewed as Pharmacist at FA123 · access recorded")
+	_ = m.drawn()
 	runtime.ReadMemStats(&ms)
 	if mb := (ms.TotalAlloc - before) >> 20; mb > 200 {
 		t.Errorf("laying the record out allocated %d MB", mb)
@@ -113,14 +113,14 @@ func TestHostileRecordRendersInert(t *testing.T) {
 		}
 	}
 	// Our own styling is SGR only (ESC [ … m); anything else came from the record.
-	all := strings.Join(lay.body.Lines, "\n") + m.view()
+	all := strings.Join(lay.body.Lines, "\n") + m.drawn()
 	sgr := ansi.Strip(all)
 	for _, bad := range []string{"\x1b[2J", "\x1b]", "\x07", "\u202e", "pwned\x07"} {
 		if strings.Contains(all, bad) || strings.Contains(sgr, bad) {
 			t.Errorf("%q reached the screen", bad)
 		}
 	}
-	for _, l := range strings.Split(m.view(), "\n") {
+	for _, l := range strings.Split(m.drawn(), "\n") {
 		if w := ansi.StringWidth(l); w > 80 {
 			t.Errorf("a line %d wide", w)
 		}
@@ -136,7 +136,7 @@ func BenchmarkHostileRecordLayout(b *testing.B) {
 	c := summaryTestCommon(80, 24)
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = newSummaryModel(c, p, s, "x").view()
+		_ = newSummaryScreen(c, p, s, "x").drawn()
 	}
 }
 
@@ -337,8 +337,8 @@ func TestHostileWithheldBanner(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := newSummaryModel(summaryTestCommon(100, 30), summaryTestPatient(t, "9000000009", ""), sum, "x")
-		if txt := ansi.Strip(m.view()); !strings.Contains(txt, "Entries withheld") {
+		m := newSummaryScreen(summaryTestCommon(100, 30), summaryTestPatient(t, "9000000009", ""), sum, "x")
+		if txt := ansi.Strip(m.drawn()); !strings.Contains(txt, "Entries withheld") {
 			t.Errorf("%q: no withheld flag:\n%s", words, txt)
 		}
 	}

@@ -15,12 +15,12 @@ import (
 func TestJourneyRefusedAlertShowsNothing(t *testing.T) {
 	f := newFixture(t)
 	m := step(f.in(statePermission), keyPress("p"))
-	req := m.req
-	early := step(m, summaryMsg{gen: m.gen, req: req, summary: f.summary})
+	req := m.sess.req
+	early := step(m, answerMsg{gen: m.sess.gen, req: req, msg: summaryMsg{summary: f.summary}})
 	fault := &client.RequestFaultError{ServerReply: client.ServerReply{Service: client.ServiceSCR, Status: 400, Code: "value", RequestID: "req-1"}}
-	got := step(early, alertSentMsg{gen: m.gen, req: req, err: fault})
-	if got.state != statePermission || got.permission.pending != nil {
-		t.Fatalf("state %v, pending %v", got.state, got.permission.pending != nil)
+	got := step(early, answerMsg{gen: m.sess.gen, req: req, msg: alertSentMsg{err: fault}})
+	if got.where() != statePermission || got.perm().pending != nil {
+		t.Fatalf("state %v, pending %v", got.where(), got.perm().pending != nil)
 	}
 	txt := flat(ansi.Strip(got.render()))
 	for _, want := range []string{"The access could not be recorded, so the record is not shown.", "not in anything you typed", "req-1"} {
@@ -51,10 +51,10 @@ func TestJourneyRecordChanged(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := f.in(statePermission)
-			m.req = 7
-			got := step(m, summaryMsg{gen: m.gen, req: 7, err: tc.err})
-			if got.state != tc.state {
-				t.Fatalf("state %v, want %v", got.state, tc.state)
+			m.sess.req = 7
+			got := step(m, answerMsg{gen: m.sess.gen, req: 7, msg: summaryMsg{err: tc.err}})
+			if got.where() != tc.state {
+				t.Fatalf("state %v, want %v", got.where(), tc.state)
 			}
 			txt := ansi.Strip(got.render())
 			if !strings.Contains(flat(txt), flat(tc.want)) {
@@ -63,8 +63,8 @@ func TestJourneyRecordChanged(t *testing.T) {
 			if leak := patientOnScreen(got); leak == "Penicillin" || leak == "Clarithromycin" {
 				t.Errorf("record content %q shown", leak)
 			}
-			if tc.state == stateFind && got.find.number != "9000000017" {
-				t.Errorf("the number to look up again is %q", got.find.number)
+			if tc.state == stateFind && got.search().number != "9000000017" {
+				t.Errorf("the number to look up again is %q", got.search().number)
 			}
 		})
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // signIn takes a screen from the card to the patient search as user.
-func signIn(t *testing.T, s *screen, user string) {
+func signIn(t *testing.T, s *terminal, user string) {
 	t.Helper()
 	s.waitFor("Enter your passcode")
 	s.typeText(userPIN[user])
@@ -82,11 +82,11 @@ func TestJourneyPharmacist(t *testing.T) {
 	s.waitFor("Find a patient")
 
 	m := s.quit()
-	if m.lookup != nil || !m.quitting || m.View().Content != "" {
+	if m.patient() != nil || !m.quitting || m.View().Content != "" {
 		t.Error("the final model still holds the patient, or draws something")
 	}
 	// Run's way out revokes the token.
-	sess := m.session
+	sess := m.sess.api
 	m.shutdown()
 	var so *client.SignedOutError
 	if _, err := sess.Lookup(context.Background(), "9000000017"); !errors.As(err, &so) {

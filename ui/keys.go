@@ -9,16 +9,19 @@ import (
 // the handling cannot drift apart. Keys are ones Windows Terminal and conhost
 // deliver as well as Unix terminals: no alt chords, no ctrl+shift.
 type keyMap struct {
-	Quit     key.Binding
-	Help     key.Binding
-	Back     key.Binding
-	Submit   key.Binding
-	Up       key.Binding
-	Down     key.Binding
-	PageUp   key.Binding
-	PageDown key.Binding
-	Top      key.Binding
-	Bottom   key.Binding
+	Quit key.Binding
+	// QuitInField is quit as the help shows it in a field, where q is a
+	// letter or ignored.
+	QuitInField key.Binding
+	Help        key.Binding
+	Back        key.Binding
+	Submit      key.Binding
+	Up          key.Binding
+	Down        key.Binding
+	PageUp      key.Binding
+	PageDown    key.Binding
+	Top         key.Binding
+	Bottom      key.Binding
 
 	NextSection key.Binding
 	PrevSection key.Binding
@@ -58,16 +61,17 @@ type keyMap struct {
 
 func newKeyMap() keyMap {
 	return keyMap{
-		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Submit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose")),
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "space", "f"), key.WithHelp("pgdn/space", "page down")),
-		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home", "top")),
-		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end", "bottom")),
+		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		QuitInField: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Back:        key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Submit:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose")),
+		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:      key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
+		PageDown:    key.NewBinding(key.WithKeys("pgdown", "space", "f"), key.WithHelp("pgdn/space", "page down")),
+		Top:         key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("home", "top")),
+		Bottom:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end", "bottom")),
 
 		NextSection: key.NewBinding(key.WithKeys("tab", "]"), key.WithHelp("tab", "next section")),
 		PrevSection: key.NewBinding(key.WithKeys("shift+tab", "["), key.WithHelp("shift+tab", "previous section")),

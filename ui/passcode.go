@@ -1,10 +1,157 @@
 package ui
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/explain"
+	"github.com/scrterm/scr/smartcard"
 )
+
+// passcodeScreen asks the card's holder for the passcode, and signs in with
+// it: the card signs the server's challenge (startSignIn), and the root takes
+// the session that comes back (Model.signedIn).
+type passcodeScreen struct {
+	typed passcodeField
+	err   string // why the last passcode did not sign in
+}
+
+func (p passcodeScreen) update(s *session, msg tea.Msg) (screen, tea.Cmd) {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok || s.pin.Blocked() {
+		return p, nil
+	}
+	pin, problem, done := p.typed.enter(km)
+	if !done {
+		if problem != "" {
+			p.err = problem
+		}
+		return p, nil
+	}
+	return signingInScreen{}, startSignIn(s, pin)
+}
+
+// says is the card's holder, why the last session ended, and the passcode
+// asked for, or that the card is blocked.
+func (p passcodeScreen) says(s *session) content {
+	c := content{title: "scr · Summary Care Record", notice: s.notice, err: p.err}
+	if s.card != nil {
+		c.facts = []fact{{"Card of", s.card.Holder().Name}}
+	}
+	if s.pin.Blocked() {
+		c.err = explain.Error(smartcard.ErrPINBlocked)
+		return c
+	}
+	c.prompt, c.value = "Enter your passcode", p.typed.view()
+	if pin := s.pin; !pin.Verified && pin.TriesLeft > 0 && pin.TriesLeft <= 3 {
+		c.text = []string{fmt.Sprintf("%d tries left before the card is locked.", pin.TriesLeft)}
+	}
+	return c
+}
+
+func (p passcodeScreen) view(s *session, _ int) string {
+	c := p.says(s)
+	st := s.styles
+	wrap := lipgloss.NewStyle().Width(s.width - 2)
+	var b strings.Builder
+	b.WriteString(st.Title.Render(c.title) + "\n\n")
+	for _, f := range c.facts {
+		b.WriteString(f.label + " " + st.Highlight.Render(f.value) + "\n\n")
+	}
+	if c.notice != "" {
+		b.WriteString(wrap.Render(st.Notice.Render(c.notice)) + "\n\n")
+	}
+	if c.prompt == "" {
+		// Blocked: no passcode to ask for.
+		b.WriteString(wrap.Render(st.Error.Render(c.err)) + "\n")
+		return b.String() + demoView(s, false)
+	}
+	b.WriteString(c.prompt + "  " + c.value + "\n")
+	for _, t := range c.text {
+		b.WriteString(st.Faint.Render(t) + "\n")
+	}
+	if c.err != "" {
+		b.WriteString("\n" + wrap.Render(st.Error.Render(c.err)) + "\n")
+	}
+	return b.String() + demoView(s, false)
+}
+
+func (p passcodeScreen) bindings(s *session, _ bool) []key.Binding {
+	if s.pin.Blocked() {
+		return nil
+	}
+	k := s.keys
+	return []key.Binding{withHelp(k.Submit, "enter", "sign in"), k.ClearField}
+}
+
+// field: a blocked card takes no passcode, so its keys are commands.
+func (passcodeScreen) field(s *session) field {
+	if s.pin.Blocked() {
+		return noField
+	}
+	return digitField
+}
+
+func (p passcodeScreen) hasInput() bool { return len(p.typed.digits) > 0 }
+func (passcodeScreen) name() string     { return "passcode" }
+
+// signingInScreen is shown while the card signs, the tokens and roles are
+// fetched, and the role is chosen for the holder.
+type signingInScreen struct{}
+
+func (signingInScreen) update(*session, tea.Msg) (screen, tea.Cmd) { return signingInScreen{}, nil }
+func (signingInScreen) view(s *session, _ int) string              { return s.header() + "\n" + s.busyLine() }
+func (signingInScreen) bindings(*session, bool) []key.Binding      { return nil }
+func (signingInScreen) field(*session) field                       { return noField }
+func (signingInScreen) hasInput() bool                             { return false }
+func (signingInScreen) name() string                               { return "signing in" }
+
+// signedInMsg answers startSignIn.
+type signedInMsg struct {
+	session *client.Session
+	err     error
+	pin     *smartcard.PINStatus // after a failure, what the card now says
+}
+
+// release signs out a session that came for a card no longer in.
+func (msg signedInMsg) release() {
+	if s := msg.session; s != nil {
+		go func() { _ = s.SignOut(context.Background()) }()
+	}
+}
+
+// startSignIn has the card sign the server's challenge with pin, which it owns
+// and wipes.
+func startSignIn(s *session, pin []byte) tea.Cmd {
+	s.busy = "Signing in…"
+	card, cl, ctx := s.card, s.opts.Client, s.run
+	return tea.Batch(s.spin.Tick, s.startSession(func() tea.Msg {
+		signer := card.Signer(pin)
+		defer forgetSigner(signer)
+		sess, err := cl.SignIn(ctx, signer, card.Certificate(), card.Holder().UUID)
+		msg := signedInMsg{session: sess, err: err}
+		if err != nil {
+			// The tries left after a wrong passcode; a blocked card must
+			// stop the field.
+			if st, perr := card.PINStatus(); perr == nil {
+				msg.pin = &st
+			}
+		}
+		return msg
+	}))
+}
+
+func forgetSigner(s any) {
+	if f, ok := s.(interface{ Forget() }); ok {
+		f.Forget()
+	}
+}
 
 // passcodeField is a masked entry for the card's passcode. It is written
 // here rather than taken from bubbles/textinput because it must keep the
@@ -40,6 +187,22 @@ func (f passcodeField) update(msg tea.KeyPressMsg) passcodeField {
 		}
 	}
 	return f
+}
+
+// enter gives a key to the field; on Enter it hands over the digits (done)
+// if they can be a passcode, else wipes them and says why. The caller owns,
+// and must wipe or hand on, the digits.
+func (f *passcodeField) enter(msg tea.KeyPressMsg) (pin []byte, problem string, done bool) {
+	if msg.String() != "enter" {
+		*f = f.update(msg)
+		return nil, "", false
+	}
+	pin = f.take()
+	if err := smartcard.CheckPIN(pin); err != nil {
+		clear(pin)
+		return nil, explain.Error(err), false
+	}
+	return pin, "", true
 }
 
 // take hands the digits over and leaves the field empty: the caller owns

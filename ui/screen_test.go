@@ -13,10 +13,10 @@ import (
 	"github.com/charmbracelet/x/vt"
 )
 
-// screen runs the whole viewer as a Bubble Tea program (teatest) and plays
+// terminal runs the whole viewer as a Bubble Tea program (teatest) and plays
 // what it writes into a terminal emulator, so a test reads the screen a user
 // would see: text where it landed, not a stream of cursor moves.
-type screen struct {
+type terminal struct {
 	t   testing.TB
 	tm  *teatest.TestModel
 	emu *vt.SafeEmulator
@@ -28,7 +28,7 @@ type screen struct {
 // fixedNow is the clock of screen tests, so ages and golden files hold.
 var fixedNow = time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
 
-func newScreen(t testing.TB, opts Options, w, h int) *screen {
+func newScreen(t testing.TB, opts Options, w, h int) *terminal {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return fixedNow }
@@ -38,7 +38,7 @@ func newScreen(t testing.TB, opts Options, w, h int) *screen {
 		teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.ANSI), tea.WithoutCatchPanics()),
 	)
-	s := &screen{t: t, tm: tm, emu: vt.NewSafeEmulator(w, h)}
+	s := &terminal{t: t, tm: tm, emu: vt.NewSafeEmulator(w, h)}
 	go func() { _, _ = io.Copy(io.Discard, s.emu) }() // the emulator's replies
 	// The program's output is not a terminal here, so Bubble Tea writes a
 	// bare LF for a new line, as a terminal with ONLCR would take it: set
@@ -51,7 +51,7 @@ func newScreen(t testing.TB, opts Options, w, h int) *screen {
 }
 
 // pump moves what the program has written into the emulator.
-func (s *screen) pump() {
+func (s *terminal) pump() {
 	buf, _ := io.ReadAll(s.tm.Output())
 	if len(buf) == 0 {
 		return
@@ -63,14 +63,14 @@ func (s *screen) pump() {
 }
 
 // text is the screen as plain text, one line per row.
-func (s *screen) text() string {
+func (s *terminal) text() string {
 	s.pump()
 	return s.emu.String()
 }
 
 // waitFor waits until the screen shows every one of want, failing the test
 // with the screen after 10 s.
-func (s *screen) waitFor(want ...string) string {
+func (s *terminal) waitFor(want ...string) string {
 	s.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -93,7 +93,7 @@ func (s *screen) waitFor(want ...string) string {
 }
 
 // waitGone waits until the screen shows none of gone.
-func (s *screen) waitGone(within time.Duration, gone ...string) string {
+func (s *terminal) waitGone(within time.Duration, gone ...string) string {
 	s.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -116,10 +116,10 @@ func (s *screen) waitGone(within time.Duration, gone ...string) string {
 }
 
 // typeText types s as key presses.
-func (s *screen) typeText(text string) { s.tm.Type(text) }
+func (s *terminal) typeText(text string) { s.tm.Type(text) }
 
 // press sends one named key: "enter", "esc", "tab", "down", "ctrl+c", …
-func (s *screen) press(name string) {
+func (s *terminal) press(name string) {
 	s.tm.Send(keyPress(name))
 }
 
@@ -158,7 +158,7 @@ func keyPress(name string) tea.KeyPressMsg {
 }
 
 // quit presses q and returns the final model.
-func (s *screen) quit() Model {
+func (s *terminal) quit() Model {
 	s.t.Helper()
 	s.press("ctrl+c")
 	fm := s.tm.FinalModel(s.t, teatest.WithFinalTimeout(10*time.Second))
@@ -168,7 +168,7 @@ func (s *screen) quit() Model {
 }
 
 // resize changes the window, as a terminal does.
-func (s *screen) resize(w, h int) {
+func (s *terminal) resize(w, h int) {
 	s.pump()
 	s.emu.Resize(w, h)
 	s.tm.Send(tea.WindowSizeMsg{Width: w, Height: h})

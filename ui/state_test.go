@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"os"
 	"slices"
 	"strings"
@@ -72,40 +73,206 @@ func newFixtureVia(t testing.TB, front func(sandboxURL string) string) fixture {
 		t.Fatal(err)
 	}
 	m := New(Options{Client: cl, Cards: cards, Now: func() time.Time { return fixedNow }})
-	m.watching = true
-	m.readers = map[string]bool{testReader: true}
+	m.sess.watching = true
+	m.sess.readers = map[string]bool{testReader: true}
 	return fixture{srv: srv, base: m, card: card, session: s, role: role, lookup: l, summary: sum}
+}
+
+// state is which screen a model shows, for the tests (the root model
+// routes to a screen, and keeps no state of its own).
+type state int
+
+const (
+	stateCard       state = iota // waiting for a reader and a card
+	statePasscode                // the holder types the passcode
+	stateSigningIn               // the card signs; tokens and roles are fetched
+	stateRole                    // the holder picks a role
+	stateFind                    // NHS number or demographic search
+	statePermission              // consent is Ask: permission, emergency, or declined
+	stateSummary                 // the record
+	stateAudit                   // a privacy officer's report
+	stateLocked                  // idle: passcode to resume
+)
+
+func (s state) String() string {
+	switch s {
+	case stateCard:
+		return "card"
+	case statePasscode:
+		return "passcode"
+	case stateSigningIn:
+		return "signing in"
+	case stateRole:
+		return "role"
+	case stateFind:
+		return "find patient"
+	case statePermission:
+		return "permission"
+	case stateSummary:
+		return "summary"
+	case stateAudit:
+		return "audit"
+	case stateLocked:
+		return "locked"
+	}
+	return "unknown"
+}
+
+// where is the screen m shows.
+func (m Model) where() state {
+	if m.locked {
+		return stateLocked
+	}
+	switch m.scr.(type) {
+	case cardScreen:
+		return stateCard
+	case passcodeScreen:
+		return statePasscode
+	case signingInScreen:
+		return stateSigningIn
+	case roleScreen:
+		return stateRole
+	case findScreen:
+		return stateFind
+	case permissionScreen:
+		return statePermission
+	case summaryScreen:
+		return stateSummary
+	case auditScreen:
+		return stateAudit
+	}
+	return -1
+}
+
+// search is the search m holds: the one shown, the one behind the
+// patient's screen or the roles, or the one to go back to once signed in
+// again.
+func (m Model) search() findScreen {
+	switch sc := m.scr.(type) {
+	case findScreen:
+		return sc
+	case permissionScreen:
+		return sc.search()
+	case summaryScreen:
+		return sc.search()
+	case roleScreen:
+		if f, ok := sc.back.(findScreen); ok {
+			return f
+		}
+	}
+	if m.resume != nil {
+		return *m.resume
+	}
+	return findScreen{}
+}
+
+// withSearch is m with f as its search: shown, or behind the patient's
+// screen.
+func (m Model) withSearch(f findScreen) Model {
+	switch sc := m.scr.(type) {
+	case permissionScreen:
+		m.scr = sc.openedFrom(f)
+	case summaryScreen:
+		sc.from = &f
+		m.scr = sc
+	default:
+		m.scr = f
+	}
+	return m
+}
+
+// patient is the patient m holds, on the permission or the record screen,
+// or nil.
+func (m Model) patient() *client.Patient {
+	switch sc := m.scr.(type) {
+	case permissionScreen:
+		if sc.lookup != nil {
+			return sc.lookup.Patient
+		}
+	case summaryScreen:
+		return sc.p
+	}
+	return nil
+}
+
+// perm is the permission screen m shows, or a zero one.
+func (m Model) perm() permissionScreen {
+	p, _ := m.scr.(permissionScreen)
+	return p
+}
+
+// withPerm is m with its permission screen changed by f.
+func (m Model) withPerm(f func(p *permissionScreen)) Model {
+	p := m.perm()
+	f(&p)
+	m.scr = p
+	return m
+}
+
+// shownSummary is the record m shows, or a zero one.
+func (m Model) shownSummary() summaryScreen {
+	sm, _ := m.scr.(summaryScreen)
+	return sm
+}
+
+// shownAudit is the audit screen m shows, or a zero one.
+func (m Model) shownAudit() auditScreen {
+	a, _ := m.scr.(auditScreen)
+	return a
+}
+
+// withAudit is m with its audit screen changed by f.
+func (m Model) withAudit(f func(a *auditScreen)) Model {
+	a := m.shownAudit()
+	f(&a)
+	m.scr = a
+	return m
+}
+
+// digits is the passcode field with the keys: the lock's, or the
+// passcode screen's.
+func (m Model) digits() passcodeField {
+	if m.locked {
+		return m.lock.typed
+	}
+	p, _ := m.scr.(passcodeScreen)
+	return p.typed
 }
 
 // in is the fixture's model in state st, with what that state holds.
 func (f fixture) in(st state) Model {
 	m := f.base
-	m.readers = map[string]bool{testReader: true}
-	m.state = st
+	s := &m.sess
+	s.readers = map[string]bool{testReader: true}
 	if st == stateCard {
 		return m
 	}
-	m.card = f.card
-	m.pinStatus = smartcard.PINStatus{TriesLeft: 3}
-	if st == statePasscode || st == stateSigningIn {
+	s.card = f.card
+	s.pin = smartcard.PINStatus{TriesLeft: 3}
+	switch st {
+	case statePasscode:
+		m.scr = passcodeScreen{}
+		return m
+	case stateSigningIn:
+		m.scr = signingInScreen{}
 		return m
 	}
-	m.session, m.role, m.hasRole, m.lastRole = f.session, f.role, true, f.role.ID
+	s.api, s.role, s.hasRole, s.lastRole = f.session, f.role, true, f.role.ID
+	empty := newFindScreen(s.common, "")
 	switch st {
+	case stateRole:
+		m.scr = newRoleScreen(s, f.role.ID, empty)
 	case stateFind:
-		m.find = newFindModel(m.c, "9000000017")
+		m.scr = newFindScreen(s.common, "9000000017")
 	case statePermission:
-		m.lookup = f.lookup
-		m.permission = newPermissionModel(m.c, f.lookup, f.role, permAsk)
-	case stateSummary:
-		m.lookup = f.lookup
-		m.summary = newSummaryModel(m.c, f.lookup.Patient, f.summary, m.footer())
+		m.scr = newPermissionScreen(s.common, f.lookup, f.role, permAsk).openedFrom(empty)
+	case stateSummary, stateLocked:
+		sm := newSummaryScreen(s.common, f.lookup.Patient, f.summary, s.footer())
+		sm.from = &empty
+		m.scr = sm
+		m.locked = st == stateLocked
 	case stateAudit:
-		m.audit = newAuditModel(m.c)
-	case stateLocked:
-		m.lookup = f.lookup
-		m.summary = newSummaryModel(m.c, f.lookup.Patient, f.summary, m.footer())
-		m.lockedFrom = stateSummary
+		m.scr = newAuditScreen(s.common)
 	}
 	return m
 }
@@ -132,16 +299,16 @@ func TestStateCardRemovedWipesEverything(t *testing.T) {
 	f := newFixture(t)
 	for _, st := range allStates {
 		m := f.in(st)
-		gen := m.gen
+		gen := m.sess.gen
 		m = step(m, cardEventMsg{ev: smartcard.Event{Kind: smartcard.CardRemoved, Reader: testReader}})
 		if st == stateCard {
-			if m.state != stateCard {
-				t.Errorf("%v: → %v", st, m.state)
+			if m.where() != stateCard {
+				t.Errorf("%v: → %v", st, m.where())
 			}
 			continue
 		}
-		if m.state != stateCard || m.session != nil || m.card != nil || m.lookup != nil || m.gen == gen {
-			t.Errorf("%v: after removal state %v, session %v, card %v, lookup %v, gen %d→%d", st, m.state, m.session != nil, m.card != nil, m.lookup != nil, gen, m.gen)
+		if m.where() != stateCard || m.sess.api != nil || m.sess.card != nil || m.patient() != nil || m.sess.gen == gen {
+			t.Errorf("%v: after removal state %v, session %v, card %v, lookup %v, gen %d→%d", st, m.where(), m.sess.api != nil, m.sess.card != nil, m.patient() != nil, gen, m.sess.gen)
 		}
 		if leak := patientOnScreen(m); leak != "" {
 			t.Errorf("%v: %q still on screen after removal", st, leak)
@@ -155,8 +322,8 @@ func TestStateOtherReaderIgnored(t *testing.T) {
 		m := f.in(st)
 		for _, kind := range []smartcard.EventKind{smartcard.CardRemoved, smartcard.CardInserted, smartcard.ReaderRemoved} {
 			got := step(m, cardEventMsg{ev: smartcard.Event{Kind: kind, Reader: "Other Reader 01 00"}})
-			if got.state != st || got.gen != m.gen {
-				t.Errorf("%v: %v in another reader moved to %v", st, kind, got.state)
+			if got.where() != st || got.sess.gen != m.sess.gen {
+				t.Errorf("%v: %v in another reader moved to %v", st, kind, got.where())
 			}
 		}
 	}
@@ -166,10 +333,10 @@ func TestStateCardSwappedInSameReader(t *testing.T) {
 	f := newFixture(t)
 	for _, st := range allStates[1:] {
 		m := step(f.in(st), cardEventMsg{ev: smartcard.Event{Kind: smartcard.CardInserted, Reader: testReader}})
-		if m.session != nil || m.lookup != nil {
+		if m.sess.api != nil || m.patient() != nil {
 			t.Errorf("%v: a new card kept the old session", st)
 		}
-		if m.opening != testReader {
+		if m.sess.opening != testReader {
 			t.Errorf("%v: the new card is not being read", st)
 		}
 	}
@@ -179,8 +346,8 @@ func TestStateServiceLostWipes(t *testing.T) {
 	f := newFixture(t)
 	for _, st := range allStates {
 		m := step(f.in(st), cardEventMsg{ev: smartcard.Event{Kind: smartcard.ServiceLost, Err: errors.New("gone")}})
-		if m.state != stateCard || m.session != nil || len(m.readers) != 0 {
-			t.Errorf("%v: service lost → %v, session %v", st, m.state, m.session != nil)
+		if m.where() != stateCard || m.sess.api != nil || len(m.sess.readers) != 0 {
+			t.Errorf("%v: service lost → %v, session %v", st, m.where(), m.sess.api != nil)
 		}
 		// One sentence: the service, not a missing reader.
 		if txt := ansi.Strip(m.render()); !strings.Contains(txt, "The card service stopped") || strings.Contains(txt, "No card reader") {
@@ -194,25 +361,25 @@ func TestStateStaleAnswersDropped(t *testing.T) {
 	f := newFixture(t)
 	for _, st := range allStates {
 		m := f.in(st)
-		m.req = 7
+		m.sess.req = 7
 		stale := []tea.Msg{
-			lookupMsg{gen: m.gen - 1, req: 7, lookup: f.lookup},
-			lookupMsg{gen: m.gen, req: 6, lookup: f.lookup},
-			summaryMsg{gen: m.gen - 1, req: 7, summary: f.summary},
-			summaryMsg{gen: m.gen, req: 6, summary: f.summary},
-			searchMsg{gen: m.gen, req: 6},
-			alertSentMsg{gen: m.gen, req: 6},
-			auditMsg{gen: m.gen, req: 6},
-			roleChosenMsg{gen: m.gen - 1, role: f.role},
-			cardOpenedMsg{gen: m.gen - 1, reader: testReader},
-			unlockedMsg{gen: m.gen - 1},
+			answerMsg{gen: m.sess.gen - 1, req: 7, msg: lookupMsg{lookup: f.lookup}},
+			answerMsg{gen: m.sess.gen, req: 6, msg: lookupMsg{lookup: f.lookup}},
+			answerMsg{gen: m.sess.gen - 1, req: 7, msg: summaryMsg{summary: f.summary}},
+			answerMsg{gen: m.sess.gen, req: 6, msg: summaryMsg{summary: f.summary}},
+			answerMsg{gen: m.sess.gen, req: 6, msg: searchMsg{}},
+			answerMsg{gen: m.sess.gen, req: 6, msg: alertSentMsg{}},
+			answerMsg{gen: m.sess.gen, req: 6, msg: auditMsg{}},
+			answerMsg{gen: m.sess.gen - 1, session: true, msg: roleChosenMsg{role: f.role}},
+			answerMsg{gen: m.sess.gen - 1, session: true, msg: cardOpenedMsg{reader: testReader}},
+			answerMsg{gen: m.sess.gen - 1, session: true, msg: unlockedMsg{}},
 		}
 		for _, msg := range stale {
 			got := step(m, msg)
-			if got.state != st {
-				t.Errorf("%v: stale %T moved to %v", st, msg, got.state)
+			if got.where() != st {
+				t.Errorf("%v: stale %T moved to %v", st, msg, got.where())
 			}
-			if st != stateSummary && st != statePermission && st != stateLocked && got.lookup != nil {
+			if st != stateSummary && st != statePermission && st != stateLocked && got.patient() != nil {
 				t.Errorf("%v: stale %T set a patient", st, msg)
 			}
 		}
@@ -223,13 +390,134 @@ func TestStateStaleAnswersDropped(t *testing.T) {
 func TestStateSignedOutAnswer(t *testing.T) {
 	f := newFixture(t)
 	m := f.in(stateFind)
-	m.req = 3
-	m = step(m, lookupMsg{gen: m.gen, req: 3, err: &client.SignedOutError{}})
-	if m.state != statePasscode || m.session != nil || m.find.nhsValue() != "9000000017" || m.card == nil {
-		t.Fatalf("after a 401: state %v, session %v, number %q", m.state, m.session != nil, m.find.nhsValue())
+	m.sess.req = 3
+	m = step(m, answerMsg{gen: m.sess.gen, req: 3, msg: lookupMsg{err: &client.SignedOutError{}}})
+	if m.where() != statePasscode || m.sess.api != nil || m.search().nhsValue() != "9000000017" || m.sess.card == nil {
+		t.Fatalf("after a 401: state %v, session %v, number %q", m.where(), m.sess.api != nil, m.search().nhsValue())
 	}
 	if !strings.Contains(ansi.Strip(m.render()), "Your session has ended") {
 		t.Errorf("no sentence:\n%s", ansi.Strip(m.render()))
+	}
+}
+
+// TestStateSessionEndForgetsPatient: a signed-out answer ends the session
+// the same way from every screen: nothing of a patient stays in the model,
+// the audit screen's rows included, only the NHS number typed is kept for
+// after the passcode, and signing in again shows none of it.
+func TestStateSessionEndForgetsPatient(t *testing.T) {
+	f := newFixture(t)
+	officer := client.Role{ID: "officer", Name: `"Admin":"Privacy Officer"`, OrgCode: "R9A", ActivityCodes: []string{"B0015", "B0016"}}
+	if !officer.CanAudit() || officer.CanView() {
+		t.Fatal("the officer's role does not read audit reports only")
+	}
+	reported := f.in(stateAudit).withAudit(func(a *auditScreen) { a.asked = auditQuery{nhs: "9000000009"} })
+	reported = step(reported, answerMsg{gen: reported.sess.gen, req: reported.sess.req, msg: auditMsg{rows: fakeTrail()}})
+	if n := auditRowsHeld(reported); n == 0 {
+		t.Fatal("no audit rows to forget")
+	}
+	form, _ := f.in(stateFind).search().showForm()
+	results := f.in(stateFind).withSearch(form.setResults([]client.PatientMatch{{Patient: f.lookup.Patient, Score: 1}}, nil))
+	for _, tc := range []struct {
+		name   string
+		m      Model
+		number string // kept for after the passcode
+		role   client.Role
+	}{
+		{"find results", results, "9000000017", f.role},
+		{"permission", f.in(statePermission).withSearch(newFindScreen(f.base.sess.common, "9000000017")), "9000000017", f.role},
+		{"summary", f.in(stateSummary).withSearch(newFindScreen(f.base.sess.common, "9000000017")), "9000000017", f.role},
+		{"locked over the summary", f.in(stateLocked).withSearch(newFindScreen(f.base.sess.common, "9000000017")), "9000000017", f.role},
+		{"audit report", reported, "", officer},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tc.m
+			ended := step(m, answerMsg{gen: m.sess.gen, req: m.sess.req, msg: searchMsg{err: &client.SignedOutError{}}})
+			if ended.where() != statePasscode || ended.sess.api != nil {
+				t.Fatalf("after a signed-out answer: %v, session %v", ended.where(), ended.sess.api != nil)
+			}
+			if ended.patient() != nil || len(ended.search().matches) != 0 || auditRowsHeld(ended) != 0 {
+				t.Errorf("kept: patient %v, %d matches, %d audit rows", ended.patient() != nil, len(ended.search().matches), auditRowsHeld(ended))
+			}
+			if n := ended.search().nhsValue(); n != tc.number {
+				t.Errorf("the number kept is %q, want %q", n, tc.number)
+			}
+			again := step(ended, answerMsg{gen: ended.sess.gen, session: true, msg: roleChosenMsg{role: tc.role}})
+			txt := ansi.Strip(again.render())
+			for _, was := range []string{"HARGREAVES", "Robert", "Penicillin", "SHARMA", "OKAFOR", "Sandbox"} {
+				if strings.Contains(txt, was) {
+					t.Errorf("signed in again, the screen shows %q:\n%s", was, txt)
+				}
+			}
+			if n := auditRowsHeld(again); n != 0 {
+				t.Errorf("signed in again, %d audit rows are held", n)
+			}
+		})
+	}
+}
+
+// auditRowsHeld is how many audit rows m holds, on any screen.
+func auditRowsHeld(m Model) int {
+	n := 0
+	for _, sc := range []screen{m.scr, m.current()} {
+		if r, ok := sc.(roleScreen); ok {
+			sc = r.back
+		}
+		if a, ok := sc.(auditScreen); ok {
+			n += len(a.rows) + len(a.shown)
+		}
+	}
+	return n
+}
+
+// TestStateLockHoldsOverAnswers: an answer that comes while the screen is
+// locked goes to the screen under the lock, which stays locked: a role
+// chosen or a patient looked up never takes the lock off, and nothing of
+// them is drawn before the passcode.
+func TestStateLockHoldsOverAnswers(t *testing.T) {
+	f := newFixture(t)
+	roles := step(f.in(stateRole), keyPress("ctrl+l"))
+	if roles.where() != stateLocked {
+		t.Fatalf("ctrl+l on the roles: %v", roles.where())
+	}
+	chosen := step(roles, answerMsg{gen: roles.sess.gen, session: true, msg: roleChosenMsg{role: f.role}})
+	if chosen.where() != stateLocked {
+		t.Errorf("a role chosen under the lock took it off: %v", chosen.where())
+	}
+	if got := step(chosen, answerMsg{gen: chosen.sess.gen, session: true, msg: unlockedMsg{}}); got.where() != stateFind {
+		t.Errorf("unlocked: %v, want the search of the role chosen", got.where())
+	}
+
+	find := f.in(stateFind)
+	find.sess.req = 3
+	locked := step(find, keyPress("ctrl+l"))
+	looked := step(locked, answerMsg{gen: locked.sess.gen, req: 3, msg: lookupMsg{lookup: f.lookup}})
+	if looked.where() != stateLocked {
+		t.Fatalf("a lookup answered under the lock took it off: %v", looked.where())
+	}
+	if who := patientOnScreen(looked); who != "" {
+		t.Errorf("%q drawn over the lock", who)
+	}
+	if got := step(looked, answerMsg{gen: looked.sess.gen, session: true, msg: unlockedMsg{}}); got.where() != statePermission {
+		t.Errorf("unlocked: %v, want the permission question", got.where())
+	}
+}
+
+// TestStateBackgroundRestylesRecord: the terminal's background colour,
+// answered after the first frame, restyles the record shown at once, not
+// at the next resize.
+func TestStateBackgroundRestylesRecord(t *testing.T) {
+	f := newFixture(t)
+	m := f.in(stateSummary)
+	dark := m.render()
+	got := step(m, tea.BackgroundColorMsg{Color: color.White})
+	light := got.render()
+	if light == dark {
+		t.Fatal("the record keeps its dark colours on a light background")
+	}
+	// The record, less the key help under it (the help's own styles).
+	record := func(screen string) string { return screen[:strings.LastIndex(screen, "\n")] }
+	if fresh := f.in(stateSummary).render(); record(light) != record(fresh) {
+		t.Errorf("the record restyled is not the record drawn light from the start:\n%q\n%q", record(light), record(fresh))
 	}
 }
 
@@ -238,20 +526,20 @@ func TestStateIdleLock(t *testing.T) {
 	for _, st := range allStates {
 		m := f.in(st)
 		clock := newTestClock(fixedNow)
-		m.c.now = clock.now
+		m.sess.common.now = clock.now
 		m.lastInput = clock.now()
-		m.opts.IdleLock = time.Minute
-		if got := step(m, idleTickMsg{}); got.state != st {
+		m.sess.opts.IdleLock = time.Minute
+		if got := step(m, idleTickMsg{}); got.where() != st {
 			t.Errorf("%v: locked before the idle time", st)
 		}
 		clock.advance(time.Minute)
 		got := step(m, idleTickMsg{})
 		want := stateLocked
-		if m.session == nil || st == stateSigningIn {
+		if m.sess.api == nil || st == stateSigningIn {
 			want = st // nothing to protect yet, or a sign-in in flight
 		}
-		if got.state != want {
-			t.Errorf("%v: idle → %v, want %v", st, got.state, want)
+		if got.where() != want {
+			t.Errorf("%v: idle → %v, want %v", st, got.where(), want)
 		}
 		if want == stateLocked {
 			if leak := patientOnScreen(got); leak != "" {
@@ -270,15 +558,15 @@ func TestStateQuitAndCrash(t *testing.T) {
 			m, cmd = m.(Model).Update(keyPress("ctrl+c"))
 		}
 		q := m.(Model)
-		if !q.quitting || cmd == nil || q.lookup != nil {
-			t.Errorf("%v: ctrl+c: quitting %v, lookup %v", st, q.quitting, q.lookup != nil)
+		if !q.quitting || cmd == nil || q.patient() != nil {
+			t.Errorf("%v: ctrl+c: quitting %v, patient %v", st, q.quitting, q.patient() != nil)
 		}
 		if v := q.View(); v.Content != "" {
 			t.Errorf("%v: the last frame is not empty: %q", st, v.Content)
 		}
 		c := step(f.in(st), panicMsg{})
-		if !c.crashed || c.session != nil || c.lookup != nil || c.View().Content != "" {
-			t.Errorf("%v: after a panic: crashed %v, session %v", st, c.crashed, c.session != nil)
+		if !c.crashed || c.sess.api != nil || c.patient() != nil || c.View().Content != "" {
+			t.Errorf("%v: after a panic: crashed %v, session %v", st, c.crashed, c.sess.api != nil)
 		}
 	}
 }
@@ -288,11 +576,11 @@ func TestStateQuitAndCrash(t *testing.T) {
 func TestStatePanicInUpdateRecovered(t *testing.T) {
 	f := newFixture(t)
 	m := f.in(stateSummary)
-	m.c = nil // every screen reads it: Update will panic
+	m.sess.common = nil // the root and every screen read it: Update will panic
 	next, cmd := m.Update(keyPress("j"))
 	got := next.(Model)
-	if !got.crashed || got.session != nil || cmd == nil {
-		t.Fatalf("crashed %v, session %v", got.crashed, got.session != nil)
+	if !got.crashed || got.sess.api != nil || cmd == nil {
+		t.Fatalf("crashed %v, session %v", got.crashed, got.sess.api != nil)
 	}
 	// And a command that panics becomes panicMsg.
 	if msg := task(func() tea.Msg { panic("HARGREAVES 9000000017") })(); msg != (panicMsg{}) {
@@ -304,8 +592,8 @@ func TestStateSmallWindowEverywhere(t *testing.T) {
 	f := newFixture(t)
 	for _, st := range allStates {
 		m := step(f.in(st), tea.WindowSizeMsg{Width: 50, Height: 2})
-		if m.state != st {
-			t.Errorf("%v: a resize moved to %v", st, m.state)
+		if m.where() != st {
+			t.Errorf("%v: a resize moved to %v", st, m.where())
 		}
 		txt := ansi.Strip(m.render())
 		if !strings.Contains(txt, "Make the") || patientOnScreen(m) != "" {
@@ -346,13 +634,12 @@ func TestMain(m *testing.M) {
 // acknowledged; a refused alert shows nothing and asks for nothing.
 func TestStateRecordOnlyAfterAlert(t *testing.T) {
 	f := newFixture(t)
-	m := f.in(statePermission)
-	m.permission.step = permSending
-	m.req = 5
-	next, cmd := m.Update(alertSentMsg{gen: m.gen, req: 5, err: &client.ForbiddenError{}})
+	m := f.in(statePermission).withPerm(func(p *permissionScreen) { p.step = permSending })
+	m.sess.req = 5
+	next, cmd := m.Update(answerMsg{gen: m.sess.gen, req: 5, msg: alertSentMsg{err: &client.ForbiddenError{}}})
 	got := next.(Model)
-	if got.state != statePermission || cmd != nil || got.req != 6 {
-		t.Fatalf("after a refused alert: state %v, a command %v, req %d", got.state, cmd != nil, got.req)
+	if got.where() != statePermission || cmd != nil || got.sess.req != 6 {
+		t.Fatalf("after a refused alert: state %v, a command %v, req %d", got.where(), cmd != nil, got.sess.req)
 	}
 	if !strings.Contains(ansi.Strip(got.render()), "access could not be recorded") {
 		t.Errorf("no sentence:\n%s", ansi.Strip(got.render()))
@@ -360,9 +647,9 @@ func TestStateRecordOnlyAfterAlert(t *testing.T) {
 	if leak := patientOnScreen(got); leak == "Penicillin" || leak == "Clarithromycin" {
 		t.Errorf("record content %q shown after a refused alert", leak)
 	}
-	next, cmd = m.Update(alertSentMsg{gen: m.gen, req: 5})
-	if got := next.(Model); cmd == nil || got.req != 6 || got.state != statePermission {
-		t.Errorf("after an acknowledged alert the record is not asked for: req %d, state %v", got.req, got.state)
+	next, cmd = m.Update(answerMsg{gen: m.sess.gen, req: 5, msg: alertSentMsg{}})
+	if got := next.(Model); cmd == nil || got.sess.req != 6 || got.where() != statePermission {
+		t.Errorf("after an acknowledged alert the record is not asked for: req %d, state %v", got.sess.req, got.where())
 	}
 }
 
@@ -372,28 +659,28 @@ func TestStateRecordOnlyAfterAlert(t *testing.T) {
 func TestStatePermissionRecordedBeforeShown(t *testing.T) {
 	f := newFixture(t)
 	m := step(f.in(statePermission), keyPress("p"))
-	if !m.permission.parallel || m.permission.step != permSending {
-		t.Fatalf("p: parallel %v, step %v", m.permission.parallel, m.permission.step)
+	if !m.perm().parallel || m.perm().step != permSending {
+		t.Fatalf("p: parallel %v, step %v", m.perm().parallel, m.perm().step)
 	}
-	req := m.req
-	early := step(m, summaryMsg{gen: m.gen, req: req, summary: f.summary})
-	if early.state != statePermission || patientOnScreen(early) == "Penicillin" {
-		t.Fatalf("the record is shown before the permission is recorded: %v", early.state)
+	req := m.sess.req
+	early := step(m, answerMsg{gen: m.sess.gen, req: req, msg: summaryMsg{summary: f.summary}})
+	if early.where() != statePermission || patientOnScreen(early) == "Penicillin" {
+		t.Fatalf("the record is shown before the permission is recorded: %v", early.where())
 	}
-	if shown := step(early, alertSentMsg{gen: m.gen, req: req}); shown.state != stateSummary {
-		t.Errorf("after the alert is acknowledged: %v", shown.state)
+	if shown := step(early, answerMsg{gen: m.sess.gen, req: req, msg: alertSentMsg{}}); shown.where() != stateSummary {
+		t.Errorf("after the alert is acknowledged: %v", shown.where())
 	}
-	refused := step(early, alertSentMsg{gen: m.gen, req: req, err: &client.ForbiddenError{}})
-	if refused.state != statePermission || refused.permission.pending != nil || refused.req == req {
-		t.Errorf("after a refused alert: state %v, pending %v", refused.state, refused.permission.pending != nil)
+	refused := step(early, answerMsg{gen: m.sess.gen, req: req, msg: alertSentMsg{err: &client.ForbiddenError{}}})
+	if refused.where() != statePermission || refused.perm().pending != nil || refused.sess.req == req {
+		t.Errorf("after a refused alert: state %v, pending %v", refused.where(), refused.perm().pending != nil)
 	}
 	// The other order: acknowledged first, then the record.
-	acked := step(m, alertSentMsg{gen: m.gen, req: req})
-	if acked.state != statePermission {
-		t.Fatalf("shown with no record: %v", acked.state)
+	acked := step(m, answerMsg{gen: m.sess.gen, req: req, msg: alertSentMsg{}})
+	if acked.where() != statePermission {
+		t.Fatalf("shown with no record: %v", acked.where())
 	}
-	if shown := step(acked, summaryMsg{gen: m.gen, req: req, summary: f.summary}); shown.state != stateSummary {
-		t.Errorf("the record after the acknowledgement: %v", shown.state)
+	if shown := step(acked, answerMsg{gen: m.sess.gen, req: req, msg: summaryMsg{summary: f.summary}}); shown.where() != stateSummary {
+		t.Errorf("the record after the acknowledgement: %v", shown.where())
 	}
 }
 
@@ -421,7 +708,7 @@ func requestsOf(t testing.TB, cmd tea.Cmd) []tea.Msg {
 			out = append(out, requestsOf(t, c)...)
 		}
 		return out
-	case lookupMsg, searchMsg, summaryMsg, alertSentMsg, auditMsg, signedInMsg, roleChosenMsg, unlockedMsg, cardOpenedMsg:
+	case answerMsg:
 		return []tea.Msg{msg}
 	}
 	return nil
@@ -454,8 +741,7 @@ func (f fixture) screens(t *testing.T) map[string]Model {
 	}
 	perm := func(l *client.Lookup, st permStep, role client.Role) Model {
 		m := f.in(statePermission)
-		m.lookup = l
-		m.permission = newPermissionModel(m.c, l, role, st)
+		m.scr = newPermissionScreen(m.sess.common, l, role, st).openedFrom(m.search())
 		return m
 	}
 	emergency := f.role
@@ -465,41 +751,42 @@ func (f fixture) screens(t *testing.T) map[string]Model {
 	sc["passcode"] = f.in(statePasscode)
 	sc["signing in"] = f.in(stateSigningIn)
 	sc["role, first choice"] = f.in(stateRole)
-	sc["role, first choice"] = func(m Model) Model { m.hasRole = false; return m }(sc["role, first choice"])
+	sc["role, first choice"] = func(m Model) Model {
+		m.sess.hasRole = false
+		m.scr = newRoleScreen(&m.sess, "", nil)
+		return m
+	}(sc["role, first choice"])
 	sc["role, switching"] = f.in(stateRole)
 	sc["find number"] = f.in(stateFind)
-	details := f.in(stateFind)
-	details.find, _ = details.find.showForm()
+	form, _ := f.in(stateFind).search().showForm()
+	details := f.in(stateFind).withSearch(form)
 	sc["find details"] = details
-	results := details
-	results.find = results.find.setResults([]client.PatientMatch{{Patient: f.lookup.Patient, Score: 1}}, nil)
+	results := details.withSearch(form.setResults([]client.PatientMatch{{Patient: f.lookup.Patient, Score: 1}}, nil))
 	sc["find results"] = results
 	sup9 := perm(sup, permAsk, f.role)
-	sup9.find = newFindModel(sup9.c, "9000000106")
+	sup9 = sup9.withSearch(newFindScreen(sup9.sess.common, "9000000106"))
 	sc["superseded"] = sup9
 	ask := f.in(statePermission)
-	ask.find = newFindModel(ask.c, "9000000017") // as looked up
+	ask = ask.withSearch(newFindScreen(ask.sess.common, "9000000017")) // as looked up
 	sc["permission ask"] = ask
 	reason := perm(f.lookup, permAsk, emergency)
-	reason.permission.step = permReason
+	reason = reason.withPerm(func(p *permissionScreen) { p.step = permReason })
 	sc["emergency reason"] = reason
 	note := reason
-	note.permission.step = permNote
-	note.permission.note.Focus()
+	note = note.withPerm(func(p *permissionScreen) { p.step = permNote; p.note.Focus() })
 	sc["emergency note"] = note
 	sending := f.in(statePermission)
-	sending.permission.step = permSending
+	sending = sending.withPerm(func(p *permissionScreen) { p.step = permSending })
 	sc["sending"] = sending
 	sc["no SCR"] = perm(noSCR, permNoSCR, f.role)
 	deadNone := perm(dead, permDeceased, f.role)
-	deadNone.find = newFindModel(deadNone.c, "9000000009")
+	deadNone = deadNone.withSearch(newFindScreen(deadNone.sess.common, "9000000009"))
 	sc["deceased, cannot view"] = deadNone
 	deadReasons := perm(dead, permDeceased, emergency)
-	deadReasons.find = newFindModel(deadReasons.c, "9000000009")
+	deadReasons = deadReasons.withSearch(newFindScreen(deadReasons.sess.common, "9000000009"))
 	sc["deceased, reasons"] = deadReasons
 	deadNote := deadReasons
-	deadNote.permission.step = permNote
-	deadNote.permission.note.Focus()
+	deadNote = deadNote.withPerm(func(p *permissionScreen) { p.step = permNote; p.note.Focus() })
 	sc["deceased, note"] = deadNote
 	sc["summary"] = f.in(stateSummary)
 	sc["audit"] = f.in(stateAudit)
@@ -523,14 +810,14 @@ func TestStateEscGoesBack(t *testing.T) {
 	}
 	number := func(n string) func(Model) string {
 		return func(m Model) string {
-			if m.find.nhsValue() != n || m.find.mode != findByNumber {
-				return fmt.Sprintf("find shows %q in mode %v, want %q", m.find.nhsValue(), m.find.mode, n)
+			if m.search().nhsValue() != n || m.search().mode != findByNumber {
+				return fmt.Sprintf("find shows %q in mode %v, want %q", m.search().nhsValue(), m.search().mode, n)
 			}
 			return ""
 		}
 	}
 	noPatient := func(m Model) string {
-		if m.lookup != nil {
+		if m.patient() != nil {
 			return "the patient is still held"
 		}
 		return ""
@@ -544,7 +831,7 @@ func TestStateEscGoesBack(t *testing.T) {
 		"find number":        {state: stateFind, check: number("9000000017")},
 		"find details":       {state: stateFind, check: number("9000000017")},
 		"find results": {state: stateFind, check: func(m Model) string {
-			if m.find.mode != findByDetails {
+			if m.search().mode != findByDetails {
 				return "not back at the form"
 			}
 			return ""
@@ -578,7 +865,7 @@ func TestStateEscGoesBack(t *testing.T) {
 	for name, w := range rows {
 		t.Run(name, func(t *testing.T) {
 			m := sc[name]
-			if m.state == statePasscode || m.state == stateLocked {
+			if m.where() == statePasscode || m.where() == stateLocked {
 				m = typed(m, "12")
 			}
 			next, cmd := m.Update(keyPress("esc"))
@@ -589,14 +876,14 @@ func TestStateEscGoesBack(t *testing.T) {
 			if got.quitting || got.showHelp {
 				t.Errorf("Esc: quitting %v, help %v", got.quitting, got.showHelp)
 			}
-			if got.state != w.state || w.state == statePermission && got.permission.step != w.step {
-				t.Errorf("Esc → %v (step %v), want %v (step %v)", got.state, got.permission.step, w.state, w.step)
+			if got.where() != w.state || w.state == statePermission && got.perm().step != w.step {
+				t.Errorf("Esc → %v (step %v), want %v (step %v)", got.where(), got.perm().step, w.state, w.step)
 			}
-			if got.find.notice != "" {
-				t.Errorf("Esc said %q", got.find.notice)
+			if got.search().notice != "" {
+				t.Errorf("Esc said %q", got.search().notice)
 			}
-			if (m.state == statePasscode || m.state == stateLocked) && len(got.passcode.digits) != 2 {
-				t.Errorf("Esc cleared the passcode: %d digits", len(got.passcode.digits))
+			if (m.where() == statePasscode || m.where() == stateLocked) && len(got.digits().digits) != 2 {
+				t.Errorf("Esc cleared the passcode: %d digits", len(got.digits().digits))
 			}
 			if w.check != nil {
 				if problem := w.check(got); problem != "" {
@@ -627,18 +914,18 @@ func TestStateQNeverQuitsWithInput(t *testing.T) {
 		kept   func(Model) string // what is typed, after q
 		want   string
 	}{
-		{screen: "passcode", typed: "12", kept: func(m Model) string { return m.passcode.view() }, want: "●●······"},
+		{screen: "passcode", typed: "12", kept: func(m Model) string { return m.digits().view() }, want: "●●······"},
 		{screen: "passcode", typed: "", quits: true}, // nothing typed: q quits, as before a card is read
-		{screen: "locked", typed: "12", kept: func(m Model) string { return m.passcode.view() }, want: "●●······"},
-		{screen: "find number", typed: "\b\b\b\b", kept: func(m Model) string { return m.find.nhsValue() }, want: "900000"},
-		{screen: "find details", typed: "Smi", kept: func(m Model) string { return m.find.fields[fieldFamily].Value() }, want: "Smiq"},
-		{screen: "emergency note", typed: "Coll", kept: func(m Model) string { return m.permission.note.Value() }, want: "Collq"},
-		{screen: "audit", typed: "900", kept: func(m Model) string { return m.audit.number }, want: "900"},
+		{screen: "locked", typed: "12", kept: func(m Model) string { return m.digits().view() }, want: "●●······"},
+		{screen: "find number", typed: "\b\b\b\b", kept: func(m Model) string { return m.search().nhsValue() }, want: "900000"},
+		{screen: "find details", typed: "Smi", kept: func(m Model) string { return m.search().fields[fieldFamily].Value() }, want: "Smiq"},
+		{screen: "emergency note", typed: "Coll", kept: func(m Model) string { return m.perm().note.Value() }, want: "Collq"},
+		{screen: "audit", typed: "900", kept: func(m Model) string { return m.shownAudit().number }, want: "900"},
 		{screen: "card", quits: true},
 		{screen: "role, switching", quits: true},
 		{screen: "permission ask", quits: true},
 		{screen: "deceased, cannot view", quits: true},
-		{screen: "deceased, note", typed: "Coll", kept: func(m Model) string { return m.permission.note.Value() }, want: "Collq"},
+		{screen: "deceased, note", typed: "Coll", kept: func(m Model) string { return m.perm().note.Value() }, want: "Collq"},
 		{screen: "summary", quits: true},
 		{screen: "help", quits: true},
 	}
@@ -683,8 +970,8 @@ func TestStateQuitAsksWithInput(t *testing.T) {
 	}
 	for _, no := range []string{"n", "esc"} {
 		back := step(asked, keyPress(no))
-		if back.confirmQuit || back.quitting || back.find.fields[fieldFamily].Value() != "Smi" {
-			t.Errorf("%s: asking %v, quitting %v, name %q", no, back.confirmQuit, back.quitting, back.find.fields[fieldFamily].Value())
+		if back.confirmQuit || back.quitting || back.search().fields[fieldFamily].Value() != "Smi" {
+			t.Errorf("%s: asking %v, quitting %v, name %q", no, back.confirmQuit, back.quitting, back.search().fields[fieldFamily].Value())
 		}
 	}
 	if other := step(asked, keyPress("x")); !other.confirmQuit || other.quitting {
@@ -712,12 +999,12 @@ func TestStateSwitchRoleWithOneRole(t *testing.T) {
 	f := newFixture(t)
 	for _, st := range []state{stateFind, stateSummary, statePermission} {
 		m := f.in(st)
-		if len(m.session.Roles) != 1 {
-			t.Fatalf("the fixture has %d roles", len(m.session.Roles))
+		if len(m.sess.api.Roles) != 1 {
+			t.Fatalf("the fixture has %d roles", len(m.sess.api.Roles))
 		}
 		got := step(m, keyPress("ctrl+r"))
-		if got.state != st {
-			t.Errorf("%v: ctrl+r → %v", st, got.state)
+		if got.where() != st {
+			t.Errorf("%v: ctrl+r → %v", st, got.where())
 		}
 		if txt := ansi.Strip(got.render()); !strings.Contains(txt, "You have one role") {
 			t.Errorf("%v: nothing said:\n%s", st, txt)
@@ -737,20 +1024,25 @@ func TestStateSwitchRoleKeepsNumber(t *testing.T) {
 		m := f.in(st)
 		// As the journey leaves it: the number typed is still in the
 		// search behind the permission and summary screens.
-		m.find = newFindModel(m.c, "9000000017")
-		second := m.session.Roles[0]
+		m = m.withSearch(newFindScreen(m.sess.common, "9000000017"))
+		second := m.sess.api.Roles[0]
 		second.ID += "2"
-		m.session.Roles = append(m.session.Roles[:1:1], second)
-		want := m.find.nhsValue()
+		m.sess.api.Roles = append(m.sess.api.Roles[:1:1], second)
+		want := m.search().nhsValue()
 		if want == "" {
 			t.Fatalf("%v: no number typed to keep", st)
 		}
 		got := step(m, keyPress("ctrl+r"))
-		if got.state != stateRole || got.lookup != nil || got.summary.s != nil {
-			t.Errorf("%v: ctrl+r → %v, the patient kept: %v", st, got.state, got.lookup != nil)
+		if got.where() != stateRole || got.patient() != nil || got.shownSummary().s != nil {
+			t.Errorf("%v: ctrl+r → %v, the patient kept: %v", st, got.where(), got.patient() != nil)
 		}
-		if n := got.find.nhsValue(); n != want {
+		if n := got.search().nhsValue(); n != want {
 			t.Errorf("%v: after ctrl+r the number is %q, want %q", st, n, want)
+		}
+		// The new role chosen: the search, the number still in it.
+		chosen := step(got, answerMsg{gen: got.sess.gen, session: true, msg: roleChosenMsg{role: second}})
+		if chosen.where() != stateFind || chosen.search().nhsValue() != want {
+			t.Errorf("%v: after the new role, %v with the number %q, want the search with %q", st, chosen.where(), chosen.search().nhsValue(), want)
 		}
 	}
 }
@@ -771,8 +1063,8 @@ func TestStatePasscodeAfterReinsert(t *testing.T) {
 	}
 	m = step(m, opened[0])
 	txt := ansi.Strip(m.render())
-	if m.state != statePasscode || !strings.Contains(txt, "Enter your passcode") {
-		t.Fatalf("after re-insert: %v\n%s", m.state, txt)
+	if m.where() != statePasscode || !strings.Contains(txt, "Enter your passcode") {
+		t.Fatalf("after re-insert: %v\n%s", m.where(), txt)
 	}
 	if strings.Contains(txt, "The card was removed") {
 		t.Errorf("the passcode screen still says the card was removed:\n%s", txt)
@@ -788,12 +1080,11 @@ func TestStateSupersededConfirmedFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := f.in(stateFind)
-	m.find = newFindModel(m.c, "9000000106")
-	m.req = 4
-	m = step(m, lookupMsg{gen: m.gen, req: 4, lookup: sup})
-	if m.state != statePermission || m.permission.step != permSuperseded {
-		t.Fatalf("after the lookup: %v step %v", m.state, m.permission.step)
+	m := f.in(stateFind).withSearch(newFindScreen(f.base.sess.common, "9000000106"))
+	m.sess.req = 4
+	m = step(m, answerMsg{gen: m.sess.gen, req: 4, msg: lookupMsg{lookup: sup}})
+	if m.where() != statePermission || m.perm().step != permSuperseded {
+		t.Fatalf("after the lookup: %v step %v", m.where(), m.perm().step)
 	}
 	want := "You asked for 900 000 0106. PDS says this number was replaced by 900 000 0114 (KOWALSKI, Daniel Piotr). Check this is the patient in front of you."
 	if txt := flat(ansi.Strip(m.render())); !strings.Contains(txt, flat(want)) {
@@ -801,12 +1092,12 @@ func TestStateSupersededConfirmedFirst(t *testing.T) {
 	}
 	for _, k := range []string{"p", "e", "d", "n", "j"} {
 		next, cmd := m.Update(keyPress(k))
-		if got := next.(Model); got.permission.step != permSuperseded || got.state != statePermission || len(requestsOf(t, cmd)) > 0 {
-			t.Errorf("%s on the superseded screen: %v step %v", k, got.state, got.permission.step)
+		if got := next.(Model); got.perm().step != permSuperseded || got.where() != statePermission || len(requestsOf(t, cmd)) > 0 {
+			t.Errorf("%s on the superseded screen: %v step %v", k, got.where(), got.perm().step)
 		}
 	}
-	if got := step(m, keyPress("enter")); got.permission.step != permAsk || !strings.Contains(ansi.Strip(got.render()), "Permission to view is required") {
-		t.Errorf("Enter: step %v", got.permission.step)
+	if got := step(m, keyPress("enter")); got.perm().step != permAsk || !strings.Contains(ansi.Strip(got.render()), "Permission to view is required") {
+		t.Errorf("Enter: step %v", got.perm().step)
 	}
 }
 
@@ -859,7 +1150,7 @@ func TestStateFooterWrapsNotCuts(t *testing.T) {
 	// The access line, with a role name too long for one line.
 	m := step(f.in(stateSummary), tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
 	access := "Viewed as Clinical Practitioner Access Role (Consultant) at RR8 Leeds Teaching Hospitals · access recorded"
-	m.summary = newSummaryModel(m.c, f.lookup.Patient, f.summary, access)
+	m.scr = newSummaryScreen(m.sess.common, f.lookup.Patient, f.summary, access)
 	if txt := flat(m); !strings.Contains(txt, access) || !strings.Contains(txt, "HARGREAVES") {
 		t.Errorf("the access line is not whole, or the banner went:\n%s", ansi.Strip(m.render()))
 	}
@@ -880,17 +1171,17 @@ func TestStateStopLocks(t *testing.T) {
 		if cmd == nil {
 			t.Errorf("%v: no command to stop the process", st)
 		}
-		if m.session != nil && st != stateSigningIn && gm.state != stateLocked {
-			t.Errorf("%v: a stop signal left the screen %v", st, gm.state)
+		if m.sess.api != nil && st != stateSigningIn && gm.where() != stateLocked {
+			t.Errorf("%v: a stop signal left the screen %v", st, gm.where())
 		}
 		if who := patientOnScreen(gm); who != "" {
 			t.Errorf("%v: %q on screen after a stop signal", st, who)
 		}
-		if v := gm.passcode.view(); strings.Contains(v, "●") {
+		if v := gm.digits().view(); strings.Contains(v, "●") {
 			t.Errorf("%v: the passcode typed stays: %q", st, v)
 		}
-		if back := step(gm, resumedMsg{}); back.state != gm.state {
-			t.Errorf("%v: resuming moved to %v", st, back.state)
+		if back := step(gm, resumedMsg{}); back.where() != gm.where() {
+			t.Errorf("%v: resuming moved to %v", st, back.where())
 		}
 	}
 }

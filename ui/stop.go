@@ -24,10 +24,10 @@ type resumedMsg struct{}
 // (tea.Exec), so that it gives the terminal back before the stop and takes
 // it again after.
 func (m Model) stopped() (Model, tea.Cmd) {
-	if m.session != nil && m.state != stateLocked && m.state != stateSigningIn {
-		m = m.lock()
+	if m.sessionOpen() {
+		m = m.lockNow()
 	}
-	m.passcode.wipe()
+	m = m.wipePasscodes()
 	return m, tea.Exec(stopProcess{}, func(error) tea.Msg { return resumedMsg{} })
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/scrterm/scr/internal/recordview"
 )
 
-// summaryModel is the Summary Care Record screen: the patient banner, fixed
+// summaryScreen is the Summary Care Record screen: the patient banner, fixed
 // on top; the record, scrolling in a viewport; and a footer (one line, or
 // more where the window is narrow) saying how the record was accessed and
 // how far down it the view is.
@@ -20,7 +20,7 @@ import (
 // What the record says is read once (recordview.Read); it is laid out once
 // per width (recordview.Layout), and scrolling only moves the viewport over
 // the lines laid out.
-type summaryModel struct {
+type summaryScreen struct {
 	c      *common
 	p      *client.Patient
 	s      *client.Summary
@@ -35,9 +35,13 @@ type summaryModel struct {
 	// of the model stay apart; nil is the top.
 	vp *viewport.Model
 	at *summaryLayout
+
+	// from is the search the patient was found with, never changed: a new
+	// role or sign-in goes back to it.
+	from *findScreen
 }
 
-// summaryCache is shared by every copy of a summaryModel, so that view,
+// summaryCache is shared by every copy of a summaryScreen, so that view,
 // which has a value receiver, can keep what it laid out.
 type summaryCache struct{ cur *summaryLayout }
 
@@ -58,23 +62,23 @@ type summaryLayout struct {
 	pages []string
 }
 
-// newSummaryModel makes the screen for patient p and summary s (nil when the
+// newSummaryScreen makes the screen for patient p and summary s (nil when the
 // record could not be read: the screen says so). footer is the access line,
 // e.g. "Viewed as Pharmacist at FA123 · access recorded".
-func newSummaryModel(c *common, p *client.Patient, s *client.Summary, footer string) summaryModel {
-	return summaryModel{c: c, p: p, s: s, rec: recordview.Read(s), footer: footer, cache: &summaryCache{}}
+func newSummaryScreen(c *common, p *client.Patient, s *client.Summary, footer string) summaryScreen {
+	return summaryScreen{c: c, p: p, s: s, rec: recordview.Read(s), footer: footer, cache: &summaryCache{}}
 }
 
 // pager is a copy of vp to change, or a new viewport when vp is nil: one
-// driven only by the screen's own keys (see update), as its default
+// driven only by the screen's own keys (see scroll), as its default
 // bindings (u, d, ctrl+u, ctrl+d half pages; h, l, ←, → sideways) would
 // take keys that mean other things here, and its page is a whole height
 // where the screen's keeps a line of the last page in view.
 //
 // The screens hold their viewport by pointer, and replace it when it
-// changes: the root model, copied whole on every message, would otherwise
-// carry and copy each viewport's 2.6 KB, which made a scroll frame a fifth
-// slower.
+// changes: a screen, a value copied whole on every message it takes, would
+// otherwise carry and copy each viewport's 2.6 KB, which made a scroll frame
+// a fifth slower.
 func pager(vp *viewport.Model) viewport.Model {
 	if vp != nil {
 		return *vp
@@ -87,7 +91,7 @@ func pager(vp *viewport.Model) viewport.Model {
 }
 
 // record is what the record says; a zero model's is no record.
-func (m summaryModel) record() *recordview.Record {
+func (m summaryScreen) record() *recordview.Record {
 	if m.rec == nil {
 		return recordview.Read(m.s)
 	}
@@ -95,7 +99,7 @@ func (m summaryModel) record() *recordview.Record {
 }
 
 // layout is the layout for the current width, built on first use.
-func (m summaryModel) layout() *summaryLayout {
+func (m summaryScreen) layout() *summaryLayout {
 	w := max(m.c.width, 0)
 	if m.cache != nil && m.cache.cur != nil && m.cache.cur.width == w {
 		return m.cache.cur
@@ -108,14 +112,14 @@ func (m summaryModel) layout() *summaryLayout {
 }
 
 // bodyHeight is the number of body lines on screen with lay, at least 1.
-func (m summaryModel) bodyHeight(lay *summaryLayout) int {
+func (m summaryScreen) bodyHeight(lay *summaryLayout) int {
 	return max(m.c.height-1-len(lay.banner)-len(lay.footer), 1)
 }
 
 // place is the viewport set against lay: its lines, the body's height, and
 // the place carried over from the layout it was set against, within the
 // record.
-func (m summaryModel) place(lay *summaryLayout) viewport.Model {
+func (m summaryScreen) place(lay *summaryLayout) viewport.Model {
 	vp := pager(m.vp)
 	off := vp.YOffset()
 	if m.at != lay {
@@ -135,19 +139,59 @@ func maxOffset(vp viewport.Model) int {
 	return max(vp.TotalLineCount()-vp.Height(), 0)
 }
 
-// update handles scrolling keys and window changes. The root model has
-// already set c.width and c.height when a tea.WindowSizeMsg arrives.
+// search is the search the patient was found with.
+func (m summaryScreen) search() findScreen {
+	if m.from == nil {
+		return newFindScreen(m.c, "")
+	}
+	return *m.from
+}
+
+// update is n or Esc for a new patient, and scrolling.
+func (m summaryScreen) update(s *session, msg tea.Msg) (screen, tea.Cmd) {
+	if km, ok := msg.(tea.KeyPressMsg); ok && (key.Matches(km, s.keys.NewPatient) || key.Matches(km, s.keys.Back)) {
+		return forgetPatient(s, m, keepNothing), nil
+	}
+	return m.scroll(msg)
+}
+
+func (m summaryScreen) view(_ *session, height int) string { return m.viewIn(height) }
+
+// says is the banner over the record and how it was accessed; the record
+// itself says what it holds in record (recordview.Record), apart from its
+// layout.
+func (m summaryScreen) says(s *session) content {
+	return content{facts: bannerFacts(m.c, m.p, m.record()).lines(s.keys), text: []string{m.footer}}
+}
+
+func (m summaryScreen) bindings(s *session, full bool) []key.Binding {
+	k := s.keys
+	bs := []key.Binding{k.NewPatient, k.Down, k.PageDown, k.NextSection, k.Allergies, k.Medication}
+	bs = append(bs, m.flagBindings()...) // the banner's flags
+	if full {
+		bs = append(bs, k.Up, k.PageUp, k.Top, k.Bottom, k.PrevSection, withHelp(k.Back, "esc", "new patient"))
+	}
+	return bs
+}
+
+func (summaryScreen) field(*session) field { return noField }
+func (summaryScreen) hasInput() bool       { return false }
+func (summaryScreen) name() string         { return "Summary Care Record" }
+
+// scroll handles scrolling keys and window and colour changes. The root
+// model has already set c.width and c.height when a tea.WindowSizeMsg
+// arrives, and c.styles when a tea.BackgroundColorMsg does.
 //
 // The keys move the viewport: ↓/j and ↑/k a line, pgdn/space/f and pgup/b
 // a page less a line, home/g and end/G to the ends; tab and shift+tab to
 // the next and previous section headings, a to the allergies, m to the
 // medication, and each flag's key (r, i, w) to its section.
-func (m summaryModel) update(msg tea.Msg) (summaryModel, tea.Cmd) {
+func (m summaryScreen) scroll(msg tea.Msg) (summaryScreen, tea.Cmd) {
 	if m.c == nil {
 		return m, nil
 	}
 	if _, ok := msg.(tea.BackgroundColorMsg); ok && m.cache != nil {
-		// The root may have changed c.styles: lay out again in the new
+		// The root has changed c.styles: lay out again in the new
 		// colours, at the same place.
 		m.cache.cur = nil
 	}
@@ -211,7 +255,7 @@ func (m summaryModel) update(msg tea.Msg) (summaryModel, tea.Cmd) {
 
 // keep makes vp, set against lay, the model's place, unless it is that
 // already.
-func (m *summaryModel) keep(lay *summaryLayout, vp viewport.Model) {
+func (m *summaryScreen) keep(lay *summaryLayout, vp viewport.Model) {
 	if m.vp == nil || m.at != lay || m.vp.Height() != vp.Height() || m.vp.YOffset() != vp.YOffset() {
 		kept := vp
 		m.vp = &kept
@@ -219,20 +263,12 @@ func (m *summaryModel) keep(lay *summaryLayout, vp viewport.Model) {
 	m.at = lay
 }
 
-// view is the screen: exactly c.height-1 lines (the root model keeps the
-// last for its key help), none wider than c.width.
-func (m summaryModel) view() string {
-	if m.c == nil {
-		return ""
-	}
-	return m.viewIn(m.c.height - 1)
-}
-
-// viewIn is the screen in h lines: fewer than view's while the root model's
-// footer takes more than its one line (a message that wraps). The record
-// gives way, never the banner or the access footer. It only slices the
-// lines laid out for the width, from the viewport's top line.
-func (m summaryModel) viewIn(h int) string {
+// viewIn is the screen in h lines: c.height-1 under the root model's one
+// line of key help, fewer while its footer takes more (a message that
+// wraps); none wider than c.width. The record gives way, never the banner
+// or the access footer. It only slices the lines laid out for the width,
+// from the viewport's top line.
+func (m summaryScreen) viewIn(h int) string {
 	if m.c == nil || h <= 0 {
 		return ""
 	}
@@ -279,7 +315,7 @@ func (m summaryModel) viewIn(h int) string {
 
 // footerLines is the access footer, with the scroll position on the right
 // of its last line.
-func (m summaryModel) footerLines(lay *summaryLayout, vp viewport.Model) []string {
+func (m summaryScreen) footerLines(lay *summaryLayout, vp viewport.Model) []string {
 	pct := 100
 	if mo := maxOffset(vp); mo > 0 {
 		pct = vp.YOffset() * 100 / mo
@@ -341,7 +377,7 @@ func recordStyles(st styles) recordview.Styles {
 
 // allergyFoot is the line at the foot of the visible part of the allergies:
 // "┃ 2 more allergies below", in the allergy section's bar and colour.
-func (m summaryModel) allergyFoot(n, w int) string {
+func (m summaryScreen) allergyFoot(n, w int) string {
 	text := strconv.Itoa(n) + " more allergies below"
 	if n == 1 {
 		text = "1 more allergy below"
@@ -351,7 +387,7 @@ func (m summaryModel) allergyFoot(n, w int) string {
 }
 
 // flagFor is the flag whose key km is, if the record has that flag.
-func (m summaryModel) flagFor(km tea.KeyPressMsg) (recordview.Flag, bool) {
+func (m summaryScreen) flagFor(km tea.KeyPressMsg) (recordview.Flag, bool) {
 	for _, f := range m.record().Flags {
 		if key.Matches(km, flagBinding(f, m.c.keys)) {
 			return f, true
@@ -361,7 +397,7 @@ func (m summaryModel) flagFor(km tea.KeyPressMsg) (recordview.Flag, bool) {
 }
 
 // flagBindings are the keys of the record's flags, for the help.
-func (m summaryModel) flagBindings() []key.Binding {
+func (m summaryScreen) flagBindings() []key.Binding {
 	if m.c == nil {
 		return nil
 	}

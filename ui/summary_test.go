@@ -95,20 +95,29 @@ func summaryTestWithSCR(t testing.TB) []string {
 	return out
 }
 
-func summaryTestModel(tb testing.TB, nhs string, w, h int) summaryModel {
+// drawn is the screen as shown over a footer of one line: exactly
+// c.height-1 lines, none wider than c.width.
+func (m summaryScreen) drawn() string {
+	if m.c == nil {
+		return ""
+	}
+	return m.viewIn(m.c.height - 1)
+}
+
+func summaryTestModel(tb testing.TB, nhs string, w, h int) summaryScreen {
 	tb.Helper()
 	c := summaryTestCommon(w, h)
-	return newSummaryModel(c, summaryTestPatient(tb, nhs, ""), summaryTestSummary(tb, nhs), summaryTestFooter)
+	return newSummaryScreen(c, summaryTestPatient(tb, nhs, ""), summaryTestSummary(tb, nhs), summaryTestFooter)
 }
 
 // summaryTop is the body line at the top of the screen.
-func summaryTop(m summaryModel) int {
+func summaryTop(m summaryScreen) int {
 	vp := m.place(m.layout())
 	return vp.YOffset()
 }
 
 // summaryMaxOffset is the last line that can be at the top.
-func summaryMaxOffset(m summaryModel) int { return maxOffset(m.place(m.layout())) }
+func summaryMaxOffset(m summaryScreen) int { return maxOffset(m.place(m.layout())) }
 
 // summaryPre is the sequence style opens with.
 func summaryPre(style lipgloss.Style) string {
@@ -117,7 +126,7 @@ func summaryPre(style lipgloss.Style) string {
 }
 
 // summaryTestBody is the laid-out body without styling.
-func summaryTestBody(m summaryModel) []string {
+func summaryTestBody(m summaryScreen) []string {
 	lines := slices.Clone(m.layout().body.Lines)
 	for i, l := range lines {
 		lines[i] = ansi.Strip(l)
@@ -125,9 +134,9 @@ func summaryTestBody(m summaryModel) []string {
 	return lines
 }
 
-func summaryPress(m summaryModel, keys ...string) summaryModel {
+func summaryPress(m summaryScreen, keys ...string) summaryScreen {
 	for _, k := range keys {
-		m, _ = m.update(keyPress(k))
+		m, _ = m.scroll(keyPress(k))
 	}
 	return m
 }
@@ -208,7 +217,7 @@ func TestSummaryGolden(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		m := summaryTestModel(t, "9000000009", size[0], size[1])
 		name := fmt.Sprintf("summary/9000000009_%dx%d", size[0], size[1])
-		summaryGolden(t, name+"_screen", ansi.Strip(m.view()))
+		summaryGolden(t, name+"_screen", ansi.Strip(m.drawn()))
 		summaryGolden(t, name+"_body", strings.Join(summaryTestBody(m), "\n"))
 	}
 	m := summaryTestModel(t, "9000000092", 80, 24)
@@ -317,9 +326,9 @@ func TestAllergyStatus(t *testing.T) {
 
 func TestSummaryUnavailable(t *testing.T) {
 	c := summaryTestCommon(80, 24)
-	m := newSummaryModel(c, summaryTestPatient(t, "9000000009", ""), nil, summaryTestFooter)
+	m := newSummaryScreen(c, summaryTestPatient(t, "9000000009", ""), nil, summaryTestFooter)
 	m = summaryPress(m, "down", "tab", "shift+tab", "a", "m", "end", "pgdown")
-	view := ansi.Strip(m.view())
+	view := ansi.Strip(m.drawn())
 	for _, want := range []string{"SMITH, Jane (Mrs)", recordview.AllergiesUnavailable, recordview.UnavailableLine, summaryTestFooter} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view lacks %q:\n%s", want, view)
@@ -361,9 +370,9 @@ func TestSummaryWithheld(t *testing.T) {
 	}
 }
 
-func summaryCheckView(t *testing.T, label string, m summaryModel) {
+func summaryCheckView(t *testing.T, label string, m summaryScreen) {
 	t.Helper()
-	view := m.view()
+	view := m.drawn()
 	lines := strings.Split(view, "\n")
 	if len(lines) != m.c.height-1 {
 		t.Fatalf("%s: %d lines, want %d", label, len(lines), m.c.height-1)
@@ -402,8 +411,8 @@ func TestSummaryScrollKeys(t *testing.T) {
 	m := summaryTestModel(t, "9000000130", 80, 24)
 	lay := m.layout()
 	bodyH := m.bodyHeight(lay)
-	footer := func(m summaryModel) string {
-		lines := strings.Split(ansi.Strip(m.view()), "\n")
+	footer := func(m summaryScreen) string {
+		lines := strings.Split(ansi.Strip(m.drawn()), "\n")
 		return lines[len(lines)-1]
 	}
 	if got := footer(m); !strings.HasPrefix(got, summaryTestFooter) || !strings.HasSuffix(got, " 0%") {
@@ -433,7 +442,7 @@ func TestSummaryScrollKeys(t *testing.T) {
 		t.Errorf("footer at the bottom: %q", got)
 	}
 	// The record's last line is on the last body line.
-	lines := strings.Split(ansi.Strip(m.view()), "\n")
+	lines := strings.Split(ansi.Strip(m.drawn()), "\n")
 	if got := lines[len(lines)-3] + " " + lines[len(lines)-2]; got != "Record created 10-Nov-2026 by Erik (Dr) LINDQVIST, Ripon Cathedral Surgery (Y90130)" {
 		t.Errorf("last body line at the bottom: %q", got)
 	}
@@ -453,8 +462,8 @@ func TestSummarySectionJumps(t *testing.T) {
 			m := summaryTestModel(t, nhs, size[0], size[1])
 			lay := m.layout()
 			label := fmt.Sprintf("%s %dx%d", nhs, size[0], size[1])
-			bodyTop := func(m summaryModel) string {
-				return strings.Split(m.view(), "\n")[len(lay.banner)]
+			bodyTop := func(m summaryScreen) string {
+				return strings.Split(m.drawn(), "\n")[len(lay.banner)]
 			}
 			// Each section in turn, forwards then back.
 			var visited []int
@@ -510,14 +519,14 @@ func TestSummarySectionJumps(t *testing.T) {
 func TestSummaryResizeKeepsSection(t *testing.T) {
 	m := summaryTestModel(t, "9000000130", 80, 24)
 	m = summaryPress(m, "m", "tab") // repeat medication
-	top := ansi.Strip(strings.Split(m.view(), "\n")[len(m.layout().banner)])
+	top := ansi.Strip(strings.Split(m.drawn(), "\n")[len(m.layout().banner)])
 	if !strings.HasPrefix(top, "Current Repeat Medications") {
 		t.Fatalf("on top before resizing: %q", top)
 	}
 	for _, size := range [][2]int{{120, 40}, {60, 16}, {200, 60}, {80, 24}} {
 		m.c.width, m.c.height = size[0], size[1]
-		m, _ = m.update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		lines := strings.Split(m.view(), "\n")
+		m, _ = m.scroll(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		lines := strings.Split(m.drawn(), "\n")
 		if got := ansi.Strip(lines[len(m.layout().banner)]); !strings.HasPrefix(got, "Current Repeat Medications") {
 			t.Errorf("%dx%d: on top after resizing: %q", size[0], size[1], got)
 		}
@@ -525,7 +534,7 @@ func TestSummaryResizeKeepsSection(t *testing.T) {
 	// Further into a section: stays in it.
 	m = summaryPress(m, "pgdown", "pgdown")
 	m.c.width, m.c.height = 120, 40
-	m, _ = m.update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m, _ = m.scroll(tea.WindowSizeMsg{Width: 120, Height: 40})
 	lay := m.layout()
 	in := -1
 	for i, s := range lay.body.Sections {
@@ -581,7 +590,7 @@ func TestSummaryLongCellWraps(t *testing.T) {
 		Omitted: 7,
 	})
 	for _, w := range []int{60, 80, 200} {
-		m := newSummaryModel(summaryTestCommon(w, 24), summaryTestPatient(t, "9000000017", ""), s, summaryTestFooter)
+		m := newSummaryScreen(summaryTestCommon(w, 24), summaryTestPatient(t, "9000000017", ""), s, summaryTestFooter)
 		body := summaryTestBody(m)
 		for i, l := range m.layout().body.Lines {
 			if lw := ansi.StringWidth(l); lw > w {
@@ -640,10 +649,10 @@ func TestSummaryOddInput(t *testing.T) {
 	p := summaryTestPatient(t, "9000000017", "")
 	for _, size := range [][2]int{{0, 0}, {0, 24}, {80, 0}, {80, 1}, {80, 2}, {1, 24}, {5, 10}, {10, 5}, {20, 8}, {60, 16}, {80, 24}} {
 		c := summaryTestCommon(size[0], size[1])
-		m := newSummaryModel(c, p, s, summaryTestFooter)
+		m := newSummaryScreen(c, p, s, summaryTestFooter)
 		m = summaryPress(m, "down", "tab", "shift+tab", "pgdown", "end", "a", "m", "home")
-		m, _ = m.update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		view := m.view()
+		m, _ = m.scroll(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		view := m.drawn()
 		if h := size[1] - 1; h > 0 && len(strings.Split(view, "\n")) != h {
 			t.Errorf("%dx%d: %d lines", size[0], size[1], len(strings.Split(view, "\n")))
 		}
@@ -655,7 +664,7 @@ func TestSummaryOddInput(t *testing.T) {
 			}
 		}
 	}
-	m := newSummaryModel(summaryTestCommon(60, 16), p, s, summaryTestFooter)
+	m := newSummaryScreen(summaryTestCommon(60, 16), p, s, summaryTestFooter)
 	body := strings.Join(summaryTestBody(m), "\n")
 	for _, want := range []string{"extra", "another", "A heading", "Highlighted", "Line one\nLine two",
 		"▲ One or more entries", "Column 0: a", "Column 11: twelve", "A caption", "Still shown.",
@@ -674,11 +683,11 @@ func TestSummaryOddInput(t *testing.T) {
 		t.Errorf("banner lacks the status:\n%s", banner)
 	}
 	// A zero-value model does not panic either.
-	var zero summaryModel
+	var zero summaryScreen
 	zero.c = summaryTestCommon(80, 24)
-	_ = zero.view()
-	zero, _ = zero.update(keyPress("down"))
-	_ = zero.view()
+	_ = zero.drawn()
+	zero, _ = zero.scroll(keyPress("down"))
+	_ = zero.drawn()
 }
 
 func TestSummaryContinuationRowStaysWithItsRow(t *testing.T) {
@@ -700,7 +709,7 @@ func TestSummaryBackgroundChange(t *testing.T) {
 	before := m.layout()
 	top := summaryTop(m)
 	m.c.styles = newStyles(false)
-	m, _ = m.update(tea.BackgroundColorMsg{})
+	m, _ = m.scroll(tea.BackgroundColorMsg{})
 	if m.layout() == before {
 		t.Errorf("the layout was not redone in the new colours")
 	}
@@ -742,7 +751,7 @@ func TestSummarySpans(t *testing.T) {
 		<tr><td colspan="2"/><td>Supporting Information: a long note that the GP wrote about this medication, its reasons and its review</td><td colspan="2"/></tr>
 		</table></div>`})
 	for _, w := range []int{80, 120, 200} {
-		body := summaryTestBody(newSummaryModel(summaryTestCommon(w, 24), nil, s, summaryTestFooter))
+		body := summaryTestBody(newSummaryScreen(summaryTestCommon(w, 24), nil, s, summaryTestFooter))
 		text := strings.Join(body, "\n")
 		// The rowspan's text once, on its first row.
 		n := 0
@@ -796,7 +805,7 @@ func TestSummarySectionsByTitle(t *testing.T) {
 	if got := recordview.Read(s).Allergies.Status; got != recordview.AllergiesKnown {
 		t.Errorf("allergy status %q", got)
 	}
-	body := summaryTestBody(newSummaryModel(summaryTestCommon(80, 24), nil, s, summaryTestFooter))
+	body := summaryTestBody(newSummaryScreen(summaryTestCommon(80, 24), nil, s, summaryTestFooter))
 	order := []string{"! Allergies and Adverse Reactions", "Penicillin", "ACUTE MEDICATIONS", "Current Repeat",
 		"Discontinued Repeat Medications", "General Practice Summary",
 		"Problems and Issues", recordview.Untitled, "Neither title nor code"}
@@ -814,8 +823,8 @@ func TestSummarySectionsByTitle(t *testing.T) {
 	if at := summaryIndex(body, "Penicillin"); !strings.HasPrefix(body[at], "┃") {
 		t.Errorf("the allergy row lacks the bar: %q", body[at])
 	}
-	m := summaryPress(newSummaryModel(summaryTestCommon(80, 24), nil, s, summaryTestFooter), "m")
-	if got := ansi.Strip(strings.Split(m.view(), "\n")[len(m.layout().banner)]); !strings.HasPrefix(got, "ACUTE MEDICATIONS") {
+	m := summaryPress(newSummaryScreen(summaryTestCommon(80, 24), nil, s, summaryTestFooter), "m")
+	if got := ansi.Strip(strings.Split(m.drawn(), "\n")[len(m.layout().banner)]); !strings.HasPrefix(got, "ACUTE MEDICATIONS") {
 		t.Errorf("m shows %q on top", got)
 	}
 }
@@ -852,7 +861,7 @@ func TestSummaryCorpusDrugNames(t *testing.T) {
 					continue
 				}
 				one := &client.Summary{Sections: []client.Section{{Kind: sec.Kind, Title: sec.Title, Blocks: []client.Block{tb}}}}
-				body := summaryTestBody(newSummaryModel(summaryTestCommon(80, 24), nil, one, summaryTestFooter))
+				body := summaryTestBody(newSummaryScreen(summaryTestCommon(80, 24), nil, one, summaryTestFooter))
 				// The header line; "Medication Item" may wrap.
 				h := slices.IndexFunc(body, func(l string) bool { return strings.Contains(l, "Date") && strings.Contains(l, "Medication") })
 				if h < 0 {

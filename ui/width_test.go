@@ -110,7 +110,7 @@ func TestSummaryWideTable(t *testing.T) {
 		client.Paragraph{Text: strings.Join(summaryWideTexts, " ")})
 	p := summaryTestPatient(t, "9000000017", "")
 	for w := 1; w <= 130; w++ {
-		m := newSummaryModel(summaryTestCommon(w, 24), p, s, summaryTestFooter)
+		m := newSummaryScreen(summaryTestCommon(w, 24), p, s, summaryTestFooter)
 		for i, l := range m.layout().body.Lines {
 			if lw := ansi.StringWidth(l); lw > w && w >= 4 {
 				t.Fatalf("width %d: line %d is %d wide: %q", w, i, lw, ansi.Strip(l))

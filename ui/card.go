@@ -1,0 +1,86 @@
+package ui
+
+import (
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/scrterm/scr/internal/explain"
+	"github.com/scrterm/scr/internal/safetext"
+)
+
+// cardScreen is the first screen, and the one after the card comes out: the
+// readers and whether a card is in each, or what is wrong with the card
+// service, and why the last session ended. It draws the root's readers
+// (session); in the demo it also offers the sandbox cards to put in
+// (demo.go).
+type cardScreen struct{}
+
+func (cardScreen) update(s *session, msg tea.Msg) (screen, tea.Cmd) {
+	if msg, ok := msg.(tea.KeyPressMsg); ok {
+		return cardScreen{}, demoPickerKey(s, msg)
+	}
+	return cardScreen{}, nil
+}
+
+func (cardScreen) view(s *session, _ int) string {
+	st := s.styles
+	wrap := lipgloss.NewStyle().Width(s.width - 2)
+	var b strings.Builder
+	b.WriteString(st.Title.Render("scr · Summary Care Record") + "\n\n")
+	switch {
+	case s.watchErr != nil:
+		b.WriteString(wrap.Render(st.Error.Render(explain.Error(s.watchErr))) + "\n")
+	case s.serviceLost:
+		// The notice below says it; "no reader" would send the user to a
+		// cable that is fine.
+	case !s.watching:
+		b.WriteString("Looking for card readers…\n")
+	case len(s.readers) == 0:
+		b.WriteString(wrap.Render(st.Error.Render("No card reader is connected. Plug in a reader, or check its cable.")) + "\n")
+	default:
+		b.WriteString(st.Highlight.Render("Insert your smartcard.") + "\n\n")
+		names := make([]string, 0, len(s.readers))
+		for r := range s.readers {
+			names = append(names, r)
+		}
+		sort.Strings(names)
+		for _, r := range names {
+			state := "empty"
+			if s.readers[r] {
+				state = "card inserted"
+				if s.opening == r {
+					state = "reading the card…"
+				}
+			}
+			if s.opts.Reader != "" && r != s.opts.Reader {
+				state += " (not used: --reader names another)"
+			}
+			// The reader's name is the PC/SC driver's: through the gate.
+			b.WriteString(ansiTruncate("  "+safetext.Line(r)+": "+state, s.width) + "\n")
+		}
+	}
+	if s.cardErr != nil {
+		b.WriteString("\n" + wrap.Render(st.Error.Render(explain.Error(s.cardErr))) + "\n")
+	}
+	if s.notice != "" {
+		b.WriteString("\n" + wrap.Render(st.Notice.Render(s.notice)) + "\n")
+	}
+	b.WriteString(demoView(s, demoPicking(s)))
+	return b.String()
+}
+
+func (cardScreen) bindings(s *session, _ bool) []key.Binding {
+	if !demoPicking(s) {
+		return nil
+	}
+	k := s.keys
+	return []key.Binding{k.Up, k.Down, withHelp(k.Submit, "enter", "put the card in")}
+}
+
+func (cardScreen) field(*session) field { return noField }
+func (cardScreen) hasInput() bool       { return false }
+func (cardScreen) name() string         { return "card" }
