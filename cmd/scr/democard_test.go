@@ -93,6 +93,7 @@ func TestDemoCardList(t *testing.T) {
 // sandbox and card, with no pcscd and no server given.
 func TestDoctorDemo(t *testing.T) {
 	t.Setenv("PCSCLITE_CSOCK_NAME", t.TempDir()+"/no-pcscd.comm") // no pcscd to lean on
+	t.Setenv("SCR_AUTH", "")                                      // the card sign-in
 	code, out, stderr := runScr(t, "doctor", "--demo")
 	if code != 0 || !strings.HasSuffix(out, "Every check passed.\n") {
 		t.Fatalf("exit %d:\n%s%s", code, out, stderr)
@@ -157,9 +158,103 @@ func TestDoctorDemo(t *testing.T) {
 	}
 }
 
+// TestDoctorDemoCIS2: scr doctor --demo --auth cis2 runs the checks of the
+// NHS's own sign-in against the in-process sandbox as its registered
+// application, and signs in at its CIS2 stand-in with the demo card.
+func TestDoctorDemoCIS2(t *testing.T) {
+	t.Setenv("PCSCLITE_CSOCK_NAME", t.TempDir()+"/no-pcscd.comm") // no pcscd to lean on
+	t.Setenv("SCR_AUTH", "")
+	code, out, stderr := runScr(t, "doctor", "--demo", "--auth", "cis2")
+	if code != 0 || !strings.HasSuffix(out, "Every check passed.\n") {
+		t.Fatalf("exit %d:\n%s%s", code, out, stderr)
+	}
+	checks := []string{"service", "readers", "card", "piv", "certificate", "validity", "chain", "pin", "server", "clock",
+		"auth", "signing-key", "cis2", "jwks", "platform", "user-id", "sign-in", "role", "access", "sign-out"}
+	lines := strings.Split(strings.TrimSuffix(out, "\nEvery check passed.\n"), "\n")
+	if len(lines) != len(checks) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(checks), out)
+	}
+	for i, name := range checks {
+		if f := strings.Fields(lines[i]); f[0] != "PASS" || f[1] != name {
+			t.Errorf("line %d: %q, want PASS %s", i, lines[i], name)
+		}
+	}
+	for _, want := range []string{
+		`PASS  auth         cis2 (the NHS's own sign-in): client-id "scr-sandbox-cis2-client", api-key "scr-sandbox-api-key"`,
+		`PASS  signing-key  RSA-4096 private key in assets/sandbox/app/key.pem (built in), kid "scr-sandbox-app-1"`,
+		"/cis2: its discovery document is read",
+		`/oauth2/token takes the application's client assertion: api-key "scr-sandbox-api-key", signed by the key registered under kid "scr-sandbox-app-1"`,
+		"PASS  user-id      555000000101, from the card's certificate",
+		"PASS  sign-in      signed in to CIS2 as Priya SHARMA (555000000101), 1 role",
+		"PASS  sign-out     signed out: the CIS2 ID token is forgotten",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+
+	// The expired card: CIS2's stand-in refuses it, as CIS2 would.
+	code, out, _ = runScr(t, "doctor", "--demo", "--auth", "cis2", "--card", "555000000106", "--json")
+	var rep struct {
+		Checks []struct{ Name, Status, Detail, Advice string }
+		OK     bool
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.OK {
+		t.Fatalf("expired card: exit %d, %v:\n%s", code, err, out)
+	}
+	got := map[string]string{}
+	for _, c := range rep.Checks {
+		got[c.Name] = c.Status + " " + c.Detail + " → " + c.Advice
+	}
+	for name, want := range map[string]string{
+		"validity": "FAIL expired on 01-Jun-2026",
+		"platform": "PASS ",
+		"user-id":  "PASS 555000000106",
+		"sign-in":  "FAIL refused by CIS2: access_denied: the card is refused: the card certificate expired",
+		"role":     "SKIP no sign-in",
+	} {
+		if !strings.HasPrefix(got[name], want) {
+			t.Errorf("%s: %q, want %q…", name, got[name], want)
+		}
+	}
+	if !strings.Contains(got["sign-in"], "→ CIS2 did not sign you in (access_denied)") {
+		t.Errorf("sign-in's advice: %q", got["sign-in"])
+	}
+
+	// --no-signin, and auth from the environment as for the viewer.
+	t.Setenv("SCR_AUTH", "cis2")
+	code, out, _ = runScr(t, "doctor", "--demo", "--no-signin")
+	if code != 0 || !strings.Contains(out, "PASS  platform ") ||
+		!strings.HasSuffix(out, "SKIP  sign-in      not asked for (--no-signin)\nSKIP  role         no sign-in\nSKIP  access       no sign-in\nSKIP  sign-out     no sign-in\nNo check failed; 4 skipped.\n") {
+		t.Errorf("SCR_AUTH=cis2 --no-signin: exit %d:\n%s", code, out)
+	}
+	// --auth card wins over the environment: no CIS2 lines.
+	if code, out, _ = runScr(t, "doctor", "--demo", "--auth", "card", "--no-signin"); code != 0 || strings.Contains(out, "platform") {
+		t.Errorf("--auth card: exit %d:\n%s", code, out)
+	}
+
+	// The demo brings its own application: its settings cannot be given.
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"doctor", "--demo", "--cis2-issuer", "https://cis2.example"}, "cannot be used with --cis2-issuer"},
+		{[]string{"doctor", "--demo", "--client-id", "x"}, "cannot be used with --client-id"},
+		{[]string{"doctor", "--demo", "--api-key", "x"}, "cannot be used with --api-key"},
+		{[]string{"doctor", "--demo", "--signing-key", "key.pem"}, "cannot be used with --signing-key"},
+		{[]string{"doctor", "--demo", "--kid", "x"}, "cannot be used with --kid"},
+		{[]string{"doctor", "--demo", "--auth", "browser"}, `--auth "browser" is not card or cis2`},
+	} {
+		if code, _, stderr := runScr(t, tc.args...); code != 2 || !strings.Contains(stderr, tc.err) {
+			t.Errorf("%v: exit %d, %q", tc.args, code, stderr)
+		}
+	}
+}
+
 // TestDoctorNoSignInSkips: --no-signin prints a SKIP line for every check
 // that needs the sign-in, so the list is complete.
 func TestDoctorNoSignInSkips(t *testing.T) {
+	t.Setenv("SCR_AUTH", "")
 	code, out, _ := runScr(t, "doctor", "--demo", "--no-signin")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)

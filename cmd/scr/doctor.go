@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/scrterm/scr/assets"
+	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/config"
 	"github.com/scrterm/scr/internal/demo"
 	"github.com/scrterm/scr/internal/doctor"
@@ -26,8 +28,9 @@ import (
 )
 
 const doctorUsage = `Usage: scr doctor [--server URL] [--ca FILE] [--reader NAME] [--smartcard-ca FILE]
-                  [--json] [--pin-stdin | --no-signin]
-       scr doctor --demo [--card UUID] [--json] [--pin-stdin | --no-signin]
+                  [--auth card|cis2] [--cis2-issuer URL] [--client-id ID] [--api-key KEY]
+                  [--signing-key FILE] [--kid KID] [--json] [--pin-stdin | --no-signin]
+       scr doctor --demo [--auth card|cis2] [--card UUID] [--json] [--pin-stdin | --no-signin]
        scr doctor --watch [--reader NAME]
 
 Checks, step by step, why a smartcard does or does not get its holder into the
@@ -36,16 +39,29 @@ application, its certificate (holder, dates, chain to the smartcard CA), the PIN
 tries left, the server (TLS, clock) and, given the passcode, the sign-in and what
 each role may do. No patient data is read. Exit status 1 if a check FAILs.
 
+With auth cis2, the NHS's own sign-in, it checks its settings, the application's
+signing key, CIS2's discovery document and JWKS, the API platform's token
+endpoint and the card's user ID too. The sign-in itself is then CIS2's, in the
+browser, which scr doctor does not open; with --demo it signs in at the
+sandbox's CIS2 stand-in with the demo card.
+
   --server URL          SCR_SERVER        the API server (without it the server checks are skipped)
   --ca FILE             SCR_CA            PEM CA certificates to trust besides the system's
   --reader NAME         SCR_READER        check the card in this reader (default: the first with a card)
   --smartcard-ca FILE   SCR_SMARTCARD_CA  PEM certificate of the CA that issues the cards
+  --auth card|cis2      SCR_AUTH          how scr signs in; cis2 adds the NHS sign-in's checks
+  --cis2-issuer URL     SCR_CIS2_ISSUER   auth cis2: CIS2's issuer URL
+  --client-id ID        SCR_CLIENT_ID     auth cis2: the application's CIS2 client_id
+  --api-key KEY         SCR_API_KEY       auth cis2: the application's API key on the API platform
+  --signing-key FILE    SCR_SIGNING_KEY   auth cis2: PEM file of the application's private key
+  --kid KID             SCR_KID           auth cis2: the kid of its registered public key
   --json                print JSON, for a support ticket
   --pin-stdin           read the passcode from standard input, for the sign-in check
   --no-signin           do not ask for the passcode: no sign-in check
   --watch               print each reader and card event as it happens, until Ctrl-C
   --demo                check the in-process sandbox and demo card instead: no reader,
-                        no pcscd, no network; signs in with the card's passcode
+                        no pcscd, no network; signs in with the card's passcode (with
+                        --auth cis2, as the sandbox's registered application)
   --card UUID           with --demo, another sandbox user's card (scr --demo --card list)
 `
 
@@ -55,7 +71,17 @@ type doctorConfig struct {
 	json, watch, pinStdin, noSignIn bool
 	demo                            bool
 	card                            string // with demo: the sandbox card
+	// settings are the resolved settings, for auth and, with auth =
+	// "cis2", the application's (with demo: auth only).
+	settings config.Settings
 }
+
+// cis2Keys are the settings of the application auth = "cis2" signs in as,
+// which --demo brings its own of.
+var cis2Keys = []string{config.CIS2Issuer, config.ClientID, config.APIKey, config.SigningKey, config.KID}
+
+// doctorOnly are scr doctor's flags that are not settings.
+var doctorOnly = []string{"json", "watch", "pin-stdin", "no-signin", "demo", "card"}
 
 // parseDoctor reads the flags, then the environment for each flag not given.
 func parseDoctor(args []string, getenv func(string) string) (doctorConfig, error) {
@@ -72,6 +98,9 @@ func parseDoctor(args []string, getenv func(string) string) (doctorConfig, error
 	fs.BoolVar(&cfg.noSignIn, "no-signin", false, "")
 	fs.BoolVar(&cfg.demo, "demo", false, "")
 	fs.StringVar(&cfg.card, "card", "", "")
+	for _, name := range append([]string{config.Auth}, cis2Keys...) {
+		fs.String(name, "", "")
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -86,8 +115,9 @@ func parseDoctor(args []string, getenv func(string) string) (doctorConfig, error
 		return cfg, usagef("scr doctor: --card picks a sandbox card for --demo: use it with --demo")
 	}
 	if cfg.demo {
-		// The demo brings its own sandbox, card and CAs, as scr --demo does.
-		for _, name := range []string{config.Server, config.CA, config.Reader, config.SmartcardCA, "watch"} {
+		// The demo brings its own sandbox, card, CAs and, for auth =
+		// "cis2", application, as scr --demo does.
+		for _, name := range append([]string{config.Server, config.CA, config.Reader, config.SmartcardCA, "watch"}, cis2Keys...) {
 			if _, ok := given[name]; ok {
 				return cfg, usagef("scr doctor: --demo checks its own sandbox and demo card; it cannot be used with --%s", name)
 			}
@@ -95,14 +125,18 @@ func parseDoctor(args []string, getenv func(string) string) (doctorConfig, error
 		if cfg.card == "" {
 			cfg.card = demo.DemoUUID
 		}
-		return cfg, nil
 	}
 	// The settings as the viewer resolves them: flag, then environment,
-	// then the system-wide configuration file.
-	res, err := config.Load(setFlags(fs, "json", "watch", "pin-stdin", "no-signin", "demo", "card"), getenv)
+	// then the system-wide configuration file. The demo takes auth only.
+	res, err := config.Load(setFlags(fs, doctorOnly...), getenv)
 	if err != nil {
 		return cfg, usagef("scr doctor: %v", err)
 	}
+	if cfg.demo {
+		cfg.settings = config.Settings{Auth: res.Auth}
+		return cfg, nil
+	}
+	cfg.settings = res.Settings
 	cfg.server, cfg.ca, cfg.reader, cfg.smartcardCA = res.Server, res.CA, res.Reader, res.SmartcardCA
 	switch {
 	case cfg.pinStdin && cfg.noSignIn:
@@ -140,7 +174,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return 1
 		}
 		defer env.Close()
-		if opts, err = demoDoctorOptions(env); err != nil {
+		if opts, err = demoDoctorOptions(env, cfg.settings.Auth); err != nil {
 			fmt.Fprintln(stderr, "scr doctor: the demo could not start:", errLine(err))
 			return 1
 		}
@@ -162,21 +196,53 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		opts.SmartcardCAFile = cfg.smartcardCA
 	}
+	var srv *doctor.HTTPServer
 	if cfg.server != "" {
-		srv, err := doctor.NewServer(cfg.server, cfg.ca)
-		if err != nil {
+		if srv, err = doctor.NewServer(cfg.server, cfg.ca); err != nil {
 			fmt.Fprintln(stderr, "scr doctor:", errLine(err))
 			return 2
 		}
 		opts.Server = srv
 	}
+	if cfg.settings.Auth == config.AuthCIS2 {
+		// The passcode is the user's to type at CIS2's page, in the
+		// browser: scr doctor neither asks for it nor opens one.
+		opts.CIS2 = cis2Settings(cfg.settings, srv)
+		opts.NoSignIn = "auth cis2: the sign-in is CIS2's, in the browser, which scr doctor does not open (the lines above check its parts)"
+		return doctorReport(ctx, cfg, opts, stdout)
+	}
 	opts.Passcode, opts.NoSignIn = passcodeSource(ctx, cfg, os.Stdin, stderr)
 	return doctorReport(ctx, cfg, opts, stdout)
 }
 
+// cis2Settings is the application of auth = "cis2" for the checks: its
+// settings, its key read from the signing-key file only if nobody else can
+// read it (config.ReadSigningKey), and CIS2 reached through srv's client (nil:
+// no server configured).
+func cis2Settings(s config.Settings, srv *doctor.HTTPServer) *doctor.CIS2Settings {
+	c := &doctor.CIS2Settings{
+		Issuer: s.CIS2Issuer, ClientID: s.ClientID, APIKey: s.APIKey, KID: s.KID,
+		SigningKey: s.SigningKey,
+		LoadKey: func() (crypto.Signer, error) {
+			data, err := config.ReadSigningKey(s.SigningKey)
+			if err != nil {
+				return nil, err
+			}
+			defer clear(data)
+			return client.ParseSigningKey(data)
+		},
+	}
+	if srv != nil {
+		c.Discover = srv.DiscoverCIS2
+	}
+	return c
+}
+
 // demoDoctorOptions points the checks at the demo's in-process card, in its
-// own reader, its sandbox, and the sandbox smartcard CA built into scr.
-func demoDoctorOptions(env *demo.Env) (doctor.Options, error) {
+// own reader, its sandbox, and the sandbox smartcard CA built into scr; with
+// auth = "cis2", at the sandbox's CIS2 stand-in too, as the sandbox's
+// registered application, with the demo card signing in at its page.
+func demoDoctorOptions(env *demo.Env, auth string) (doctor.Options, error) {
 	srv, err := doctor.NewServerCAPEM(env.ServerURL, env.CAPEM)
 	if err != nil {
 		return doctor.Options{}, err
@@ -193,12 +259,26 @@ func demoDoctorOptions(env *demo.Env) (doctor.Options, error) {
 	if err != nil {
 		return doctor.Options{}, err
 	}
-	return doctor.Options{
+	opts := doctor.Options{
 		Service:         doctor.InProcess(demo.Reader, env.Virtual.ATR(), env.Virtual, env.Virtual.Reset),
 		SmartcardCA:     []*x509.Certificate{ca},
 		SmartcardCAFile: "assets/sandbox/smartcard-ca/ca.pem (built in)",
 		Server:          srv,
-	}, nil
+	}
+	if auth == config.AuthCIS2 {
+		app, err := env.CIS2Config()
+		if err != nil {
+			return doctor.Options{}, err
+		}
+		opts.CIS2 = &doctor.CIS2Settings{
+			Issuer: app.Issuer, ClientID: app.ClientID, APIKey: app.APIKey, KID: app.KID,
+			SigningKey: demo.AppKey,
+			LoadKey:    func() (crypto.Signer, error) { return app.Key, nil },
+			Discover:   srv.DiscoverCIS2,
+			Browser:    env.CIS2Browser,
+		}
+	}
+	return opts, nil
 }
 
 // errLine is an error's message as scr doctor, scr card and scr config

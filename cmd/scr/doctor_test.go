@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scrterm/scr/internal/config"
 	"github.com/scrterm/scr/internal/pcsctest"
 	"github.com/scrterm/scr/internal/pki"
 )
@@ -588,6 +589,109 @@ func TestParseDoctor(t *testing.T) {
 	if err != nil || cfg.server != "https://file" || cfg.smartcardCA != "/etc/scr/sc.pem" || cfg.reader != "Flag Reader" {
 		t.Fatalf("from the file: %+v, %v", cfg, err)
 	}
+
+	// auth = "cis2" and the application's settings, the same way.
+	cis2Env := map[string]string{"SCR_SERVER": "https://env", "SCR_AUTH": "cis2", "SCR_CIS2_ISSUER": "https://cis2.env",
+		"SCR_CLIENT_ID": "env-client", "SCR_API_KEY": "env-key", "SCR_SIGNING_KEY": "/env/key.pem", "SCR_KID": "env-kid"}
+	getCIS2 := func(k string) string { return cis2Env[k] }
+	cfg, err = parseDoctor([]string{"--kid", "flag-kid"}, getCIS2)
+	if s := cfg.settings; err != nil || s.Auth != "cis2" || s.CIS2Issuer != "https://cis2.env" || s.ClientID != "env-client" ||
+		s.APIKey != "env-key" || s.SigningKey != "/env/key.pem" || s.KID != "flag-kid" {
+		t.Fatalf("cis2 settings: %+v, %v", cfg.settings, err)
+	}
+	if cfg, err = parseDoctor(nil, getenv); err != nil || cfg.settings.Auth != "card" {
+		t.Fatalf("auth by default: %q, %v", cfg.settings.Auth, err)
+	}
+	// --demo takes auth only: the application's settings in the
+	// environment are not for it.
+	cfg, err = parseDoctor([]string{"--demo"}, getCIS2)
+	if err != nil || cfg.settings != (config.Settings{Auth: "cis2"}) || cfg.server != "" {
+		t.Fatalf("--demo: %+v, %v", cfg, err)
+	}
+	if _, err = parseDoctor([]string{"--auth", "nhs"}, getenv); err == nil || !strings.Contains(err.Error(), `--auth "nhs" is not card or cis2`) {
+		t.Fatalf("--auth nhs: %v", err)
+	}
+}
+
+// TestDoctorCIS2 runs scr doctor with auth = "cis2" against scr-sandbox, as
+// its registered application, with the demo card through pcscd: every check
+// of the NHS's own sign-in, then the sign-in itself skipped, as it is CIS2's
+// in the browser. A key others can read, and a kid the platform has no key
+// for, FAIL where they should.
+func TestDoctorCIS2(t *testing.T) {
+	pcsctest.Need(t)
+	sb := startSandbox(t)
+	slot := pcsctest.TakeSlot(t)
+	pcsctest.StartVCard(t, slot)
+
+	pemData, err := os.ReadFile(filepath.Join(repoRoot, "assets/sandbox/app/key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key, shared := filepath.Join(dir, "app.pem"), filepath.Join(dir, "shared.pem")
+	if err := os.WriteFile(key, pemData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(shared, pemData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"SCR_SERVER=" + sb.url, "SCR_CA=" + sb.caFile, "SCR_READER=" + slot.Reader,
+		"SCR_SMARTCARD_CA=" + sandboxSmartcardCA, "SCR_AUTH=cis2", "SCR_CIS2_ISSUER=" + sb.url + "/cis2",
+		"SCR_CLIENT_ID=scr-sandbox-cis2-client", "SCR_API_KEY=scr-sandbox-api-key", "SCR_SIGNING_KEY=" + key, "SCR_KID=scr-sandbox-app-1"}
+
+	// The passcode on standard input is not read: the sign-in is CIS2's.
+	r := runDoctorBin(t, env, "123456\n")
+	r.want(t, 0,
+		expect{"certificate", "PASS", []string{"Priya SHARMA", "user ID 555000000101"}},
+		expect{"server", "PASS", []string{sb.url}},
+		expect{"auth", "PASS", []string{`client-id "scr-sandbox-cis2-client"`, `api-key "scr-sandbox-api-key"`}},
+		expect{"signing-key", "PASS", []string{"RSA-4096 private key in " + key, `kid "scr-sandbox-app-1"`, "thumbprint (RFC 7638)"}},
+		expect{"cis2", "PASS", []string{sb.url + "/cis2: its discovery document is read"}},
+		expect{"jwks", "PASS", nil},
+		expect{"platform", "PASS", []string{sb.url + "/oauth2/token takes the application's client assertion"}},
+		expect{"user-id", "PASS", []string{"555000000101"}},
+		expect{"sign-in", "SKIP", []string{"auth cis2: the sign-in is CIS2's, in the browser"}},
+		expect{"role", "SKIP", []string{"no sign-in"}},
+	)
+	for _, name := range []string{"auth", "signing-key", "cis2", "jwks", "platform", "user-id"} {
+		if len(r.lines(name)) != 1 {
+			t.Errorf("%d %q lines, want 1", len(r.lines(name)), name)
+		}
+	}
+
+	r = runDoctorBin(t, env, "", "--signing-key", shared, "--json")
+	var got struct {
+		Checks []struct{ Name, Status, Detail, Advice string }
+		OK     bool
+	}
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil || r.code != 1 || got.OK {
+		t.Fatalf("a key others can read: exit %d, %v", r.code, err)
+	}
+	status := map[string]string{}
+	for _, c := range got.Checks {
+		status[c.Name] = c.Status + " " + c.Detail
+	}
+	for name, want := range map[string]string{
+		"signing-key": "FAIL the signing key " + shared + " can be read or changed by others than its owner (-rw-r--r--), so scr does not use it: chmod 600 " + shared,
+		"cis2":        "SKIP the signing key cannot be used",
+		"platform":    "SKIP the signing key cannot be used",
+		"user-id":     "PASS 555000000101",
+	} {
+		if status[name] != want && !strings.HasPrefix(status[name], want) {
+			t.Errorf("%s: %q, want %q", name, status[name], want)
+		}
+	}
+
+	r = runDoctorBin(t, env, "", "--kid", "not-registered")
+	r.want(t, 1,
+		expect{"cis2", "PASS", nil},
+		expect{"platform", "FAIL", []string{"refused the application's client assertion: invalid_request: Invalid 'kid' header in client_assertion JWT - no matching public key",
+			"scr's set-up (api-key, signing-key or kid) is wrong, or this computer's clock is"}},
+	)
 }
 
 func TestReadPINLine(t *testing.T) {

@@ -2,7 +2,10 @@
 // server on loopback and the built-in demo smartcard, both in this process,
 // so that the whole journey works with no reader, no pcscd and no network.
 // Nothing is written to disk: the sandbox keeps its audit trail in memory and
-// its TLS CA is handed to the client as PEM bytes.
+// its TLS CA is handed to the client as PEM bytes. For the NHS's own sign-in
+// (scr --demo --auth cis2), Env.CIS2Config is the sandbox's registered
+// application and Env.CIS2Browser plays the browser at its CIS2 stand-in
+// with the card in the demo reader.
 package demo
 
 import (
@@ -65,6 +68,7 @@ type Env struct {
 	Virtual *virtual.Card
 
 	srv *sandbox.Server
+	app cis2App // CIS2Config's, read on first use
 }
 
 // Start starts the sandbox on 127.0.0.1 at a free port, over HTTPS with its

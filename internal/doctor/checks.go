@@ -106,6 +106,10 @@ type Options struct {
 	// or an empty passcode, means no sign-in, for the reason in NoSignIn.
 	Passcode func() ([]byte, error)
 	NoSignIn string
+	// CIS2 is set for auth = "cis2", the NHS's own sign-in: its checks run
+	// after the server's, and the sign-in is CIS2's (CIS2Settings.Browser),
+	// or none.
+	CIS2 *CIS2Settings
 	// Now is the clock; nil for time.Now.
 	Now func() time.Time
 }
@@ -171,13 +175,30 @@ func Run(ctx context.Context, opts Options, emit func(Check)) Report {
 		defer facts.card.Close() // resets the card: the verified passcode goes with it
 	}
 	serverOK, why := r.serverChecks(ctx)
+	if opts.CIS2 != nil {
+		// The NHS's own sign-in: CIS2 in the browser, not the card's
+		// challenge, so the server is not needed until a role is chosen.
+		p, cis2Why := r.cis2Checks(ctx, facts, serverOK, why)
+		switch {
+		case facts.noSignIn != "":
+			r.skip(CheckSignIn, facts.noSignIn)
+		case p == nil:
+			r.skip(CheckSignIn, cis2Why)
+		case opts.CIS2.Browser == nil:
+			r.skip(CheckSignIn, opts.NoSignIn)
+		default:
+			r.signIn(ctx, facts, p)
+		}
+		r.skipAfterSignIn()
+		return r.report
+	}
 	switch {
 	case !serverOK:
 		r.skip(CheckSignIn, why)
 	case facts.noSignIn != "":
 		r.skip(CheckSignIn, facts.noSignIn)
 	default:
-		r.signIn(ctx, facts)
+		r.signIn(ctx, facts, nil)
 	}
 	r.skipAfterSignIn()
 	return r.report
@@ -491,8 +512,10 @@ func serverAdvice(err error) string {
 	return "Check the address in --server (or SCR_SERVER), that the service is up, and that this computer can reach it: network, proxy (HTTPS_PROXY), firewall."
 }
 
-// signIn runs check 8: the sign-in with the passcode, the roles, the sign-out.
-func (r *run) signIn(ctx context.Context, f cardFacts) {
+// signIn runs check 8: the sign-in with the passcode, the roles, the
+// sign-out. With cis2 (auth = "cis2") the card signs at CIS2's sign-in,
+// through CIS2Settings.Browser; else it signs the server's challenge.
+func (r *run) signIn(ctx context.Context, f cardFacts, cis2 CIS2Provider) {
 	if r.opts.Passcode == nil {
 		r.skip(CheckSignIn, r.opts.NoSignIn)
 		return
@@ -519,42 +542,57 @@ func (r *run) signIn(ctx context.Context, f cardFacts) {
 		r.fail(CheckSignIn, "the card's key cannot sign: "+errText(err), explain.Error(err))
 		return
 	}
-	s, err := r.opts.Server.SignIn(ctx, f.card.Signer(pin), f.cert, f.uuid)
+	var s *SignedIn
+	if cis2 != nil {
+		s, err = cis2.SignIn(ctx, f.uuid, r.opts.CIS2.Browser(ctx, f.card.Signer(pin), f.cert, f.uuid))
+	} else {
+		s, err = r.opts.Server.SignIn(ctx, f.card.Signer(pin), f.cert, f.uuid)
+	}
 	clear(pin)
-	var wrong *smartcard.WrongPINError
-	var refused *client.SignInError
+	var (
+		wrong     *smartcard.WrongPINError
+		refused   *client.SignInError
+		denied    *client.AuthorizationError
+		wrongUser *client.WrongUserError
+	)
 	switch {
 	case errors.As(err, &wrong):
 		r.fail(CheckSignIn, fmt.Sprintf("wrong passcode: %s left", plural(wrong.TriesLeft, "try", "tries")), explain.Error(err))
 		return
-	case errors.As(err, &refused):
-		r.fail(CheckSignIn, "refused by the server: "+refusal(refused),
+	case errors.As(err, &denied):
+		// CIS2's words for the card, in the redirect: never a patient's.
+		words := safetext.Line(denied.Code)
+		if d := safetext.Line(denied.Description); d != "" {
+			words += ": " + d
+		}
+		r.fail(CheckSignIn, "refused by CIS2: "+words, explain.Error(err))
+		return
+	case errors.As(err, &wrongUser):
+		r.fail(CheckSignIn, fmt.Sprintf("CIS2 signed in user %s, not the card's %s", safetext.Line(wrongUser.TokenUUID), safetext.Line(wrongUser.CardUUID)), explain.Error(err))
+		return
+	case errors.As(err, &refused) && cis2 == nil:
+		r.fail(CheckSignIn, "refused by the server: "+reply(refused.ServerReply),
 			explain.Error(err)+" The doctor checks the certificate's dates and chain here, but only the server knows whether it has been revoked.")
 		return
 	case err != nil:
-		r.fail(CheckSignIn, errText(err), explain.Error(err))
+		r.fail(CheckSignIn, strings.TrimPrefix(errText(err), "client: "), explain.Error(err))
 		return
 	}
-	r.pass(CheckSignIn, fmt.Sprintf("signed in as %s (%s), %s", safetext.Line(s.Name), safetext.Line(s.UUID), plural(len(s.Roles), "role", "roles")))
+	to := ""
+	if cis2 != nil {
+		to = " to CIS2"
+	}
+	r.pass(CheckSignIn, fmt.Sprintf("signed in%s as %s (%s), %s", to, safetext.Line(s.Name), safetext.Line(s.UUID), plural(len(s.Roles), "role", "roles")))
 	r.roles(s.Roles)
-	if err := s.SignOut(ctx); err != nil {
+	switch err := s.SignOut(ctx); {
+	case err != nil:
 		r.warn(CheckSignOut, "the session could not be revoked: "+errText(err), "The session's tokens expire by themselves within their lifetime; nothing else to do.")
-	} else {
+	case cis2 != nil:
+		// No role was chosen: no platform token was asked for.
+		r.pass(CheckSignOut, "signed out: the CIS2 ID token is forgotten")
+	default:
 		r.pass(CheckSignOut, "signed out: the session's tokens are revoked")
 	}
-}
-
-// refusal is the server's own words for a refused sign-in: about the card,
-// never about a patient; through the gate.
-func refusal(e *client.SignInError) string {
-	s := safetext.Line(e.Code)
-	if t := safetext.Line(e.Text); t != "" {
-		s += ": " + t
-	}
-	if s == "" {
-		s = fmt.Sprintf("HTTP %d", e.Status)
-	}
-	return s
 }
 
 // roles adds a line per role, saying what it may do, and the verdict: FAIL

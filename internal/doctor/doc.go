@@ -2,7 +2,11 @@
 // its holder into the Summary Care Record: the PC/SC service, the readers, the
 // card and its PIV application, the sign-in certificate (holder, dates, chain
 // to the smartcard CA), the PIN tries left, the server (reachable, TLS, clock)
-// and, given the passcode, the sign-in itself and what each role may do.
+// and, given the passcode, the sign-in itself and what each role may do. With
+// auth = "cis2", the NHS's own sign-in (Options.CIS2), the settings it needs,
+// the application's signing key, CIS2's discovery document and JWKS, the API
+// platform's token endpoint and the card's user ID are checked before the
+// sign-in, which is CIS2's.
 //
 // It is what `scr doctor` runs, for support staff. Each step is a Check with a
 // Status (PASS, WARN, FAIL, or SKIP when an earlier step failed), what was

@@ -153,3 +153,30 @@ func (s *HTTPServer) SignIn(ctx context.Context, signer crypto.Signer, cert *x50
 	}
 	return &SignedIn{Name: sess.UserName, UUID: sess.UserUUID, Roles: sess.Roles, SignOut: sess.SignOut}, nil
 }
+
+// DiscoverCIS2 reads CIS2's discovery document and JWKS for the application
+// (client.Client.DiscoverCIS2), through this server's client: CIS2's own
+// endpoints are trusted as the server is, and the platform's token endpoint
+// is this server's.
+func (s *HTTPServer) DiscoverCIS2(ctx context.Context, cfg client.CIS2Config) (CIS2Provider, error) {
+	p, err := s.client.DiscoverCIS2(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return cis2Provider{p}, nil
+}
+
+// cis2Provider is a *client.CIS2 as the checks use it.
+type cis2Provider struct{ p *client.CIS2 }
+
+func (c cis2Provider) CheckApplication(ctx context.Context) error { return c.p.CheckApplication(ctx) }
+
+// SignIn signs in to CIS2 and reads the user's roles: CIS2's endpoints only,
+// as no role is chosen.
+func (c cis2Provider) SignIn(ctx context.Context, cardUUID string, open func(url string) error) (*SignedIn, error) {
+	sess, err := c.p.SignIn(ctx, cardUUID, open)
+	if err != nil {
+		return nil, err
+	}
+	return &SignedIn{Name: sess.UserName, UUID: sess.UserUUID, Roles: sess.Roles, SignOut: sess.SignOut}, nil
+}

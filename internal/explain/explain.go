@@ -56,6 +56,9 @@ func Error(err error) string {
 	case errors.Is(err, smartcard.ErrCardUnreadable):
 		return "The card cannot be read. Take it out, check it is the right way up, and insert it again."
 	}
+	if msg, ok := explainCIS2(err); ok {
+		return msg
+	}
 	if msg, ok := explainServer(err); ok {
 		return msg
 	}
@@ -205,6 +208,8 @@ func serviceName(s client.Service) string {
 		return "the Summary Care Record service"
 	case client.ServiceSignIn:
 		return "the sign-in service"
+	case client.ServiceCIS2:
+		return cis2Name
 	}
 	return "the service"
 }

@@ -56,15 +56,32 @@ Exit status 1 means no smart card service or no reader, with the reason on the f
 		},
 		Body: `Checks card access step by step: the PC/SC service, the readers, the card, its PIV application, the certificate and its chain to the smartcard CA, the PIN tries left, the server's TLS and clock, then the sign-in and the roles. Each step is PASS, WARN, FAIL, or SKIP when an earlier step failed or was not asked for, with what was found and, for WARN and FAIL, what to do. No patient data is read, and the passcode is never printed. Exit status 1 on any FAIL.
 
+With auth cis2, the NHS's own sign-in, six more lines come after the clock's:
+
+auth	every setting auth cis2 needs is set (cis2-issuer, client-id, api-key, signing-key, kid); FAIL names those that are not
+signing-key	the application's private key loads: a PEM RSA key of at least 2048 bits, readable by its owner only (FAIL with the command that fixes it otherwise); the line gives its kid and its public key's RFC 7638 thumbprint, to compare with the JWKS registered
+cis2	CIS2's discovery document, under cis2-issuer, is read and offers what the sign-in needs
+jwks	CIS2's signing keys (its JWKS) are read
+platform	the API platform's token endpoint, on the server, takes the application's client assertion: its api-key, and its key as the one registered under kid
+user-id	the card's certificate names the user ID CIS2's user must have
+
+The sign-in is then CIS2's, in the browser, which scr doctor does not open: its line is SKIP and no passcode is asked for. With --demo --auth cis2 the checks run against the sandbox's CIS2 stand-in as its registered application, and the demo card signs in at its page with its passcode, so the sign-in, role, access and sign-out lines run too.
+
 --server URL	the API server (without it the server checks are skipped)
 --ca FILE	PEM CA certificates to trust besides the system's
 --reader NAME	check the card in this reader (default: the first with a card)
 --smartcard-ca FILE	PEM certificate of the CA that issues the cards, to check the card's chain
+--auth card|cis2	how scr signs in (default card); cis2 adds the lines above
+--cis2-issuer URL	auth cis2: CIS2's issuer URL
+--client-id ID	auth cis2: the application's CIS2 client_id
+--api-key KEY	auth cis2: the application's API key on the API platform
+--signing-key FILE	auth cis2: PEM file of the application's private key, readable by its owner only
+--kid KID	auth cis2: the kid of the application's registered public key
 --json	print the report as JSON, for a support ticket
 --watch	print each reader and card event as it happens, until ctrl+c
 --pin-stdin	read the passcode from standard input, for the sign-in check
 --no-signin	do not ask for the passcode: no sign-in check (the sign-in, role, access and sign-out lines are SKIP)
---demo	check the in-process sandbox and demo card instead, signing in with the card's passcode: no reader, no pcscd, no network
+--demo	check the in-process sandbox and demo card instead, signing in with the card's passcode: no reader, no pcscd, no network; with --auth cis2 it brings its own application, so it takes none of the application's settings
 --card UUID	with --demo, another sandbox user's card (scr --demo --card list)
 
 The settings' variables are the viewer's, and SCR_SMARTCARD_CA for --smartcard-ca (scr help environment).`,
