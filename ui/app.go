@@ -154,6 +154,8 @@ func (m Model) answer(a answerMsg) (Model, tea.Cmd) {
 		return m.roleChosen(msg)
 	case unlockedMsg:
 		return m.unlocked(msg)
+	case cis2DoneMsg:
+		return m.cis2Done(msg)
 	}
 	if f, ok := a.msg.(failure); ok && signedOut(f.failed()) {
 		return m.sessionEnded(), nil
@@ -232,6 +234,9 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			return m.lockNow(), nil
 		case key.Matches(msg, k.SignOut):
 			m = m.wipe("You signed out. Take your card out, or enter the passcode to sign in again.")
+			if !m.sess.opts.CIS2.asksPasscode() {
+				m.sess.notice = "You signed out. Take your card out, or press Enter to sign in again with NHS CIS2."
+			}
 			return m.reopenCard()
 		case key.Matches(msg, k.SwitchRole) && m.sess.hasRole:
 			return m.switchRole(), nil
@@ -311,6 +316,9 @@ func (m Model) wipe(why string) Model {
 	m = m.wipePasscodes()
 	s := &m.sess
 	forgetPatient(s, m.scr, keepNothing)
+	if w, ok := m.scr.(cis2Screen); ok {
+		w.cancel() // the browser's answer is listened for no more
+	}
 	s.gen++
 	if api := s.api; api != nil {
 		go func() {
@@ -349,6 +357,9 @@ func (m Model) sessionEnded() Model {
 	}
 	m.scr, m.locked, m.lock = passcodeScreen{}, false, lockScreen{}
 	s.notice = "Your session has ended. Enter your passcode to sign in again; the NHS number you typed is kept."
+	if !s.opts.CIS2.asksPasscode() {
+		m.scr, s.notice = cis2Screen{}, cis2SessionEnded
+	}
 	return m
 }
 

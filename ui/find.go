@@ -614,28 +614,7 @@ func (f findScreen) draw(busy string) string {
 		}
 		b.WriteString("\n" + s.Faint.Render("tab moves between fields; Enter searches; Esc goes back to the NHS number.") + "\n")
 	case findResults:
-		unusable := 0
-		for _, m := range f.matches {
-			if m.Unusable != client.Usable {
-				unusable++
-			}
-		}
-		found := plural(len(f.matches), "matching patient", "matching patients")
-		if f.fuzzy {
-			found += ", similar names included"
-		}
-		var head string
-		switch {
-		case unusable == len(f.matches) && unusable == 1:
-			head = found + ", which cannot be used. Esc to search again, or search by NHS number."
-		case unusable == len(f.matches):
-			head = found + ", none of which can be used. Esc to search again, or search by NHS number."
-		case unusable > 0:
-			head = fmt.Sprintf("%s (%d cannot be used). Choose one and press Enter; Esc to search again.", found, unusable)
-		default:
-			head = found + ". Choose one and press Enter; Esc to search again."
-		}
-		b.WriteString(lipgloss.NewStyle().Width(max(f.c.width-2, 10)).Render(head) + "\n\n")
+		b.WriteString(lipgloss.NewStyle().Width(max(f.c.width-2, 10)).Render(f.resultsHead()) + "\n\n")
 		for i, m := range f.matches {
 			if m.Unusable != client.Usable {
 				// Listed, so no match is silently missing, but not
@@ -670,6 +649,30 @@ func (f findScreen) draw(busy string) string {
 		b.WriteString("\n" + s.Notice.Render(f.notice) + "\n")
 	}
 	return b.String()
+}
+
+// resultsHead says how many patients matched, how many of them cannot be
+// used, and what to do.
+func (f findScreen) resultsHead() string {
+	unusable := 0
+	for _, m := range f.matches {
+		if m.Unusable != client.Usable {
+			unusable++
+		}
+	}
+	found := plural(len(f.matches), "matching patient", "matching patients")
+	if f.fuzzy {
+		found += ", similar names included"
+	}
+	switch {
+	case unusable == len(f.matches) && unusable == 1:
+		return found + ", which cannot be used. Esc to search again, or search by NHS number."
+	case unusable == len(f.matches):
+		return found + ", none of which can be used. Esc to search again, or search by NHS number."
+	case unusable > 0:
+		return fmt.Sprintf("%s (%d cannot be used). Choose one and press Enter; Esc to search again.", found, unusable)
+	}
+	return found + ". Choose one and press Enter; Esc to search again."
 }
 
 // unusableLine is what tells apart a search result that cannot be used: its

@@ -41,6 +41,8 @@ type keyMap struct {
 	SignOut    key.Binding
 	ToggleDemo key.Binding
 	ClearField key.Binding
+	// OpenBrowser opens CIS2's sign-in page again (auth = "cis2").
+	OpenBrowser key.Binding
 
 	// The permission screen's answers.
 	PermGiven     key.Binding
@@ -91,6 +93,9 @@ func newKeyMap() keyMap {
 		SignOut:    key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "sign out")),
 		ToggleDemo: key.NewBinding(key.WithKeys("f2"), key.WithHelp("f2", "pull/insert the demo card"), key.WithDisabled()),
 		ClearField: key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "clear")),
+
+		// Signing in with NHS CIS2.
+		OpenBrowser: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open the browser again")),
 
 		PermGiven:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "permission given")),
 		PermEmergency: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "emergency access")),

@@ -15,7 +15,9 @@ import (
 
 // The idle lock, the root's: after IdleLock without a key (or on ctrl+l, or
 // a stop signal) the lock screen covers the screen shown, which keeps its
-// place and its requests; the card's passcode takes it off.
+// place and its requests; the card's passcode takes it off. With auth =
+// "cis2" too: the card checks the passcode its holder types at CIS2's page,
+// and CIS2 is not asked again (cis2.go).
 
 type (
 	idleTickMsg struct{}

@@ -24,6 +24,9 @@ type Options struct {
 	// Demo is set by scr --demo: the passcode and patients to show, and how
 	// to pull and insert the in-process card.
 	Demo *Demo
+	// CIS2 is the NHS's own sign-in (auth = "cis2"): the card first, then
+	// CIS2 in the browser. nil: the card signs the server's challenge.
+	CIS2 *CIS2
 	// Now is the clock; nil means time.Now. Tests fix it for golden files.
 	Now func() time.Time
 }

@@ -34,6 +34,10 @@ func (p passcodeScreen) update(s *session, msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return p, nil
 	}
+	if s.opts.CIS2 != nil {
+		// The demo's stand-in for CIS2's page signs with the card.
+		return startCIS2(s, pin)
+	}
 	return signingInScreen{}, startSignIn(s, pin)
 }
 

@@ -179,7 +179,8 @@ func (m Model) openCard(reader string) tea.Cmd {
 	})
 }
 
-// cardOpened takes the card opened: the passcode is asked for next.
+// cardOpened takes the card opened: the passcode is asked for next, or with
+// auth = "cis2" the sign-in at CIS2 starts (cis2Begin).
 func (m Model) cardOpened(msg cardOpenedMsg) (Model, tea.Cmd) {
 	s := &m.sess
 	if msg.reader != s.opening {
@@ -192,6 +193,9 @@ func (m Model) cardOpened(msg cardOpenedMsg) (Model, tea.Cmd) {
 		return m, nil
 	}
 	s.card, s.pin, s.cardErr = msg.card, msg.pin, nil
+	if !s.opts.CIS2.asksPasscode() {
+		return m.cis2Begin()
+	}
 	p := passcodeScreen{}
 	if msg.pin.Blocked() {
 		p.err = explain.Error(smartcard.ErrPINBlocked)

@@ -50,6 +50,10 @@ func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writ
 	fs := flag.NewFlagSet("scr config", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	for _, k := range config.Keys {
+		if k.Name == config.Plain {
+			fs.Bool(k.Name, false, "") // a yes or no: --plain
+			continue
+		}
 		fs.String(k.Name, "", "")
 	}
 	asJSON := fs.Bool("json", false, "")

@@ -331,6 +331,9 @@ func startTmux(t testing.TB, home, tmp, scr string, args ...string) *tmux {
 	}
 	argv := []string{"-S", tm.sock, "-f", conf, "new-session", "-d", "-x", termWidth, "-y", termHeight, "-s", tmuxTarget, "--",
 		"env", "-u", envServer, "-u", envCA, "-u", envReader, "-u", envIdleLock,
+		// Every other setting too: a developer's own must not change the journey.
+		"-u", "SCR_PLAIN", "-u", "SCR_AUTH", "-u", "SCR_CIS2_ISSUER", "-u", "SCR_CLIENT_ID",
+		"-u", "SCR_API_KEY", "-u", "SCR_SIGNING_KEY", "-u", "SCR_KID", "-u", "SCR_CONFIG",
 		"-u", "XDG_CONFIG_HOME", "-u", "XDG_CACHE_HOME", "-u", "XDG_DATA_HOME", "-u", "XDG_STATE_HOME", "-u", "XDG_RUNTIME_DIR",
 		"HOME=" + home, "TMPDIR=" + tmp}
 	if slices.Contains(args, "--demo") {

@@ -307,8 +307,8 @@ func TestConfigGatesValues(t *testing.T) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
 	}
-	if lines := strings.Count(out, "\n"); lines != 13 {
-		t.Errorf("%d lines, want 13", lines)
+	if lines := strings.Count(out, "\n"); lines != 14 {
+		t.Errorf("%d lines, want 14", lines)
 	}
 
 	t.Setenv("SCR_READER", envReader)

@@ -31,10 +31,13 @@ var (
 const usage = `scr: a terminal viewer for the NHS Summary Care Record
 
 Usage:
-  scr [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION]
+  scr [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION] [--plain]
+      [--auth card|cis2] [--cis2-issuer URL] [--client-id ID] [--api-key KEY]
+      [--signing-key FILE] [--kid KID]
                       view Summary Care Records: insert your smartcard, type your
-                      passcode, find the patient
-  scr --demo [--card UUID] [--idle-lock DURATION]
+                      passcode (with --auth cis2: sign in at NHS CIS2 in the
+                      browser), find the patient
+  scr --demo [--card UUID] [--idle-lock DURATION] [--plain]
                       the same against a sandbox and a demo card, both in-process:
                       no reader, no pcscd (passcode 123456; F2 pulls the card out);
                       --card UUID inserts another sandbox user's card instead
@@ -57,6 +60,10 @@ file, /etc/scr/config.toml or %ProgramData%\scr\config.toml (a flag wins):
   --ca FILE             SCR_CA         PEM CA certificates to trust besides the system's
   --reader NAME         SCR_READER     use this card reader only (default: the first with a card)
   --idle-lock DURATION  SCR_IDLE_LOCK  lock the screen after this long without a key (default 5m)
+  --plain               SCR_PLAIN=1    lines in order for a screen reader: no redraws, boxes or colour
+  --auth card|cis2      SCR_AUTH       how to sign in: card (the default) or cis2, NHS CIS2 in
+                                       the browser, with the application's settings
+                                       (scr help viewer, scr help config)
 
 Nothing is written to disk: no settings, history, cache or log.
 `

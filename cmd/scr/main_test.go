@@ -416,6 +416,7 @@ func TestConfigCommand(t *testing.T) {
 	t.Setenv("SCR_READER", "Env Reader 01")
 	t.Setenv("SCR_IDLE_LOCK", "")
 	t.Setenv("SCR_SMARTCARD_CA", "")
+	t.Setenv("SCR_PLAIN", "")
 	for _, k := range []string{"SCR_AUTH", "SCR_CIS2_ISSUER", "SCR_CLIENT_ID", "SCR_API_KEY", "SCR_SIGNING_KEY", "SCR_KID"} {
 		t.Setenv(k, "")
 	}
@@ -428,6 +429,7 @@ func TestConfigCommand(t *testing.T) {
 		fmt.Sprintf("reader        %-*s  environment SCR_READER\n", w, "Env Reader 01") +
 		fmt.Sprintf("idle-lock     %-*s  flag --idle-lock\n", w, "1m30s") +
 		fmt.Sprintf("smartcard-ca  %s  file %s\n", scPath, file) +
+		fmt.Sprintf("plain         %-*s  default\n", w, "false") +
 		fmt.Sprintf("auth          %-*s  default\n", w, "card") +
 		fmt.Sprintf("cis2-issuer   %-*s  default\n", w, "(not set)") +
 		fmt.Sprintf("client-id     %-*s  default\n", w, "(not set)") +
@@ -459,7 +461,7 @@ func TestConfigCommandErrors(t *testing.T) {
 		args       []string
 		stderr     string
 	}{
-		{"unknown key", "idle_lock = \"5m\"\n", nil, `line 1: unknown key "idle_lock" (the keys are server, ca, reader, idle-lock, smartcard-ca, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
+		{"unknown key", "idle_lock = \"5m\"\n", nil, `line 1: unknown key "idle_lock" (the keys are server, ca, reader, idle-lock, smartcard-ca, plain, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
 		{"malformed", "server = \"https://x.example\n", nil, "line 1: "},
 		{"bad duration", "idle-lock = \"5\"\n", nil, `idle-lock in `},
 		{"unknown flag", "", []string{"--demo"}, "scr config: flag provided but not defined: -demo"},

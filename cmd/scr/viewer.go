@@ -34,8 +34,12 @@ type viewerConfig struct {
 	ca       string
 	reader   string
 	idleLock time.Duration
+	plain    bool // --plain: the plain mode, for screen readers
 	demo     bool
 	card     string // --card: the sandbox card the demo inserts, or "list"
+	// cis2: auth = "cis2", with the application's settings (with demo:
+	// none, as the demo brings its own application); nil for auth = "card".
+	cis2 *config.Settings
 }
 
 // usageError is a mistake in the command line or the environment: exit
@@ -56,9 +60,12 @@ func parseViewer(args []string, getenv func(string) string) (viewerConfig, error
 	var cfg viewerConfig
 	fs := flag.NewFlagSet("scr", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported by the caller, on one line
-	for _, name := range []string{config.Server, config.CA, config.Reader, config.IdleLock} {
+	for _, name := range append([]string{config.Server, config.CA, config.Reader, config.IdleLock, config.Auth}, cis2Keys...) {
 		fs.String(name, "", "")
 	}
+	// --plain is a yes or no; its text ("true", "false") goes to config
+	// as the other settings' do.
+	fs.Bool(config.Plain, false, "")
 	fs.BoolVar(&cfg.demo, "demo", false, "")
 	fs.StringVar(&cfg.card, "card", "", "")
 	if err := fs.Parse(args); err != nil {
@@ -84,12 +91,23 @@ func parseViewer(args []string, getenv func(string) string) (viewerConfig, error
 				return cfg, usagef("scr: --demo runs its own sandbox and demo card; it cannot be used with --%s", name)
 			}
 		}
+		for _, name := range cis2Keys {
+			if _, ok := flags[name]; ok {
+				return cfg, usagef("scr: --demo --auth cis2 signs in as the sandbox's own application; it cannot be used with --%s", name)
+			}
+		}
 	}
 	res, err := config.Load(flags, getenv)
 	if err != nil {
 		return cfg, usagef("scr: %v", err)
 	}
-	cfg.idleLock = res.IdleLock
+	cfg.idleLock, cfg.plain = res.IdleLock, res.Plain
+	if res.Auth == config.AuthCIS2 {
+		cfg.cis2 = &config.Settings{Auth: res.Auth}
+		if !cfg.demo {
+			*cfg.cis2 = res.Settings
+		}
+	}
 	if cfg.demo {
 		return cfg, nil
 	}
@@ -97,6 +115,9 @@ func parseViewer(args []string, getenv func(string) string) (viewerConfig, error
 	if cfg.server == "" {
 		return cfg, usagef("scr: no server: give --server URL, set %s, or set server in %s (or try scr --demo)",
 			config.Env(config.Server), res.File)
+	}
+	if err := checkCIS2Settings(res); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }
@@ -124,6 +145,7 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, errLine(err))
 		return 2
 	}
+	var cis2App *client.CIS2Config // auth cis2: the application, its key read
 	if cfg.demo {
 		// Checked before the terminal, so that the list can be printed
 		// anywhere and a wrong card is reported however scr was started.
@@ -137,6 +159,10 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		// Checked before the terminal, so that a wrong URL or CA file is
 		// reported however scr was started.
 		if _, err := newClient(cfg, nil); err != nil {
+			fmt.Fprintln(stderr, "scr:", errLine(err))
+			return 2
+		}
+		if cis2App, err = cis2Application(cfg.cis2); err != nil {
 			fmt.Fprintln(stderr, "scr:", errLine(err))
 			return 2
 		}
@@ -161,15 +187,28 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintln(stderr, "scr:", errLine(err))
 			return 1
 		}
+		if cfg.cis2 != nil {
+			if opts.CIS2, err = demoCIS2(env, opts.Client); err != nil {
+				fmt.Fprintln(stderr, "scr: the demo could not start:", errLine(err))
+				return 1
+			}
+		}
 	} else {
 		opts.Cards = ui.PCSC()
 		if opts.Client, err = newClient(cfg, nil); err != nil {
 			fmt.Fprintln(stderr, "scr:", errLine(err))
 			return 2
 		}
+		opts.CIS2 = viewerCIS2(opts.Client, cis2App)
 	}
 
-	err = ui.Run(ctx, opts, os.Stdin, out)
+	if cfg.plain {
+		// Lines in order for a screen reader: the same viewer, another
+		// front end (ui.RunPlain).
+		err = ui.RunPlain(ctx, opts, os.Stdin, out)
+	} else {
+		err = ui.Run(ctx, opts, os.Stdin, out)
+	}
 	switch {
 	case err == nil:
 		return 0

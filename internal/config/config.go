@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ const (
 	Reader      = "reader"
 	IdleLock    = "idle-lock"
 	SmartcardCA = "smartcard-ca"
+	// Plain is the plain mode, for screen readers: a yes-or-no setting,
+	// given as --plain, SCR_PLAIN=1 or plain = true.
+	Plain = "plain"
 
 	// The NHS's own sign-in (auth = "cis2", API.md section 1b).
 	Auth       = "auth"
@@ -73,6 +77,7 @@ var Keys = []Key{
 	{Reader, "SCR_READER", "use this card reader only (default: the first with a card)"},
 	{IdleLock, "SCR_IDLE_LOCK", "lock the screen after this long without a key (default 5m)"},
 	{SmartcardCA, "SCR_SMARTCARD_CA", "PEM certificate of the smartcard CA, for scr doctor's chain check"},
+	{Plain, "SCR_PLAIN", "the plain mode, for screen readers: lines in order, no redraws (true or false; default false)"},
 	{Auth, "SCR_AUTH", "how to sign in: card (the default: the card signs the server's challenge) or cis2 (NHS CIS2 in the browser)"},
 	{CIS2Issuer, "SCR_CIS2_ISSUER", "auth cis2: CIS2's issuer URL, https://… (its discovery document is under it)"},
 	{ClientID, "SCR_CLIENT_ID", "auth cis2: the application's CIS2 client_id"},
@@ -98,6 +103,7 @@ type Settings struct {
 	Reader      string
 	IdleLock    time.Duration
 	SmartcardCA string
+	Plain       bool // the viewer's plain mode, for screen readers
 
 	Auth       string // AuthCard or AuthCIS2; AuthCard when unset
 	CIS2Issuer string
@@ -121,6 +127,8 @@ func (s Settings) Get(name string) string {
 		return FormatDuration(s.IdleLock)
 	case SmartcardCA:
 		return s.SmartcardCA
+	case Plain:
+		return strconv.FormatBool(s.Plain)
 	case Auth:
 		return s.Auth
 	case CIS2Issuer:
@@ -226,12 +234,14 @@ type fileKeys struct {
 	Reader      *string `toml:"reader"`
 	IdleLock    *string `toml:"idle-lock"`
 	SmartcardCA *string `toml:"smartcard-ca"`
-	Auth        *string `toml:"auth"`
-	CIS2Issuer  *string `toml:"cis2-issuer"`
-	ClientID    *string `toml:"client-id"`
-	APIKey      *string `toml:"api-key"`
-	SigningKey  *string `toml:"signing-key"`
-	KID         *string `toml:"kid"`
+	// Plain is true or false, bare or in quotes.
+	Plain      any     `toml:"plain"`
+	Auth       *string `toml:"auth"`
+	CIS2Issuer *string `toml:"cis2-issuer"`
+	ClientID   *string `toml:"client-id"`
+	APIKey     *string `toml:"api-key"`
+	SigningKey *string `toml:"signing-key"`
+	KID        *string `toml:"kid"`
 }
 
 // Resolve works out the effective settings. flags holds the flags given on
@@ -274,6 +284,14 @@ func Resolve(flags map[string]string, getenv func(string) string, path string, e
 			r.Reader = value
 		case SmartcardCA:
 			r.SmartcardCA = fileRelative(value, src, path)
+		case Plain:
+			if v := strings.TrimSpace(value); v != "" {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return r, boolError(src, Plain, value)
+				}
+				r.Plain = b
+			}
 		case Auth:
 			r.Auth = AuthCard
 			switch v := strings.TrimSpace(value); v {
@@ -315,6 +333,15 @@ func authError(src Source, value string) error {
 		return fmt.Errorf("%s %q %s", src.Name, value, want)
 	}
 	return fmt.Errorf("%s in %s: %q %s", Auth, src.Name, value, want)
+}
+
+func boolError(src Source, name, value string) error {
+	const want = "is not true or false (or 1 or 0)"
+	switch src.Kind {
+	case Flag, Environment:
+		return fmt.Errorf("%s %q %s", src.Name, value, want)
+	}
+	return fmt.Errorf("%s in %s: %q %s", name, src.Name, value, want)
 }
 
 func durationError(src Source, value string) error {
@@ -378,6 +405,15 @@ func readFile(path string, explicit bool) (values map[string]string, found bool,
 		return nil, true, decodeError(path, err)
 	}
 	values = map[string]string{}
+	switch v := f.Plain.(type) {
+	case nil:
+	case bool:
+		values[Plain] = strconv.FormatBool(v)
+	case string:
+		values[Plain] = v
+	default:
+		return nil, true, fmt.Errorf("%s: plain must be true or false", path)
+	}
 	for name, v := range map[string]*string{
 		Server: f.Server, CA: f.CA, Reader: f.Reader, IdleLock: f.IdleLock, SmartcardCA: f.SmartcardCA,
 		Auth: f.Auth, CIS2Issuer: f.CIS2Issuer, ClientID: f.ClientID, APIKey: f.APIKey, SigningKey: f.SigningKey, KID: f.KID,

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -217,11 +218,11 @@ func TestErrors(t *testing.T) {
 		err      string // the whole one-line message; %s is the file's path
 	}{
 		{name: "unknown key", text: "server = \"https://x.example\"\nsevrer = \"https://y.example\"\n",
-			err: `%s line 2: unknown key "sevrer" (the keys are server, ca, reader, idle-lock, smartcard-ca, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
+			err: `%s line 2: unknown key "sevrer" (the keys are server, ca, reader, idle-lock, smartcard-ca, plain, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
 		{name: "a table", text: "[viewer]\nserver = \"https://x.example\"\n",
-			err: `%s line 1: unknown key "viewer" (the keys are server, ca, reader, idle-lock, smartcard-ca, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
+			err: `%s line 1: unknown key "viewer" (the keys are server, ca, reader, idle-lock, smartcard-ca, plain, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
 		{name: "the environment's name for a key", text: "SCR_SERVER = \"https://x.example\"\n",
-			err: `%s line 1: unknown key "SCR_SERVER" (the keys are server, ca, reader, idle-lock, smartcard-ca, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
+			err: `%s line 1: unknown key "SCR_SERVER" (the keys are server, ca, reader, idle-lock, smartcard-ca, plain, auth, cis2-issuer, client-id, api-key, signing-key, kid)`},
 		{name: "unquoted duration", text: "idle-lock = 5m\n", err: `%s line 1: strings must be quoted`},
 		{name: "a number for a string", text: "\nidle-lock = 300\n", err: `%s line 2: idle-lock must be a string in quotes`},
 		{name: "a key twice", text: "reader = \"A\"\nreader = \"B\"\n", err: `%s line 2: reader: key reader is already defined`},
@@ -364,5 +365,55 @@ func TestMissingForCIS2(t *testing.T) {
 		if Env(k) == "" || full.Get(k) == "" {
 			t.Errorf("key %s: env %q, Get %q", k, Env(k), full.Get(k))
 		}
+	}
+}
+
+// TestPlain: the plain mode is --plain, SCR_PLAIN=1 or plain = true in the
+// file (bare or in quotes), a flag winning over the variable over the file;
+// anything but a yes or a no is an error naming where it is.
+func TestPlain(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		flags map[string]string
+		env   env
+		file  string
+		want  bool
+		src   SourceKind
+		err   string
+	}{
+		{name: "default", want: false, src: Default},
+		{name: "flag", flags: map[string]string{Plain: "true"}, want: true, src: Flag},
+		{name: "environment", env: env{"SCR_PLAIN": "1"}, want: true, src: Environment},
+		{name: "file, bare", file: "plain = true\n", want: true, src: File},
+		{name: "file, quoted", file: "plain = \"true\"\n", want: true, src: File},
+		{name: "flag over environment", flags: map[string]string{Plain: "false"}, env: env{"SCR_PLAIN": "1"}, want: false, src: Flag},
+		{name: "environment over file", env: env{"SCR_PLAIN": "0"}, file: "plain = true\n", want: false, src: Environment},
+		{name: "bad environment", env: env{"SCR_PLAIN": "sometimes"}, err: `SCR_PLAIN "sometimes" is not true or false (or 1 or 0)`},
+		{name: "bad file", file: "plain = \"maybe\"\n", err: `plain in `},
+		{name: "a number in the file", file: "plain = 2\n", err: "plain must be true or false"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "missing.toml")
+			if tt.file != "" {
+				path = writeFile(t, tt.file)
+			}
+			e := tt.env
+			if e == nil {
+				e = env{}
+			}
+			got, err := Resolve(tt.flags, e.get, path, false)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v; want one containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Plain != tt.want || got.Sources[Plain].Kind != tt.src || got.Get(Plain) != strconv.FormatBool(tt.want) {
+				t.Errorf("plain %v from %v (%q); want %v from %v", got.Plain, got.Sources[Plain], got.Get(Plain), tt.want, tt.src)
+			}
+		})
 	}
 }

@@ -24,17 +24,28 @@ var Topics = []Topic{
 	{
 		Name:     "viewer",
 		Summary:  "view Summary Care Records with a smartcard",
-		Synopsis: []string{"scr [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION]"},
+		Synopsis: []string{"scr [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION] [--plain] [--auth card|cis2] [--cis2-issuer URL] [--client-id ID] [--api-key KEY] [--signing-key FILE] [--kid KID]"},
 		Body: `Insert your smartcard, type your passcode and pick your role, then type or scan an NHS number (spaces and dashes are fine; the check digit is checked as you type), or press ctrl+f to search by name, date of birth, gender and postcode. The patient's summary follows: allergies first, then acute, repeat and discontinued medication, then every other section the GP included. An opted-out record is never shown; emergency access (roles with B0168 only) sends the privacy alert before anything is shown. Pulling the card out wipes the screen and ends the session.
 
 --server URL	the API server, https://... (http:// for a loopback address only); required
 --ca FILE	PEM CA certificates to trust besides the system's
 --reader NAME	use this card reader only (default: the first reader with a card in it)
 --idle-lock DURATION	lock the screen after this long without a key, such as 90s or 10m (default 5m)
+--plain	the plain mode, for screen readers and braille displays: lines in order, no redraws
+--auth card|cis2	how to sign in: card (the default: the card signs the server's challenge) or cis2, NHS CIS2 in the browser
+--cis2-issuer URL	auth cis2: CIS2's issuer URL, whose discovery document is under it
+--client-id ID	auth cis2: the application's CIS2 client_id
+--api-key KEY	auth cis2: the application's API key on the NHS API platform
+--signing-key FILE	auth cis2: PEM file of the application's private key, readable by its owner only
+--kid KID	auth cis2: the kid under which the application's public key is registered
+
+With auth cis2, the NHS's own sign-in, scr asks for no passcode itself: once the card is in, it opens the system browser at CIS2's sign-in page (xdg-open in a graphical session, open on macOS, the URL handler on Windows), where you sign in with the same card and its passcode, and waits; where no browser can be opened (as over SSH) it shows the address to open in a browser on the same computer. o opens the page again; esc cancels, and enter then signs in again. The card must stay in the reader: pulling it ends the sign-in or the session. The person who signs in must be the card's holder, or scr says so and signs out. The idle lock still takes the card's passcode, checked by the card; when the session ends, enter signs in at CIS2 again, keeping the NHS number typed. Every one of the application's settings is needed: one missing, or a key file others can read, is said on one line, with exit status 2.
 
 Each setting can also come from the environment or the configuration file: a flag wins over its variable, which wins over the file (scr help config).
 
-The viewer needs a terminal. With no server configured, a flag it cannot use, a configuration file it cannot read, or its input or output redirected, it says why on one line and exits with status 2. Status 1 means it could not run, or stopped after an internal error having cleared the screen and signed out. It writes nothing to disk: no settings, history, cache or log, and nothing in the home directory. q quits, leaving nothing of the record on the screen or in the terminal's scrollback.`,
+The viewer needs a terminal. With no server configured, a flag it cannot use, a configuration file it cannot read, or its input or output redirected, it says why on one line and exits with status 2. Status 1 means it could not run, or stopped after an internal error having cleared the screen and signed out. It writes nothing to disk: no settings, history, cache or log, and nothing in the home directory. q quits, leaving nothing of the record on the screen or in the terminal's scrollback.
+
+The plain mode (--plain, SCR_PLAIN=1, or plain = true in the configuration file) is the same viewer, with the same journey and safety, for a screen reader (NVDA, JAWS, Orca, VoiceOver) or a braille display: no full screen, no cursor movement, no redraws, no boxes, blocks, spinner or colour. Each screen is said once, as a heading and labelled lines, then one prompt, answered by typing a line and Enter; the passcode is not echoed. Dates are spelled out (03 February 1994) and the record is read a section at a time, each table row on one line with its cells labelled. What happens on its own is said as it happens: "Working: looking up NHS number 900 000 0017.", "Card removed. Session ended. Patient data cleared.", "Screen locked after 5 minutes. Enter your passcode.", "Session expired." When the card comes out, the session ends, the screen locks or scr quits, the screen and the terminal's scrollback are cleared (ESC[3J: xterm, GNOME Terminal and other VTE terminals, Windows Terminal, iTerm2 and tmux clear their scrollback; the Windows console host, conhost, does not, so close its window). scr help keys lists what can be typed.`,
 	},
 	{
 		Name:     "card",
@@ -89,7 +100,7 @@ The settings' variables are the viewer's, and SCR_SMARTCARD_CA for --smartcard-c
 	{
 		Name:     "config",
 		Summary:  "the settings, where each comes from, the configuration file",
-		Synopsis: []string{"scr config [--json] [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION] [--smartcard-ca FILE] [--auth card|cis2] [--cis2-issuer URL] [--client-id ID] [--api-key KEY] [--signing-key FILE] [--kid KID]"},
+		Synopsis: []string{"scr config [--json] [--server URL] [--ca FILE] [--reader NAME] [--idle-lock DURATION] [--smartcard-ca FILE] [--plain] [--auth card|cis2] [--cis2-issuer URL] [--client-id ID] [--api-key KEY] [--signing-key FILE] [--kid KID]"},
 		Body: `Each setting is taken from the first of these that sets it: a flag on the command line, its environment variable, the configuration file, else its default. scr config prints every setting's effective value and where it came from, one per line; --json prints the same as JSON. It takes the same flags, to show what a command line would do.
 
 The configuration file is one file for the whole computer, which an administrator writes and can make read-only:
@@ -98,13 +109,14 @@ The configuration file is one file for the whole computer, which an administrato
 %ProgramData%\scr\config.toml	on Windows (C:\ProgramData\scr\config.toml when ProgramData is not set)
 SCR_CONFIG	names another file instead, for tests and for administrators who deploy it elsewhere; the file it names must exist
 
-It is TOML, with these keys, each a string in quotes:
+It is TOML, with these keys, each a string in quotes but plain, which is true or false:
 
 server	the API server, such as "https://int.api.service.nhs.uk"
 ca	PEM CA certificates to trust besides the system's
 reader	the one card reader to use
 idle-lock	lock the screen after this long without a key, such as "10m"
 smartcard-ca	the smartcard CA's certificate, for scr doctor
+plain	true for the plain mode, for screen readers (scr help viewer)
 auth	how to sign in: "card" (the default) or "cis2", NHS CIS2 in the browser and the API platform's token exchange
 cis2-issuer	auth cis2: CIS2's issuer URL, whose discovery document is under it
 client-id	auth cis2: the application's CIS2 client_id
@@ -123,12 +135,14 @@ A relative path in the file is relative to the file's directory. A missing file 
 	{
 		Name:     "demo",
 		Summary:  "the whole journey with no reader, no pcscd and no network",
-		Synopsis: []string{"scr --demo [--card UUID] [--idle-lock DURATION]", "scr --demo --card list", "scr card --demo"},
+		Synopsis: []string{"scr --demo [--card UUID] [--idle-lock DURATION] [--plain] [--auth card|cis2]", "scr --demo --card list", "scr card --demo"},
 		Body: `scr --demo runs the sandbox on 127.0.0.1, over HTTPS with a CA made afresh and held in memory, and a built-in card reader, all in one process. Its card screen lists every sandbox user's card with its passcode: the arrows choose and Enter puts the card in. The first is the demo card (Priya SHARMA, a community pharmacist, passcode 123456); then 555000000102 the A&E doctor (emergency access), 555000000103 the receptionist with no viewing role, 555000000104 the privacy officer (the audit screen), 555000000105 the locum with roles at two pharmacies (ctrl+r switches), and the expired (555000000106) and revoked (555000000107) cards the sign-in refuses. Try the NHS numbers 9000000009 (the NHS's published example; deceased: emergency or legal access only), 9000000017 (allergies and medication), 9000000025 (sensitive), 9000000041 (opted out), 9000000106 (superseded), 9000000165 (additional information, from a record NHS England publishes), 9000000173 (sections known only by their titles), 9000000181 (very restricted) and 9000000203 (an out-of-date record id, read again).
 
 --card UUID puts that card in at the start instead of asking. --card list lists the cards with their passcodes.
 
-F2 pulls the card out, which wipes the screen and ends the session as pulling a real card does, and puts it back; with the reader empty, the card screen offers every card again. The audit trail goes when scr exits. --demo cannot be given with --server, --ca or --reader, and ignores those settings in the environment and the configuration file.`,
+--auth cis2 signs in the NHS's way, at the sandbox's CIS2 stand-in as its registered application: the passcode is typed as usual, and in place of a browser the demo signs in at the stand-in's page with the card; the roles come from the API platform's token exchange. It takes none of the application's settings.
+
+F2 (in the plain mode, pull) pulls the card out, which wipes the screen and ends the session as pulling a real card does, and puts it back; with the reader empty, the card screen offers every card again. The audit trail goes when scr exits. --demo cannot be given with --server, --ca or --reader, and ignores those settings in the environment and the configuration file.`,
 	},
 	{
 		Name:    "keys",
@@ -156,6 +170,12 @@ ctrl+f	search by family name, given name, date of birth, gender and postcode
 tab, down / shift+tab, up	the next or previous field of the search
 ctrl+u	clear the field
 esc	back (what you typed is kept)
+
+Signing in with NHS CIS2 (auth cis2):
+
+o	open the sign-in page in the browser again
+esc	cancel the sign-in
+enter	sign in again, after it was cancelled or refused, or the session ended
 
 A replaced NHS number (PDS answered with another):
 
@@ -192,7 +212,25 @@ r	reverse the order
 x	export the report to a file
 y	write the file (any other key cancels)
 
-The keys are ones Windows Terminal and conhost deliver: no alt chords.`,
+The keys are ones Windows Terminal and conhost deliver: no alt chords.
+
+In the plain mode (--plain) a line is typed at each prompt, then Enter:
+
+a number	at a list (a card, a role, a patient found, a reason), choose that one; on the summary, read that section
+an NHS number	at "NHS number:", look the patient up
+search	search by name, date of birth, gender and postcode instead, one field a line
+p, e, d	at "Choose p, e or d:", the patient gave permission, emergency access, the patient declined
+yes	go on with a replaced NHS number's current one
+next, previous	the next or previous section of the record
+allergies, medication	read the allergies, or the medication
+new	another patient; the record is cleared
+back	back one step, as esc
+sort, reverse, export	the audit report's order, and its export
+repeat	say the screen again
+lock, sign out, switch role	as ctrl+l, ctrl+o and ctrl+r
+pull	take the demo card out, or put it back (scr --demo only; F2 in the full screen)
+help	what can be typed at this prompt
+quit	sign out and quit, clearing the screen and its scrollback; ctrl+c too`,
 	},
 	{
 		Name:    "environment",
@@ -204,6 +242,7 @@ SCR_CA	PEM CA certificates to trust besides the system's (--ca)
 SCR_READER	the one card reader to use (--reader)
 SCR_IDLE_LOCK	lock the screen after this long without a key (--idle-lock)
 SCR_SMARTCARD_CA	the smartcard CA's certificate, for scr doctor (--smartcard-ca)
+SCR_PLAIN	1 (or true) for the plain mode, for screen readers (--plain)
 SCR_AUTH	how to sign in: card or cis2 (--auth)
 SCR_CIS2_ISSUER	auth cis2: CIS2's issuer URL (--cis2-issuer)
 SCR_CLIENT_ID	auth cis2: the application's CIS2 client_id (--client-id)
