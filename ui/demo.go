@@ -5,6 +5,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/internal/recordview"
 )
@@ -59,9 +60,9 @@ func demoView(s *session, picking bool) string {
 	}
 	st := s.styles
 	var b strings.Builder
-	b.WriteString("\n" + st.Notice.Render("Demo: sandbox data only, nothing real."))
+	notice := st.Notice.Render("Demo: sandbox data only, nothing real.")
 	if picking {
-		b.WriteString(" Choose a card to put in:\n\n")
+		b.WriteString("\n" + notice + " Choose a card to put in:\n\n")
 		nameW := 0
 		for _, c := range d.Cards {
 			nameW = max(nameW, recordview.Width(c.Name))
@@ -77,10 +78,13 @@ func demoView(s *session, picking bool) string {
 		}
 		return b.String()
 	}
+	// The hint wraps rather than losing its end at 80 columns.
+	hint := notice
 	if pass := demoPasscode(s); pass != "" {
-		b.WriteString(" Passcode " + st.Highlight.Render(pass) + ";")
+		hint += " Passcode " + st.Highlight.Render(pass) + ";"
 	}
-	b.WriteString(" F2 pulls or inserts the card.\n")
+	hint += " F2 pulls or inserts the card."
+	b.WriteString("\n" + ansi.Wrap(hint, max(s.width, 1), "") + "\n")
 	for _, p := range d.Patients {
 		b.WriteString(ansiTruncate("  "+p.NHSNumber+"  "+p.What, s.width) + "\n")
 	}
