@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"sort"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -9,7 +8,6 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/scrterm/scr/internal/explain"
-	"github.com/scrterm/scr/internal/safetext"
 )
 
 // cardScreen is the first screen, and the one after the card comes out: the
@@ -43,24 +41,8 @@ func (cardScreen) view(s *session, _ int) string {
 		b.WriteString(wrap.Render(st.Error.Render("No card reader is connected. Plug in a reader, or check its cable.")) + "\n")
 	default:
 		b.WriteString(st.Highlight.Render("Insert your smartcard.") + "\n\n")
-		names := make([]string, 0, len(s.readers))
-		for r := range s.readers {
-			names = append(names, r)
-		}
-		sort.Strings(names)
-		for _, r := range names {
-			state := "empty"
-			if s.readers[r] {
-				state = "card inserted"
-				if s.opening == r {
-					state = "reading the card…"
-				}
-			}
-			if s.opts.Reader != "" && r != s.opts.Reader {
-				state += " (not used: --reader names another)"
-			}
-			// The reader's name is the PC/SC driver's: through the gate.
-			b.WriteString(ansiTruncate("  "+safetext.Line(r)+": "+state, s.width) + "\n")
+		for _, l := range readerLines(s) {
+			b.WriteString(ansiTruncate("  "+l, s.width) + "\n")
 		}
 	}
 	if s.cardErr != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/scrterm/scr/client"
+	"github.com/scrterm/scr/internal/recordview"
 )
 
 // notKnown is what the screen shows for a value the record does not give,
@@ -13,22 +14,9 @@ import (
 // read as "none".
 const notKnown = "Not Known"
 
-// formatDate formats a record date as the CUI and the SCR do, "22-Oct-2010",
-// to the precision the record gave: "Oct-2010" for a month, "2010" for a
-// year, and "Not Known" for an absent date. A dateTime shows its date only,
-// on the calendar of the offset it was sent with (the day the record says,
-// whatever the viewer's time zone); formatDateTime shows the time.
-func formatDate(d client.FHIRDate) string {
-	switch d.Precision {
-	case client.PrecisionYear:
-		return d.Time.Format("2006")
-	case client.PrecisionMonth:
-		return d.Time.Format("Jan-2006")
-	case client.PrecisionDay, client.PrecisionTime:
-		return d.Time.Format("02-Jan-2006")
-	}
-	return notKnown
-}
+// formatDate formats a record date as the CUI and the SCR do (see
+// recordview.Date); formatDateTime shows the time too.
+func formatDate(d client.FHIRDate) string { return recordview.Date(d) }
 
 // formatDateTime formats an instant as "22-Oct-2010 14:05": the 24-hour
 // clock, in local time. The zero time is "Not Known".

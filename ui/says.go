@@ -65,25 +65,7 @@ func (cardScreen) says(s *session) content {
 		c.err = "No card reader is connected. Plug in a reader, or check its cable."
 	default:
 		c.text = []string{"Insert your smartcard."}
-		names := make([]string, 0, len(s.readers))
-		for r := range s.readers {
-			names = append(names, r)
-		}
-		sort.Strings(names)
-		for _, r := range names {
-			state := "empty"
-			if s.readers[r] {
-				state = "card inserted"
-				if s.opening == r {
-					state = "reading the card…"
-				}
-			}
-			if s.opts.Reader != "" && r != s.opts.Reader {
-				state += " (not used: --reader names another)"
-			}
-			// The reader's name is the PC/SC driver's: through the gate.
-			c.text = append(c.text, safetext.Line(r)+": "+state)
-		}
+		c.text = append(c.text, readerLines(s)...)
 	}
 	if s.cardErr != nil {
 		c.err = strings.TrimSpace(c.err + " " + explain.Error(s.cardErr))
@@ -224,4 +206,29 @@ func (a auditScreen) rowWords(r client.Access) string {
 		}
 	}
 	return strings.Join(parts, ". ")
+}
+
+// readerLines are the readers by name, each with its state: "Test Reader:
+// card inserted". A reader's name is the PC/SC driver's: through the gate.
+func readerLines(s *session) []string {
+	names := make([]string, 0, len(s.readers))
+	for r := range s.readers {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	lines := make([]string, 0, len(names))
+	for _, r := range names {
+		state := "empty"
+		if s.readers[r] {
+			state = "card inserted"
+			if s.opening == r {
+				state = "reading the card…"
+			}
+		}
+		if s.opts.Reader != "" && r != s.opts.Reader {
+			state += " (not used: --reader names another)"
+		}
+		lines = append(lines, safetext.Line(r)+": "+state)
+	}
+	return lines
 }

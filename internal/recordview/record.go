@@ -353,12 +353,15 @@ func created(s *client.Summary) string {
 	default:
 		practice = "practice " + NotKnown
 	}
-	return "Record created " + date(s.Created) + " by " + author + ", " + practice
+	return "Record created " + Date(s.Created) + " by " + author + ", " + practice
 }
 
-// date is a record date as the CUI and the SCR write it, "22-Oct-2010", to
-// the precision the record gave, or "Not Known".
-func date(d client.FHIRDate) string {
+// Date is a record date as the CUI and the SCR write it, "22-Oct-2010", to
+// the precision the record gave: "Oct-2010" for a month, "2010" for a year,
+// and "Not Known" for an absent date. A dateTime shows its date only, on the
+// calendar of the offset it was sent with (the day the record says, whatever
+// the viewer's time zone).
+func Date(d client.FHIRDate) string {
 	switch d.Precision {
 	case client.PrecisionYear:
 		return d.Time.Format("2006")
