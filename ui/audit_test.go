@@ -331,8 +331,7 @@ func TestAuditScreenGolden(t *testing.T) {
 			s := newScreen(t, Options{Client: cl, Cards: newTestCards(t, userOfficer)}, w, h)
 			shot := func(name string, want ...string) {
 				t.Helper()
-				txt := s.waitFor(want...)
-				t.Run(name, func(t *testing.T) { golden.RequireEqual(t, txt+"\n") })
+				s.shot(t, name, want...)
 			}
 			signIn(t, s, userOfficer)
 			shot("01-form-patient", "Audit: who accessed", "Type or scan")

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/exp/golden"
-
 	"github.com/scrterm/scr/internal/sandbox"
 )
 
@@ -30,8 +28,7 @@ func goldenJourney(t *testing.T, w, h int) {
 	s := newScreen(t, Options{Client: cl, Cards: cards}, w, h)
 	shot := func(name string, want ...string) {
 		t.Helper()
-		txt := s.waitFor(want...)
-		t.Run(name, func(t *testing.T) { golden.RequireEqual(t, txt+"\n") })
+		s.shot(t, name, want...)
 	}
 
 	shot("01-insert-card", "Insert your smartcard", "Test Reader 00 00: empty")

@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/charmbracelet/x/vt"
 )
@@ -90,6 +94,28 @@ func (s *terminal) waitFor(want ...string) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// shot keeps the screen as testdata/<test>/<name>.golden once it shows every
+// one of want. Parts of a screen arrive on their own (the reader list, the
+// role list), so a screen that shows want but not yet the golden is given
+// until the deadline to settle before the two are compared; -update writes
+// the screen as it is once want is there.
+func (s *terminal) shot(t *testing.T, name string, want ...string) {
+	t.Helper()
+	txt := s.waitFor(want...)
+	t.Run(name, func(t *testing.T) {
+		t.Helper()
+		if f := flag.Lookup("update"); f == nil || f.Value.String() != "true" {
+			if kept, err := os.ReadFile(filepath.Join("testdata", t.Name()+".golden")); err == nil {
+				for deadline := time.Now().Add(10 * time.Second); txt+"\n" != strings.ReplaceAll(string(kept), "\r\n", "\n") && time.Now().Before(deadline); {
+					time.Sleep(20 * time.Millisecond)
+					txt = s.text()
+				}
+			}
+		}
+		golden.RequireEqual(t, txt+"\n")
+	})
 }
 
 // waitGone waits until the screen shows none of gone.
