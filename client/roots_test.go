@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
@@ -80,6 +81,29 @@ func TestNewDoesNotWaitForRoots(t *testing.T) {
 	}
 }
 
+// TestRootsLoadAfterTheFirstFrame: with no request, the system roots are
+// parsed rootsDelay after New, not at once, where the parse would take from
+// the viewer's first frame; they are parsed then all the same.
+func TestRootsLoadAfterTheFirstFrame(t *testing.T) {
+	srv := jsonServer(t)
+	loaded := make(chan time.Time, 1)
+	made := time.Now()
+	if _, err := newClient(Config{Server: srv.URL}, func() (*x509.CertPool, error) {
+		loaded <- time.Now()
+		return x509.NewCertPool(), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case at := <-loaded:
+		if at.Sub(made) < rootsDelay {
+			t.Errorf("the roots were parsed %v after New, before rootsDelay (%v)", at.Sub(made), rootsDelay)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the roots were never parsed")
+	}
+}
+
 // TestRootsWaitBounded: waiting for the roots is part of the attempt: the
 // caller's context and the request timeout end it.
 func TestRootsWaitBounded(t *testing.T) {
@@ -109,7 +133,11 @@ func TestRootsWaitBounded(t *testing.T) {
 // builds two before its first frame), and, as NewAndRoots, what it cost when
 // New loaded the system roots itself: the time until the roots are ready.
 func BenchmarkNew(b *testing.B) {
-	ready := func(c *Client) { <-c.rc.GetClient().Transport.(*wire).ready }
+	ready := func(c *Client) {
+		w := c.rc.GetClient().Transport.(*wire)
+		w.ask() // as a request would
+		<-w.ready
+	}
 	b.Run("New", func(b *testing.B) {
 		for b.Loop() {
 			c, err := New(Config{Server: "https://int.api.service.nhs.uk"})
@@ -130,4 +158,28 @@ func BenchmarkNew(b *testing.B) {
 			ready(c)
 		}
 	})
+}
+
+// TestOnlyGivenCAs: a client told to trust only the CAs it is given (the
+// demo's, for its sandbox) has exactly those as its roots, and one given
+// none is refused.
+func TestOnlyGivenCAs(t *testing.T) {
+	srv := jsonServer(t)
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	c, err := New(Config{Server: srv.URL, CAPEM: caPEM, OnlyGivenCAs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.rc.GetClient().CloseIdleConnections)
+	if _, err := c.send(context.Background(), apiRequest{method: http.MethodGet, path: "/x"}); err != nil {
+		t.Fatalf("the given CA's server: %v", err)
+	}
+	want := x509.NewCertPool()
+	want.AddCert(srv.Certificate())
+	if got := c.rc.GetClient().Transport.(*wire).base.TLSClientConfig.RootCAs; !got.Equal(want) {
+		t.Error("the roots are more than the CA given")
+	}
+	if _, err := New(Config{Server: srv.URL, OnlyGivenCAs: true}); err == nil {
+		t.Error("a client that trusts no server was made")
+	}
 }

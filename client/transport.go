@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -35,6 +36,7 @@ type Config struct {
 	Server         string        // e.g. https://int.api.service.nhs.uk; http:// only for loopback
 	CAFile         string        // optional PEM file of CAs trusted besides the system roots
 	CAPEM          []byte        // optional PEM CAs trusted besides the system roots (scr --demo's in-memory sandbox CA)
+	OnlyGivenCAs   bool          // trust CAFile and CAPEM alone, not the system roots (scr --demo: its sandbox and nothing else)
 	ConnectTimeout time.Duration // TCP connect and TLS handshake; 0 = 10 s
 	RequestTimeout time.Duration // each attempt, headers and body; 0 = 30 s
 	Logger         *slog.Logger  // optional; debug records carry no tokens, bodies, names or NHS numbers
@@ -103,6 +105,11 @@ type Client struct {
 // New checks cfg and builds the client. It makes no request, and does not
 // wait for the system's trusted roots: the first request does.
 func New(cfg Config) (*Client, error) {
+	if cfg.OnlyGivenCAs {
+		// Nor is the system's store parsed: 10-20 ms of CPU, which a start
+		// on two cores feels.
+		return newClient(cfg, func() (*x509.CertPool, error) { return x509.NewCertPool(), nil })
+	}
 	return newClient(cfg, x509.SystemCertPool)
 }
 
@@ -144,6 +151,9 @@ func newClient(cfg Config, systemRoots func() (*x509.CertPool, error)) (*Client,
 			return nil, errors.New("client: CAPEM holds no PEM certificate")
 		}
 		extra = append(extra, cfg.CAPEM)
+	}
+	if cfg.OnlyGivenCAs && len(extra) == 0 {
+		return nil, errors.New("client: OnlyGivenCAs with no CA given would trust no server")
 	}
 	reqTimeout := durationOr(cfg.RequestTimeout, defaultRequestTimeout)
 	w := newWire(durationOr(cfg.ConnectTimeout, defaultConnectTimeout), reqTimeout, systemRoots, extra)
@@ -213,10 +223,13 @@ var errNotReplayed = errors.New("the connection failed before any answer; not se
 // most once for it, and it builds the http.Transport once the trusted roots
 // are loaded.
 //
-// The roots. x509.SystemCertPool parses the system's store (10-20 ms on
-// Linux, the first time), and New runs before the viewer's first frame, so a goroutine
-// started by New loads them and builds the transport, and a request waits
-// for that (within its attempt's deadline). Verification is crypto/tls's
+// The roots. x509.SystemCertPool parses the system's store (10-20 ms of
+// CPU on Linux, the first time), and New runs before the viewer's first
+// frame, so a goroutine started by New loads them and builds the
+// transport, and a request waits for that (within its attempt's deadline).
+// The goroutine starts the parse rootsDelay after New, or at the first
+// request if that comes sooner: on two cores a parse at once would take
+// from the first frame's time, and no one signs in within rootsDelay. Verification is crypto/tls's
 // own, untouched: RootCAs, with the server name the transport sets. Two
 // other ways were weighed and refused. A DialTLSContext that waits for the
 // roots is not used for https through an HTTP proxy, as HSCN sites have:
@@ -229,14 +242,27 @@ var errNotReplayed = errors.New("the connection failed before any answer; not se
 // buildTransport).
 type wire struct {
 	timeout time.Duration // each attempt's, headers and body
+	asked   chan struct{} // closed by the first attempt: load the roots now
+	ask     func()        // closes asked, once
 	ready   chan struct{} // closed once base is built
 	base    *http.Transport
 }
 
+// rootsDelay is how long after New the roots are loaded if no request has
+// asked for them sooner: past the viewer's first frame (about 25 ms).
+const rootsDelay = 100 * time.Millisecond
+
 func newWire(connect, timeout time.Duration, systemRoots func() (*x509.CertPool, error), extra [][]byte) *wire {
-	w := &wire{timeout: timeout, ready: make(chan struct{})}
+	w := &wire{timeout: timeout, asked: make(chan struct{}), ready: make(chan struct{})}
+	w.ask = sync.OnceFunc(func() { close(w.asked) })
 	go func() {
 		defer close(w.ready)
+		delay := time.NewTimer(rootsDelay)
+		select {
+		case <-delay.C:
+		case <-w.asked:
+			delay.Stop()
+		}
 		roots, err := systemRoots()
 		if err != nil || roots == nil {
 			roots = x509.NewCertPool() // e.g. no system store: only the extra CAs are trusted
@@ -295,6 +321,7 @@ func (w *wire) RoundTrip(req *http.Request) (*http.Response, error) {
 		return err
 	}
 
+	w.ask()
 	select {
 	case <-w.ready:
 	case <-ctx.Done():

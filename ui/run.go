@@ -5,10 +5,9 @@ import (
 	"errors"
 	"io"
 	"os"
-	"slices"
-	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 )
 
@@ -28,7 +27,7 @@ var ErrInternal = errors.New("scr stopped after an internal error; the screen wa
 func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	m := New(opts)
 	env := os.Environ()
-	profile := quickColorProfile(out, env)
+	profile := colorProfile(out, env)
 	p := tea.NewProgram(m,
 		tea.WithContext(ctx),
 		tea.WithInput(in),
@@ -41,7 +40,6 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 		tea.WithoutCatchPanics(),
 	)
 	defer watchStops(p.Send)()
-	go upgradeColorInTmux(p.Send, profile, env)
 	final, err := p.Run()
 	if fm, ok := final.(Model); ok {
 		fm.shutdown()
@@ -55,26 +53,14 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	return err
 }
 
-// quickColorProfile is what colorprofile.Detect finds, less its question to
-// tmux: inside tmux, Detect runs `tmux info` to see whether it passes 24-bit
-// colour, which holds up the first frame by several milliseconds.
-// upgradeColorInTmux asks after the first frame instead.
-func quickColorProfile(out io.Writer, env []string) colorprofile.Profile {
-	return colorprofile.Detect(out, slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
-		return strings.HasPrefix(kv, "TMUX=")
-	}))
-}
-
-// upgradeColorInTmux asks tmux whether it passes 24-bit colour, where
-// Detect would have, and if it does tells the program as a terminal that
-// says so would: Bubble Tea draws in 24-bit colour from the next frame.
-// Only a colour terminal is upgraded: never one NO_COLOR or a pipe made
-// monochrome.
-func upgradeColorInTmux(send func(tea.Msg), quick colorprofile.Profile, env []string) {
-	if quick < colorprofile.ANSI || quick == colorprofile.TrueColor {
-		return
+// colorProfile is what the terminal can show. For the process's own
+// stdout Lip Gloss has already worked that out: its package Writer runs
+// colorprofile.Detect on os.Stdout as the program starts, reading terminfo
+// and, inside tmux, running `tmux info`. Detecting again would pay for that
+// twice before the first frame.
+func colorProfile(out io.Writer, env []string) colorprofile.Profile {
+	if out == io.Writer(os.Stdout) && lipgloss.Writer != nil {
+		return lipgloss.Writer.Profile
 	}
-	if colorprofile.Tmux(env) == colorprofile.TrueColor {
-		send(tea.CapabilityMsg{Content: "RGB"})
-	}
+	return colorprofile.Detect(out, env)
 }

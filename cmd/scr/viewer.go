@@ -145,7 +145,10 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, errLine(err))
 		return 2
 	}
-	var cis2App *client.CIS2Config // auth cis2: the application, its key read
+	var (
+		cis2App *client.CIS2Config // auth cis2: the application, its key read
+		api     *client.Client     // the viewer's, made before the terminal outside the demo
+	)
 	if cfg.demo {
 		// Checked before the terminal, so that the list can be printed
 		// anywhere and a wrong card is reported however scr was started.
@@ -158,7 +161,7 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	} else {
 		// Checked before the terminal, so that a wrong URL or CA file is
 		// reported however scr was started.
-		if _, err := newClient(cfg, nil); err != nil {
+		if api, err = newClient(cfg, nil); err != nil {
 			fmt.Fprintln(stderr, "scr:", errLine(err))
 			return 2
 		}
@@ -194,11 +197,7 @@ func runViewer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			}
 		}
 	} else {
-		opts.Cards = ui.PCSC()
-		if opts.Client, err = newClient(cfg, nil); err != nil {
-			fmt.Fprintln(stderr, "scr:", errLine(err))
-			return 2
-		}
+		opts.Cards, opts.Client = ui.PCSC(), api
 		opts.CIS2 = viewerCIS2(opts.Client, cis2App)
 	}
 
@@ -242,5 +241,6 @@ func checkDemoCard(card string, stdout, stderr io.Writer) int {
 // newClient makes the API client; caPEM is the demo sandbox's CA, held in
 // memory only. No logger: the viewer writes no log.
 func newClient(cfg viewerConfig, caPEM []byte) (*client.Client, error) {
-	return client.New(client.Config{Server: cfg.server, CAFile: cfg.ca, CAPEM: caPEM})
+	// The demo trusts its sandbox's CA alone.
+	return client.New(client.Config{Server: cfg.server, CAFile: cfg.ca, CAPEM: caPEM, OnlyGivenCAs: caPEM != nil})
 }

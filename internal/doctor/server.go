@@ -34,10 +34,10 @@ func NewServer(serverURL, caFile string) (*HTTPServer, error) {
 	return newServer(client.Config{Server: serverURL, CAFile: caFile})
 }
 
-// NewServerCAPEM is NewServer trusting the CA certificates in caPEM, held
-// in memory, such as scr doctor --demo's in-process sandbox's.
+// NewServerCAPEM is NewServer trusting only the CA certificates in caPEM,
+// held in memory, such as scr doctor --demo's in-process sandbox's.
 func NewServerCAPEM(serverURL string, caPEM []byte) (*HTTPServer, error) {
-	return newServer(client.Config{Server: serverURL, CAPEM: caPEM})
+	return newServer(client.Config{Server: serverURL, CAPEM: caPEM, OnlyGivenCAs: true})
 }
 
 func newServer(cfg client.Config) (*HTTPServer, error) {
@@ -45,9 +45,11 @@ func newServer(cfg client.Config) (*HTTPServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	roots, err := x509.SystemCertPool()
-	if err != nil || roots == nil {
-		roots = x509.NewCertPool()
+	roots := x509.NewCertPool()
+	if !cfg.OnlyGivenCAs {
+		if system, err := x509.SystemCertPool(); err == nil && system != nil {
+			roots = system
+		}
 	}
 	if cfg.CAFile != "" {
 		pem, err := os.ReadFile(cfg.CAFile)

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/scrterm/scr/internal/sandbox/apps"
 	"github.com/scrterm/scr/internal/sandbox/identity"
@@ -198,7 +199,10 @@ type pageData struct {
 	Problem string // what is wrong with a bad one
 }
 
-var pageTemplate = template.Must(template.New("authorize").Parse(`<!doctype html>
+// pageTemplate is parsed at the first page, not at init: scr links the
+// sandbox in for its demo, and every start would pay for the parse.
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("authorize").Parse(`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>scr-sandbox: CIS2 sign-in (stand-in)</title></head>
 <body>
@@ -213,6 +217,7 @@ from <code>POST /oauth2/challenge</code>, and is sent back its code.</p>
 {{end}}</body>
 </html>
 `))
+})
 
 func page(w http.ResponseWriter, status int, d pageData) {
 	h := w.Header()
@@ -222,5 +227,5 @@ func page(w http.ResponseWriter, status int, d pageData) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
-	_ = pageTemplate.Execute(w, d)
+	_ = pageTemplate().Execute(w, d)
 }
