@@ -1142,7 +1142,14 @@ func scrBundle(p person) obj {
 		{"author", []obj{{{"reference", "PractitionerRole/" + id.role}}}},
 		{"section", sections},
 	}
+	// The author in parts as well as text, so that the viewer can write it
+	// in CUI order ("PATEL, Anita (Dr)") as it does every name.
 	surname, forename, _ := strings.Cut(s.author, ", ")
+	given, title, _ := strings.Cut(strings.TrimSuffix(forename, ")"), " (")
+	name := obj{{"text", strings.TrimSpace(forename + " " + surname)}, {"family", surname}, {"given", []string{given}}}
+	if title != "" {
+		name = append(name, kv{"prefix", []string{title}})
+	}
 	entries := []obj{
 		entry(composition),
 		entry(obj{
@@ -1155,7 +1162,7 @@ func scrBundle(p person) obj {
 		entry(obj{
 			{"resourceType", "Practitioner"},
 			{"id", id.practitioner},
-			{"name", []obj{{{"text", strings.TrimSpace(forename + " " + surname)}}}},
+			{"name", []obj{name}},
 		}),
 	}
 	org := obj{{"resourceType", "Organization"}, {"id", id.org}, {"identifier", []obj{{{"system", odsSystem}, {"value", p.gp}}}}}

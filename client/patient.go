@@ -42,19 +42,34 @@ type Patient struct {
 	DeceasedDate FHIRDate // zero when only deceasedBoolean (or an unreadable date) was given
 }
 
-// PersonName is one of a patient's names.
+// PersonName is a person's name: one of a patient's names, or the author
+// of a record.
 type PersonName struct {
 	Prefix []string // titles: "Mrs", "Dr"
 	Given  []string
 	Family string
 	Suffix []string
+	// Text is the name as one string, as the sender wrote it. PDS sends
+	// parts; a record's author often comes as text alone, in whatever order
+	// the GP system wrote it ("Dr Steve Jones", "BLOGGS Fred").
+	Text string
+}
+
+// HasParts reports whether the sender gave the name in parts, so that it
+// can be put in any order; without them only Text can be shown.
+func (n PersonName) HasParts() bool {
+	return strings.TrimSpace(n.Family) != "" || strings.TrimSpace(strings.Join(n.Given, "")) != ""
 }
 
 // Title is the prefixes joined: "Mrs".
 func (n PersonName) Title() string { return strings.Join(n.Prefix, " ") }
 
-// String is the name in the order it is spoken: "Mrs Jane Smith".
+// String is the name in the order it is spoken: "Mrs Jane Smith", or Text
+// when it came without parts.
 func (n PersonName) String() string {
+	if n.Text != "" && !n.HasParts() {
+		return n.Text
+	}
 	parts := make([]string, 0, len(n.Prefix)+len(n.Given)+1)
 	parts = append(parts, n.Prefix...)
 	parts = append(parts, n.Given...)

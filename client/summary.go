@@ -96,10 +96,10 @@ func ParseConsent(docRefBundle []byte) (Consent, error) {
 // safetext.Line: as it was decoded (see decodeOptions), or, for the
 // narrative, as parseNarrative read it.
 type Summary struct {
-	ID        string    // the Composition's identifier
-	NHSNumber NHSNumber // of the Patient in the Bundle, to check against the one asked
-	Created   FHIRDate  // Composition.date
-	Author    string    // the practitioner's name
+	ID        string     // the Composition's identifier
+	NHSNumber NHSNumber  // of the Patient in the Bundle, to check against the one asked
+	Created   FHIRDate   // Composition.date
+	Author    PersonName // the practitioner's name: often Text alone
 	Practice  Organisation
 	Sections  []Section // in the record's order
 	// Withheld: some statement says entries were deliberately withheld.
@@ -342,7 +342,7 @@ func (s *Summary) summaryAuthor(byRef map[string]*fhirResource, ref string, dept
 		s.summaryAuthor(byRef, r.Practitioner.Reference, depth+1)
 		s.summaryAuthor(byRef, r.Organization.Reference, depth+1)
 	case "Practitioner":
-		if s.Author == "" {
+		if s.Author.String() == "" {
 			s.Author = r.humanName()
 		}
 	case "Organization":
@@ -469,8 +469,8 @@ func unmarshalOneOrMany[T any](b []byte, list *[]T) error {
 	return nil
 }
 
-// humanName is a Practitioner's first name, as text or assembled.
-func (r *fhirResource) humanName() string {
+// humanName is a Practitioner's first name: its parts and its text.
+func (r *fhirResource) humanName() PersonName {
 	var names []struct {
 		Text   string   `json:"text"`
 		Prefix []string `json:"prefix"`
@@ -478,13 +478,10 @@ func (r *fhirResource) humanName() string {
 		Family string   `json:"family"`
 	}
 	if decodeJSON(r.Name, &names) != nil || len(names) == 0 {
-		return ""
+		return PersonName{}
 	}
 	n := names[0]
-	if n.Text != "" {
-		return n.Text
-	}
-	return PersonName{Prefix: nonEmpty(n.Prefix), Given: nonEmpty(n.Given), Family: n.Family}.String()
+	return PersonName{Prefix: nonEmpty(n.Prefix), Given: nonEmpty(n.Given), Family: n.Family, Text: n.Text}
 }
 
 func (r *fhirResource) clinicalEntry() ClinicalEntry {

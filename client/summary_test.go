@@ -68,7 +68,7 @@ func cells(ts ...string) []Cell {
 func TestParseSummaryReference(t *testing.T) {
 	s := mustParseSummary(t, filepath.Join(publishedSCR, "GetScrBundle.json"))
 	if s.ID != "BF4180FD-C403-4EF7-A4AB-E07303AF5477" || s.NHSNumber != "9000000009" ||
-		s.Created.String() != "17-Nov-2020 01:00" || s.Author != "Dr Steve Jones" {
+		s.Created.String() != "17-Nov-2020 01:00" || s.Author.String() != "Dr Steve Jones" || s.Author.HasParts() {
 		t.Errorf("header: %q %q %v %q", s.ID, s.NHSNumber, s.Created, s.Author)
 	}
 	var codes []string
@@ -139,14 +139,16 @@ func TestParseSummarySandbox(t *testing.T) {
 		if s.NHSNumber != nhs || len(s.Sections) == 0 {
 			t.Errorf("%s: %q, %d sections", path, s.NHSNumber, len(s.Sections))
 		}
-		if s.Author == "" && nhs != "9000000009" {
+		if s.Author.String() == "" && nhs != "9000000009" {
 			t.Errorf("%s: no author", path)
 		}
 	}
 
 	s := mustParseSummary(t, filepath.Join(sandboxPatients, "9000000092/bundle.json"))
-	if s.Practice != (Organisation{Name: "Craven Dales Surgery", ODSCode: "Y90092"}) || s.Author != "Sunil (Dr) NAIK" {
-		t.Errorf("practice %+v author %q", s.Practice, s.Author)
+	// The author in parts as well as text: shown in CUI order.
+	if s.Practice != (Organisation{Name: "Craven Dales Surgery", ODSCode: "Y90092"}) || s.Author.Family != "NAIK" ||
+		!slices.Equal(s.Author.Given, []string{"Sunil"}) || !slices.Equal(s.Author.Prefix, []string{"Dr"}) || s.Author.Text != "Sunil (Dr) NAIK" {
+		t.Errorf("practice %+v author %+v", s.Practice, s.Author)
 	}
 	// The statement under the title and in two sections: every one flagged.
 	var withheld []string

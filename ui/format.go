@@ -72,29 +72,8 @@ func formatAge(birth client.FHIRDate, now time.Time) string {
 // formatNHSNumber is the number as the NHS prints it, "900 000 0009".
 func formatNHSNumber(n client.NHSNumber) string { return n.String() }
 
-// formatName is a name as the CUI patient banner shows it: the family name
-// in capitals, a comma, the given names, and the title in brackets:
-// "SMITH, Jane (Mrs)". Missing parts are left out with their punctuation:
-// "SMITH (Mrs)", "Jane", "". Suffixes ("MBE") are not part of the CUI form.
-func formatName(n client.PersonName) string {
-	var b strings.Builder
-	family := strings.ToUpper(strings.TrimSpace(n.Family))
-	given := strings.Join(n.Given, " ")
-	b.WriteString(family)
-	if given != "" {
-		if b.Len() > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(given)
-	}
-	if title := n.Title(); title != "" {
-		if b.Len() > 0 {
-			b.WriteString(" ")
-		}
-		b.WriteString("(" + title + ")")
-	}
-	return b.String()
-}
+// formatName is a name as the CUI patient banner shows it: recordview.Name.
+func formatName(n client.PersonName) string { return recordview.Name(n) }
 
 // formatGender is PDS's gender code as words: "Female", or "Not Known".
 func formatGender(g string) string {

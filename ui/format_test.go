@@ -96,30 +96,6 @@ func TestFormatAge(t *testing.T) {
 	}
 }
 
-func TestFormatName(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		n    client.PersonName
-		want string
-	}{
-		{"CUI form", client.PersonName{Prefix: []string{"Mrs"}, Given: []string{"Jane"}, Family: "Smith", Suffix: []string{"MBE"}}, "SMITH, Jane (Mrs)"},
-		{"no title", client.PersonName{Given: []string{"Jane"}, Family: "Smith"}, "SMITH, Jane"},
-		{"several given names", client.PersonName{Prefix: []string{"Mr"}, Given: []string{"Robert", "Alan"}, Family: "Hargreaves"}, "HARGREAVES, Robert Alan (Mr)"},
-		{"missing family", client.PersonName{Prefix: []string{"Mrs"}, Given: []string{"Jane"}}, "Jane (Mrs)"},
-		{"missing given", client.PersonName{Prefix: []string{"Dr"}, Family: "Smith"}, "SMITH (Dr)"},
-		{"family only", client.PersonName{Family: "Smith"}, "SMITH"},
-		{"two titles", client.PersonName{Prefix: []string{"Prof", "Dr"}, Given: []string{"Ann"}, Family: "Lee"}, "LEE, Ann (Prof Dr)"},
-		{"Unicode family in capitals", client.PersonName{Prefix: []string{"Mr"}, Given: []string{"Seán"}, Family: "Ó Súilleabháin"}, "Ó SÚILLEABHÁIN, Seán (Mr)"},
-		{"empty", client.PersonName{}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := formatName(tc.n); got != tc.want {
-				t.Errorf("formatName(%+v) = %q, want %q", tc.n, got, tc.want)
-			}
-		})
-	}
-}
-
 func TestFormatNHSNumberAndGender(t *testing.T) {
 	if got := formatNHSNumber("9000000009"); got != "900 000 0009" {
 		t.Errorf("formatNHSNumber = %q", got)

@@ -443,7 +443,7 @@ func TestSummaryScrollKeys(t *testing.T) {
 	}
 	// The record's last line is on the last body line.
 	lines := strings.Split(ansi.Strip(m.drawn()), "\n")
-	if got := lines[len(lines)-3] + " " + lines[len(lines)-2]; got != "Record created 10-Nov-2026 by Erik (Dr) LINDQVIST, Ripon Cathedral Surgery (Y90130)" {
+	if got := lines[len(lines)-3] + " " + lines[len(lines)-2]; got != "Record created 10-Nov-2026 by LINDQVIST, Erik (Dr), Ripon Cathedral Surgery (Y90130)" {
 		t.Errorf("last body line at the bottom: %q", got)
 	}
 	m = summaryPress(m, "down", "pgdown")

@@ -335,10 +335,10 @@ func place(row []client.Cell, n int) (cells []Cell, below bool) {
 	return cells, below
 }
 
-// created is "Record created 17-Nov-2020 by Dr Steve Jones, Headingley Lane
-// Surgery (Y90017)"; a missing part is "Not Known".
+// created is "Record created 17-Nov-2020 by JONES, Steve (Dr), Headingley
+// Lane Surgery (Y90017)"; a missing part is "Not Known".
 func created(s *client.Summary) string {
-	author := s.Author
+	author := Name(s.Author)
 	if author == "" {
 		author = NotKnown
 	}
@@ -354,6 +354,32 @@ func created(s *client.Summary) string {
 		practice = "practice " + NotKnown
 	}
 	return "Record created " + Date(s.Created) + " by " + author + ", " + practice
+}
+
+// Name is a name as the CUI writes it: the family name in capitals, a
+// comma, the given names, and the title in brackets: "SMITH, Jane (Mrs)".
+// Missing parts are left out with their punctuation: "SMITH (Mrs)",
+// "Jane", "". Suffixes ("MBE") are not part of the CUI form. A name sent as
+// text alone is shown as sent: its order cannot be known ("BLOGGS Fred").
+func Name(n client.PersonName) string {
+	if text := strings.TrimSpace(n.Text); text != "" && !n.HasParts() {
+		return text
+	}
+	var b strings.Builder
+	b.WriteString(strings.ToUpper(strings.TrimSpace(n.Family)))
+	if given := strings.TrimSpace(strings.Join(n.Given, " ")); given != "" {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(given)
+	}
+	if title := strings.TrimSpace(n.Title()); title != "" {
+		if b.Len() > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString("(" + title + ")")
+	}
+	return b.String()
 }
 
 // Date is a record date as the CUI and the SCR write it, "22-Oct-2010", to

@@ -26,7 +26,7 @@ func testSummary() *client.Summary {
 	}
 	return &client.Summary{
 		Created:  client.FHIRDate{Time: time.Date(2020, 11, 17, 0, 0, 0, 0, time.UTC), Precision: client.PrecisionDay},
-		Author:   "Dr Steve Jones",
+		Author:   client.PersonName{Text: "Dr Steve Jones"},
 		Practice: client.Organisation{Name: "Headingley Lane Surgery", ODSCode: "Y90017"},
 		Withheld: true,
 		Sections: []client.Section{
@@ -164,5 +164,38 @@ func TestNoBubbleTea(t *testing.T) {
 				t.Errorf("%s imports %s", f, p)
 			}
 		}
+	}
+}
+
+// TestName: every name in CUI order when it comes in parts; a name that
+// comes as text alone (as a record's author often does) as it was sent,
+// since its order cannot be known.
+func TestName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    client.PersonName
+		want string
+	}{
+		{"CUI form", client.PersonName{Prefix: []string{"Mrs"}, Given: []string{"Jane"}, Family: "Smith", Suffix: []string{"MBE"}}, "SMITH, Jane (Mrs)"},
+		{"no title", client.PersonName{Given: []string{"Jane"}, Family: "Smith"}, "SMITH, Jane"},
+		{"several given names", client.PersonName{Prefix: []string{"Mr"}, Given: []string{"Robert", "Alan"}, Family: "Hargreaves"}, "HARGREAVES, Robert Alan (Mr)"},
+		{"missing family", client.PersonName{Prefix: []string{"Mrs"}, Given: []string{"Jane"}}, "Jane (Mrs)"},
+		{"missing given", client.PersonName{Prefix: []string{"Dr"}, Family: "Smith"}, "SMITH (Dr)"},
+		{"family only", client.PersonName{Family: "Smith"}, "SMITH"},
+		{"title only", client.PersonName{Prefix: []string{"Mrs"}}, "(Mrs)"},
+		{"two titles", client.PersonName{Prefix: []string{"Prof", "Dr"}, Given: []string{"Ann"}, Family: "Lee"}, "LEE, Ann (Prof Dr)"},
+		{"Unicode family in capitals", client.PersonName{Prefix: []string{"Mr"}, Given: []string{"Seán"}, Family: "Ó Súilleabháin"}, "Ó SÚILLEABHÁIN, Seán (Mr)"},
+		{"parts over text", client.PersonName{Prefix: []string{"Dr"}, Given: []string{"Anita"}, Family: "PATEL", Text: "Anita (Dr) PATEL"}, "PATEL, Anita (Dr)"},
+		{"text alone, as sent", client.PersonName{Text: "BLOGGS Fred"}, "BLOGGS Fred"},
+		{"text alone, run together", client.PersonName{Text: "MICHELLEMrsRADFORD"}, "MICHELLEMrsRADFORD"},
+		{"text and a title alone", client.PersonName{Prefix: []string{"Dr"}, Text: " Dr Steve Jones "}, "Dr Steve Jones"},
+		{"blank parts, text", client.PersonName{Family: " ", Given: []string{""}, Text: "Dr Mark Spencer"}, "Dr Mark Spencer"},
+		{"empty", client.PersonName{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Name(tc.n); got != tc.want {
+				t.Errorf("Name(%+v) = %q, want %q", tc.n, got, tc.want)
+			}
+		})
 	}
 }
