@@ -100,7 +100,6 @@ type auditScreen struct {
 	asked    auditQuery
 	rows     []client.Access // as the server sent them
 	shown    []client.Access // sorted as on screen, and as exported
-	loaded   bool
 	sortCol  auditColumn
 	sortDesc bool
 	cur      int // the row the cursor is on
@@ -340,7 +339,7 @@ func (a auditScreen) setRows(rows []client.Access, err error) auditScreen {
 		a.err, a.mode = explain.Error(err), auditForm
 		return a
 	}
-	a.rows, a.loaded, a.mode, a.err, a.notice = rows, true, auditResults, "", ""
+	a.rows, a.mode, a.err, a.notice = rows, auditResults, "", ""
 	a.sortCol, a.sortDesc = colWhen, true
 	a.cur = 0
 	return a.resort().follow()
@@ -459,9 +458,6 @@ func (a auditScreen) key(s *session, msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		case key.Matches(msg, k.EmergencyOnly) && a.report == reportAlerts:
 			a.emergency = !a.emergency
 			return a, nil
-		case key.Matches(msg, k.Back) && a.loaded:
-			a.mode, a.err = auditResults, ""
-			return a, nil
 		}
 	case auditResults:
 		switch {
@@ -469,11 +465,11 @@ func (a auditScreen) key(s *session, msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			// Back to the form, the fields as they were; the results go,
 			// and their answer with them.
 			s.req++
-			a.mode, a.rows, a.shown, a.loaded, a.err, a.notice = auditForm, nil, nil, false, "", ""
+			a.mode, a.rows, a.shown, a.err, a.notice = auditForm, nil, nil, "", ""
 			return a, nil
 		case key.Matches(msg, k.ReportPatient), key.Matches(msg, k.ReportAlerts):
 			s.req++
-			a.mode, a.rows, a.shown, a.loaded, a.err, a.notice = auditForm, nil, nil, false, "", ""
+			a.mode, a.rows, a.shown, a.err, a.notice = auditForm, nil, nil, "", ""
 			a.report, a.focus = reportPatient, 0
 			if key.Matches(msg, k.ReportAlerts) {
 				a.report = reportAlerts
@@ -929,10 +925,13 @@ func (a auditScreen) resultsView(busy string) string {
 		lines = append(lines, "")
 	}
 	// What is being waited for, else where the rows shown are in the
-	// report when not all fit.
+	// report when not all fit. A window too short for any row still says
+	// which row the words below it are about.
 	switch {
 	case busy != "":
 		lines = append(lines, busy)
+	case shown == 0 && len(a.shown) > 0:
+		lines = append(lines, a.c.styles.Faint.Render(fmt.Sprintf("  row %d of %d, below: no room for the table", min(a.cur, len(a.shown)-1)+1, len(a.shown))))
 	case shown < len(a.shown):
 		lines = append(lines, a.c.styles.Faint.Render(fmt.Sprintf("  rows %d to %d of %d", top+1, top+shown, len(a.shown))))
 	default:
