@@ -40,7 +40,7 @@ func (cardScreen) view(s *session, _ int) string {
 	case len(s.readers) == 0:
 		b.WriteString(wrap.Render(st.Error.Render("No card reader is connected. Plug in a reader, or check its cable.")) + "\n")
 	default:
-		b.WriteString(st.Highlight.Render("Insert your smartcard.") + "\n\n")
+		b.WriteString(wrap.Render(st.Highlight.Render(cardHeading(s))) + "\n\n")
 		for _, l := range readerLines(s) {
 			b.WriteString(ansiTruncate("  "+l, s.width) + "\n")
 		}

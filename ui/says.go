@@ -64,7 +64,7 @@ func (cardScreen) says(s *session) content {
 	case len(s.readers) == 0:
 		c.err = "No card reader is connected. Plug in a reader, or check its cable."
 	default:
-		c.text = []string{"Insert your smartcard."}
+		c.text = []string{cardHeading(s)}
 		c.text = append(c.text, readerLines(s)...)
 	}
 	if s.cardErr != nil {
@@ -210,6 +210,27 @@ func (a auditScreen) rowWords(r client.Access) string {
 
 // readerLines are the readers by name, each with its state: "Test Reader:
 // card inserted". A reader's name is the PC/SC driver's: through the gate.
+// cardHeading is what the card screen asks for. A card can be in the reader
+// and not being read: after a sign-out for the wrong user, or a card that
+// could not be read; the screen then asks for it to be put in again, not for
+// a card that is already there.
+func cardHeading(s *session) string {
+	cardIn := false
+	for r, in := range s.readers {
+		if s.opts.Reader != "" && r != s.opts.Reader {
+			continue // not used: --reader names another
+		}
+		if in && s.opening == r {
+			return "Reading your smartcard…"
+		}
+		cardIn = cardIn || in
+	}
+	if cardIn {
+		return "To sign in, take the card out and put it in again, or put in another."
+	}
+	return "Insert your smartcard."
+}
+
 func readerLines(s *session) []string {
 	names := make([]string, 0, len(s.readers))
 	for r := range s.readers {
