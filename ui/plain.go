@@ -452,12 +452,16 @@ func (p plainModel) line(text []byte) (tea.Model, tea.Cmd) {
 	trimmed := bytes.TrimSpace(text)
 	var cmd tea.Cmd
 	word := strings.ToLower(oneLine(string(commandWord(trimmed))))
+	ask := true // the prompt again, once the line has been taken
 	if np, c, ok := p.global(word, sc); ok {
 		p, cmd = np, c
+		// The demo card's event, which follows, says what changed and asks:
+		// a prompt now would be said, then cleared with the session.
+		ask = word != "pull"
 	} else {
 		p, cmd = p.screenLine(trimmed, word, sc)
 	}
-	p, wait := p.sync(&before, p.m, nil, true)
+	p, wait := p.sync(&before, p.m, nil, ask)
 	return p, tea.Batch(cmd, wait)
 }
 

@@ -366,3 +366,24 @@ func TestPlainEmergency(t *testing.T) {
 		t.Error("a passcode was written")
 	}
 }
+
+// TestPlainPullAsksOnce: the demo's pull takes the card out; the plain mode
+// asks nothing before the card's event, which clears the session and says
+// so, so that a screen reader does not read out a prompt that is then wiped.
+func TestPlainPullAsksOnce(t *testing.T) {
+	_, cl := startSandbox(t, sandbox.Config{})
+	cards := newTestCards(t, userPharmacist)
+	r := startPlain(t, Options{Client: cl, Cards: cards, Demo: &Demo{Cards: demoCards, ToggleCard: cards.remove}})
+	r.expect("Sign in\n", "Passcode: ")
+	r.send(userPIN[userPharmacist])
+	r.expect("Find a patient\n", "NHS number: ")
+	from := len(r.all())
+	r.send("pull")
+	r.expect(clearAll, "Card removed. Session ended. Patient data cleared.")
+	said := r.all()[from:]
+	if before, _, _ := strings.Cut(said, clearAll); strings.Contains(before, "NHS number: ") {
+		t.Errorf("the prompt was asked again before the card came out:\n%q", said)
+	}
+	r.send("quit")
+	r.expect(clearAll, "scr has ended.")
+}
