@@ -621,3 +621,23 @@ func TestCIS2Golden(t *testing.T) {
 		})
 	}
 }
+
+// TestCIS2DemoPasscodeSaysCIS2: the demo under auth cis2 asks for the
+// passcode first, as its stand-in for CIS2's page signs with the card; the
+// screen says the sign-in goes through CIS2. Without CIS2 it says nothing of
+// it.
+func TestCIS2DemoPasscodeSaysCIS2(t *testing.T) {
+	f := newCIS2Fixture(t)
+	m := f.base
+	m.sess.opts.CIS2.Browser = func(context.Context, crypto.Signer, *x509.Certificate, string) func(string) error {
+		return func(string) error { return nil }
+	}
+	m.scr = passcodeScreen{}
+	if got := ansi.Strip(m.render()); !strings.Contains(got, "You sign in through NHS CIS2") {
+		t.Errorf("the demo's passcode screen under CIS2 does not say so:\n%s", got)
+	}
+	m.sess.opts.CIS2 = nil
+	if got := ansi.Strip(m.render()); strings.Contains(got, "CIS2") {
+		t.Errorf("the passcode screen speaks of CIS2 with auth card:\n%s", got)
+	}
+}

@@ -56,6 +56,11 @@ func (p passcodeScreen) says(s *session) content {
 	if pin := s.pin; !pin.Verified && pin.TriesLeft > 0 && pin.TriesLeft <= 3 {
 		c.text = []string{fmt.Sprintf("%d tries left before the card is locked.", pin.TriesLeft)}
 	}
+	if o := s.opts.CIS2; o != nil && o.Browser != nil {
+		// The demo under CIS2: its stand-in for CIS2's page signs with
+		// the card this passcode unlocks (real CIS2 asks on its page).
+		c.text = append(c.text, "You sign in through NHS CIS2 (here, the sandbox's stand-in for its page).")
+	}
 	return c
 }
 
