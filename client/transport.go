@@ -229,9 +229,10 @@ var errNotReplayed = errors.New("the connection failed before any answer; not se
 // transport, and a request waits for that (within its attempt's deadline).
 // The goroutine starts the parse rootsDelay after New, or at the first
 // request if that comes sooner: on two cores a parse at once would take
-// from the first frame's time, and no one signs in within rootsDelay. Verification is crypto/tls's
-// own, untouched: RootCAs, with the server name the transport sets. Two
-// other ways were weighed and refused. A DialTLSContext that waits for the
+// from the first frame's time, and no one signs in within rootsDelay.
+//
+// Verification is crypto/tls's own, untouched: RootCAs, with the server
+// name the transport sets. Two other ways were weighed and refused. A DialTLSContext that waits for the
 // roots is not used for https through an HTTP proxy, as HSCN sites have:
 // the tunnel's TLS is the transport's, with TLSClientConfig, which would
 // still need the roots before the first request. VerifyConnection needs
