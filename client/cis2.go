@@ -155,17 +155,47 @@ func (c *Client) DiscoverCIS2(ctx context.Context, cfg CIS2Config) (*CIS2, error
 		cfg.Now = time.Now
 	}
 	p := &CIS2{c: c, cfg: cfg}
-
-	discoveryURL := strings.TrimSuffix(cfg.Issuer, "/") + "/.well-known/openid-configuration"
-	if err := p.getJSON(ctx, discoveryURL, "", &p.meta); err != nil {
-		return nil, &DiscoveryError{URL: discoveryURL, Problem: "cannot be read", Err: err}
+	if err := p.discover(ctx); err != nil {
+		return nil, err
 	}
-	bad := func(problem string) (*CIS2, error) {
-		return nil, &DiscoveryError{URL: discoveryURL, Problem: problem}
+	return p, nil
+}
+
+// CheckCIS2Issuer reads CIS2's discovery document and JWKS for issuer alone,
+// and checks them as DiscoverCIS2 does: the issuer is the one given, every
+// endpoint the sign-in needs is there over https (http for a loopback
+// address only), and it supports what the sign-in needs. It is for checks
+// made before an application is wholly configured (scr doctor, while
+// client-id, api-key, signing-key or kid are unset or the key is unusable):
+// discovery and the JWKS need only the issuer, and no application is
+// signed in with. Failures are the same *DiscoveryError values as
+// DiscoverCIS2's, DiscoveryError.URL naming the discovery document or the
+// JWKS; an issuer unset or not https is a plain error, as there.
+func (c *Client) CheckCIS2Issuer(ctx context.Context, issuer string) error {
+	if issuer == "" {
+		return errors.New("client: auth cis2 needs cis2-issuer")
+	}
+	if err := checkEndpoint(issuer); err != nil {
+		return fmt.Errorf("client: cis2-issuer %q: %w", issuer, err)
+	}
+	p := &CIS2{c: c, cfg: CIS2Config{Issuer: issuer, Now: time.Now}}
+	return p.discover(ctx)
+}
+
+// discover reads the discovery document of p.cfg.Issuer into p.meta, checks
+// it, keeps the ID-token algorithms it offers in p.algs, and reads its JWKS.
+// Failures are *DiscoveryError.
+func (p *CIS2) discover(ctx context.Context) error {
+	discoveryURL := strings.TrimSuffix(p.cfg.Issuer, "/") + "/.well-known/openid-configuration"
+	if err := p.getJSON(ctx, discoveryURL, "", &p.meta); err != nil {
+		return &DiscoveryError{URL: discoveryURL, Problem: "cannot be read", Err: err}
+	}
+	bad := func(problem string) error {
+		return &DiscoveryError{URL: discoveryURL, Problem: problem}
 	}
 	m := &p.meta
-	if strings.TrimSuffix(m.Issuer, "/") != strings.TrimSuffix(cfg.Issuer, "/") {
-		return bad(fmt.Sprintf("its issuer is %q, not the configured %q", m.Issuer, cfg.Issuer))
+	if strings.TrimSuffix(m.Issuer, "/") != strings.TrimSuffix(p.cfg.Issuer, "/") {
+		return bad(fmt.Sprintf("its issuer is %q, not the configured %q", m.Issuer, p.cfg.Issuer))
 	}
 	for name, u := range map[string]string{
 		"authorization_endpoint": m.AuthorizationEndpoint, "token_endpoint": m.TokenEndpoint,
@@ -193,10 +223,7 @@ func (c *Client) DiscoverCIS2(ctx context.Context, cfg CIS2Config) (*CIS2, error
 			return bad("it signs ID tokens with none of " + strings.Join(idTokenAlgs, ", "))
 		}
 	}
-	if err := p.fetchKeys(ctx); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return p.fetchKeys(ctx)
 }
 
 // checkEndpoint refuses a URL that is not https (or http on a loopback host).

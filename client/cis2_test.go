@@ -127,14 +127,29 @@ func (f *cis2Fixture) browser(t *testing.T, uuid string, editURL func(q url.Valu
 }
 
 // cis2Tap sees the client's answers and may change them: the tests read
-// CIS2's token response, and put another ID token in it.
+// CIS2's token response, and put another ID token in it, or another JWKS.
 type cis2Tap struct {
 	next http.RoundTripper
 
-	mu        sync.Mutex
-	tokenBody []byte                   // CIS2's last token response
-	rewrite   func(body []byte) []byte // changes CIS2's token response
-	exchanges int                      // platform token exchanges answered 200
+	mu          sync.Mutex
+	tokenBody   []byte                   // CIS2's last token response
+	rewrite     func(body []byte) []byte // changes CIS2's token response
+	rewriteJWKS func(body []byte) []byte // changes CIS2's JWKS
+	exchanges   int                      // platform token exchanges answered 200
+}
+
+// replaceBody gives resp the body edit makes of its own.
+func replaceBody(resp *http.Response, edit func([]byte) []byte) error {
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	body = edit(body)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Del("Content-Length")
+	return nil
 }
 
 func (tp *cis2Tap) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -144,20 +159,27 @@ func (tp *cis2Tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	switch {
 	case req.URL.Path == cis2.PathToken && resp.StatusCode == http.StatusOK:
-		body, err := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
+		err := replaceBody(resp, func(body []byte) []byte {
+			tp.mu.Lock()
+			defer tp.mu.Unlock()
+			tp.tokenBody = body
+			if tp.rewrite != nil {
+				body = tp.rewrite(body)
+			}
+			return body
+		})
 		if err != nil {
 			return nil, err
 		}
+	case req.URL.Path == cis2.PathJWKS:
 		tp.mu.Lock()
-		tp.tokenBody = body
-		if tp.rewrite != nil {
-			body = tp.rewrite(body)
-		}
+		edit := tp.rewriteJWKS
 		tp.mu.Unlock()
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		resp.ContentLength = int64(len(body))
-		resp.Header.Del("Content-Length")
+		if edit != nil {
+			if err := replaceBody(resp, edit); err != nil {
+				return nil, err
+			}
+		}
 	case req.URL.Path == oauth2Token && resp.StatusCode == http.StatusOK:
 		tp.mu.Lock()
 		tp.exchanges++
@@ -650,6 +672,83 @@ func TestCIS2Discovery(t *testing.T) {
 		if _, err := f.c.DiscoverCIS2(ctx, cfg); err == nil {
 			t.Errorf("a configuration without a part: %+v", cfg)
 		}
+	}
+}
+
+// TestCIS2CheckIssuer: the check of CIS2 for its issuer alone (scr doctor,
+// before the application is wholly configured) reads the sandbox's discovery
+// document and JWKS with no application, and fails as DiscoverCIS2 does: the
+// same errors for another issuer, none there, plain http, a JWKS that cannot
+// be read and one with no key.
+func TestCIS2CheckIssuer(t *testing.T) {
+	f := newCIS2Fixture(t, sandbox.Config{})
+	ctx := context.Background()
+	if err := f.c.CheckCIS2Issuer(ctx, f.srv.CIS2Issuer()); err != nil {
+		t.Fatalf("the sandbox's CIS2: %v", err)
+	}
+	if err := f.c.CheckCIS2Issuer(ctx, f.srv.CIS2Issuer()+"/"); err != nil {
+		t.Fatalf("the sandbox's CIS2, with a slash: %v", err)
+	}
+	if n := f.tap.exchangeCount(); n != 0 {
+		t.Errorf("%d token exchanges with the platform, want none", n)
+	}
+
+	// same runs both and wants the same error from each (but for the
+	// request ID a refusal quotes), and returns it.
+	same := func(t *testing.T, issuer string) error {
+		t.Helper()
+		cfg := f.cfg
+		cfg.Issuer = issuer
+		_, want := f.c.DiscoverCIS2(ctx, cfg)
+		got := f.c.CheckCIS2Issuer(ctx, issuer)
+		dg, gotD := errors.AsType[*DiscoveryError](got)
+		dw, wantD := errors.AsType[*DiscoveryError](want)
+		switch {
+		case want == nil || got == nil || gotD != wantD:
+		case gotD && dg.URL == dw.URL && dg.Problem == dw.Problem && fmt.Sprintf("%T", dg.Err) == fmt.Sprintf("%T", dw.Err):
+			return got
+		case !gotD && got.Error() == want.Error():
+			return got
+		}
+		t.Fatalf("issuer %q: CheckCIS2Issuer: %v; DiscoverCIS2: %v", issuer, got, want)
+		return nil
+	}
+	discovery := func(issuer string) string { return issuer + "/.well-known/openid-configuration" }
+	jwks := f.srv.CIS2Issuer() + "/jwks"
+	for _, tt := range []struct {
+		name, issuer string
+		jwks         func([]byte) []byte // the JWKS as the client gets it
+		url, problem string              // the *DiscoveryError's; "": a plain error
+		words        string              // in the message
+	}{
+		{name: "another issuer", issuer: strings.Replace(f.srv.CIS2Issuer(), "127.0.0.1", "localhost", 1),
+			url: discovery(strings.Replace(f.srv.CIS2Issuer(), "127.0.0.1", "localhost", 1)), words: "not the configured"},
+		{name: "no discovery document", issuer: f.srv.URL() + "/nothing-here",
+			url: discovery(f.srv.URL() + "/nothing-here"), problem: "cannot be read"},
+		{name: "plain http", issuer: "http://cis2.example", words: `cis2-issuer "http://cis2.example": must be https`},
+		{name: "unset", issuer: "", words: "needs cis2-issuer"},
+		{name: "JWKS unreadable", issuer: f.srv.CIS2Issuer(), jwks: func([]byte) []byte { return []byte("not JSON") },
+			url: jwks, problem: "the JWKS cannot be read"},
+		{name: "JWKS without a key", issuer: f.srv.CIS2Issuer(), jwks: func([]byte) []byte { return []byte(`{"keys":[]}`) },
+			url: jwks, problem: "the JWKS holds no public signing key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f.tap.mu.Lock()
+			f.tap.rewriteJWKS = tt.jwks
+			f.tap.mu.Unlock()
+			defer func() { f.tap.mu.Lock(); f.tap.rewriteJWKS = nil; f.tap.mu.Unlock() }()
+			err := same(t, tt.issuer)
+			d, ok := errors.AsType[*DiscoveryError](err)
+			switch {
+			case tt.url == "" && ok:
+				t.Errorf("a plain error wanted: %v", err)
+			case tt.url != "" && (!ok || d.URL != tt.url || (tt.problem != "" && d.Problem != tt.problem)):
+				t.Errorf("err = %#v, want a *DiscoveryError for %s: %s", err, tt.url, tt.problem)
+			}
+			if !strings.Contains(err.Error(), tt.words) {
+				t.Errorf("err = %v, want %q in it", err, tt.words)
+			}
+		})
 	}
 }
 

@@ -233,7 +233,7 @@ func cis2Settings(s config.Settings, srv *doctor.HTTPServer) *doctor.CIS2Setting
 		},
 	}
 	if srv != nil {
-		c.Discover = srv.DiscoverCIS2
+		c.Discover, c.CheckIssuer = srv.DiscoverCIS2, srv.CheckCIS2Issuer
 	}
 	return c
 }
@@ -272,10 +272,11 @@ func demoDoctorOptions(env *demo.Env, auth string) (doctor.Options, error) {
 		}
 		opts.CIS2 = &doctor.CIS2Settings{
 			Issuer: app.Issuer, ClientID: app.ClientID, APIKey: app.APIKey, KID: app.KID,
-			SigningKey: demo.AppKey,
-			LoadKey:    func() (crypto.Signer, error) { return app.Key, nil },
-			Discover:   srv.DiscoverCIS2,
-			Browser:    env.CIS2Browser,
+			SigningKey:  demo.AppKey,
+			LoadKey:     func() (crypto.Signer, error) { return app.Key, nil },
+			Discover:    srv.DiscoverCIS2,
+			CheckIssuer: srv.CheckCIS2Issuer,
+			Browser:     env.CIS2Browser,
 		}
 	}
 	return opts, nil

@@ -677,7 +677,8 @@ func TestDoctorCIS2(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		"signing-key": "FAIL the signing key " + shared + " can be read or changed by others than its owner (-rw-r--r--), so scr does not use it: chmod 600 " + shared,
-		"cis2":        "SKIP the signing key cannot be used",
+		"cis2":        "PASS " + sb.url + "/cis2: its discovery document is read",
+		"jwks":        "PASS CIS2's signing keys are read",
 		"platform":    "SKIP the signing key cannot be used",
 		"user-id":     "PASS 555000000101",
 	} {
@@ -685,6 +686,20 @@ func TestDoctorCIS2(t *testing.T) {
 			t.Errorf("%s: %q, want %q", name, status[name], want)
 		}
 	}
+
+	// Only cis2-issuer set of the application's settings: CIS2's discovery
+	// document and JWKS are read all the same; the platform waits for the
+	// application.
+	issuerOnly := []string{"SCR_SERVER=" + sb.url, "SCR_CA=" + sb.caFile, "SCR_READER=" + slot.Reader,
+		"SCR_SMARTCARD_CA=" + sandboxSmartcardCA, "SCR_AUTH=cis2", "SCR_CIS2_ISSUER=" + sb.url + "/cis2"}
+	r = runDoctorBin(t, issuerOnly, "")
+	r.want(t, 1,
+		expect{"auth", "FAIL", []string{"not set: client-id, api-key, signing-key, kid"}},
+		expect{"signing-key", "SKIP", []string{"signing-key is not set"}},
+		expect{"cis2", "PASS", []string{sb.url + "/cis2: its discovery document is read"}},
+		expect{"jwks", "PASS", nil},
+		expect{"platform", "SKIP", []string{"not set: client-id, api-key, signing-key, kid"}},
+	)
 
 	r = runDoctorBin(t, env, "", "--kid", "not-registered")
 	r.want(t, 1,

@@ -46,6 +46,12 @@ type CIS2Settings struct {
 	// application (HTTPServer.DiscoverCIS2). nil when no server is
 	// configured: the client reaches CIS2 only with one.
 	Discover func(ctx context.Context, cfg client.CIS2Config) (CIS2Provider, error)
+	// CheckIssuer reads CIS2's discovery document and JWKS for the issuer
+	// alone (HTTPServer.CheckCIS2Issuer), for the cis2 and jwks lines when
+	// the application cannot be discovered in full: a setting other than
+	// cis2-issuer unset, or the key unusable. nil when no server is
+	// configured, as Discover.
+	CheckIssuer func(ctx context.Context, issuer string) error
 	// Browser, if set, makes the function that plays the browser for a
 	// sign-in with the card in the reader, its key unlocked by the passcode
 	// (scr doctor --demo: demo.Env.CIS2Browser). nil for CIS2 itself,
@@ -83,8 +89,9 @@ func (r *run) cis2Checks(ctx context.Context, f cardFacts, serverOK bool, server
 
 	key, keyWhy := r.signingKey()
 
-	// CIS2's discovery and JWKS: the client reads them only for an
-	// application with every setting and a key that loads.
+	// CIS2's discovery and JWKS: for the application, when it has every
+	// setting and a key that loads; else for the issuer alone, as they need
+	// nothing more, while the platform's line waits for the application.
 	why := ""
 	switch {
 	case c.Discover == nil:
@@ -95,9 +102,12 @@ func (r *run) cis2Checks(ctx context.Context, f cardFacts, serverOK bool, server
 		why = keyWhy
 	}
 	var p CIS2Provider
-	if why == "" {
+	switch {
+	case why == "":
 		p, why = r.discover(ctx, key)
-	} else {
+	case c.Discover != nil && c.CheckIssuer != nil && strings.TrimSpace(c.Issuer) != "":
+		r.discovered(c.CheckIssuer(ctx, c.Issuer))
+	default:
 		r.skip(CheckCIS2, why)
 		r.skip(CheckJWKS, why)
 	}
@@ -169,26 +179,39 @@ func (r *run) signingKey() (crypto.Signer, string) {
 	return key, ""
 }
 
-// discover reads CIS2's discovery document and JWKS: a line for each.
+// discover reads CIS2's discovery document and JWKS for the application: a
+// line for each.
 func (r *run) discover(ctx context.Context, key crypto.Signer) (CIS2Provider, string) {
 	c := r.opts.CIS2
-	issuer := safetext.Line(c.Issuer)
 	p, err := c.Discover(ctx, client.CIS2Config{Issuer: c.Issuer, ClientID: c.ClientID, APIKey: c.APIKey, Key: key, KID: c.KID})
+	if why := r.discovered(err); why != "" {
+		return nil, why
+	}
+	return p, ""
+}
+
+// discovered reports the cis2 and jwks lines of reading CIS2's discovery
+// document and JWKS, for the application or for the issuer alone, from
+// what that gave: nil when both are read and offer what the sign-in needs.
+// It returns why CIS2 cannot be used, or "".
+func (r *run) discovered(err error) string {
+	c := r.opts.CIS2
+	issuer := safetext.Line(c.Issuer)
 	var d *client.DiscoveryError
 	switch {
 	case err == nil:
 		r.pass(CheckCIS2, issuer+": its discovery document is read and offers what the sign-in needs: the Authorization Code flow with PKCE, and private_key_jwt")
 		r.pass(CheckJWKS, "CIS2's signing keys are read, from the jwks_uri its discovery document names")
-		return p, ""
+		return ""
 	case errors.As(err, &d) && d.URL != discoveryURL(c.Issuer):
 		// The discovery document was read; its JWKS was not.
 		r.pass(CheckCIS2, issuer+": its discovery document is read and offers what the sign-in needs: the Authorization Code flow with PKCE, and private_key_jwt")
 		r.fail(CheckJWKS, cis2Words(err), explain.Error(err))
-		return nil, "CIS2's JWKS cannot be used"
+		return "CIS2's JWKS cannot be used"
 	}
 	r.fail(CheckCIS2, cis2Words(err), explain.Error(err))
 	r.skip(CheckJWKS, "no discovery document")
-	return nil, "CIS2's discovery failed"
+	return "CIS2's discovery failed"
 }
 
 // discoveryURL is where OpenID Connect Discovery puts issuer's document, as

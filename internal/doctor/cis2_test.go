@@ -7,7 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +19,8 @@ import (
 
 	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/pki"
+	"github.com/scrterm/scr/internal/sandbox"
+	"github.com/scrterm/scr/internal/sandbox/sandboxtest"
 	"github.com/scrterm/scr/smartcard"
 )
 
@@ -30,22 +35,32 @@ var appKey = sync.OnceValue(func() *rsa.PrivateKey {
 
 // fakeCIS2 is CIS2 and the platform as the checks see them.
 type fakeCIS2 struct {
-	discoverErr error
+	discoverErr error // from Discover, and CheckIssuer: the same CIS2
 	checkErr    error
 	signInErr   error
 	roles       []client.Role
 
-	cfg       client.CIS2Config // what Discover was given
-	cardUUID  string            // what SignIn was given
-	signedOut bool
+	cfg          client.CIS2Config // what Discover was given
+	discovers    int               // Discover's calls
+	issuer       string            // what CheckIssuer was given
+	issuerChecks int               // CheckIssuer's calls
+	cardUUID     string            // what SignIn was given
+	signedOut    bool
 }
 
 func (f *fakeCIS2) Discover(_ context.Context, cfg client.CIS2Config) (CIS2Provider, error) {
 	f.cfg = cfg
+	f.discovers++
 	if f.discoverErr != nil {
 		return nil, f.discoverErr
 	}
 	return f, nil
+}
+
+func (f *fakeCIS2) CheckIssuer(_ context.Context, issuer string) error {
+	f.issuer = issuer
+	f.issuerChecks++
+	return f.discoverErr
 }
 
 func (f *fakeCIS2) CheckApplication(context.Context) error { return f.checkErr }
@@ -72,6 +87,11 @@ type browser struct {
 func (b *browser) make(_ context.Context, _ crypto.Signer, cert *x509.Certificate, uuid string) func(string) error {
 	b.cert, b.uuid = cert, uuid
 	return func(u string) error { b.url = u; return nil }
+}
+
+// onlyIssuer leaves only cis2-issuer set of the application's settings.
+func onlyIssuer(c *CIS2Settings) {
+	c.ClientID, c.APIKey, c.SigningKey, c.KID = "", "", "", ""
 }
 
 func TestRunCIS2(t *testing.T) {
@@ -110,31 +130,62 @@ func TestRunCIS2(t *testing.T) {
 			want:    want{"platform": Pass, "user-id": Pass, "sign-in": Skip, "role": Skip, "access": Skip, "sign-out": Skip},
 			details: []string{"SKIP  sign-in      auth cis2: the sign-in is CIS2's, in the browser"}},
 		{name: "settings missing", settings: func(c *CIS2Settings) { c.ClientID, c.KID = "", "" }, card: cert, server: &fakeServer{},
-			want: want{"auth": Fail, "signing-key": Pass, "cis2": Skip, "jwks": Skip, "platform": Skip, "user-id": Pass, "sign-in": Skip},
+			want: want{"auth": Fail, "signing-key": Pass, "cis2": Pass, "jwks": Pass, "platform": Skip, "user-id": Pass, "sign-in": Skip},
 			details: []string{
 				"FAIL  auth         cis2 (the NHS's own sign-in), but not set: client-id, kid\n",
 				"PASS  signing-key  RSA-2048 private key in /etc/scr/app.pem; its public key's thumbprint",
-				"SKIP  cis2         not set: client-id, kid\n",
+				"PASS  cis2         https://cis2.example: its discovery document is read",
+				"SKIP  platform     not set: client-id, kid\n",
 				"SKIP  sign-in      not set: client-id, kid\n",
 			}},
 		{name: "no signing key set", settings: func(c *CIS2Settings) { c.SigningKey = "" }, card: cert, server: &fakeServer{},
-			want:    want{"auth": Fail, "signing-key": Skip, "cis2": Skip, "platform": Skip},
-			details: []string{"but not set: signing-key\n", "SKIP  signing-key  signing-key is not set\n"}},
+			want:    want{"auth": Fail, "signing-key": Skip, "cis2": Pass, "jwks": Pass, "platform": Skip},
+			details: []string{"but not set: signing-key\n", "SKIP  signing-key  signing-key is not set\n", "SKIP  platform     not set: signing-key\n"}},
+		{name: "only the issuer set", settings: onlyIssuer, card: cert, server: &fakeServer{},
+			want: want{"auth": Fail, "signing-key": Skip, "cis2": Pass, "jwks": Pass, "platform": Skip, "user-id": Pass, "sign-in": Skip},
+			details: []string{
+				"FAIL  auth         cis2 (the NHS's own sign-in), but not set: client-id, api-key, signing-key, kid\n",
+				"PASS  cis2         https://cis2.example: its discovery document is read and offers what the sign-in needs: the Authorization Code flow with PKCE, and private_key_jwt\n",
+				"PASS  jwks         CIS2's signing keys are read, from the jwks_uri its discovery document names\n",
+				"SKIP  platform     not set: client-id, api-key, signing-key, kid\n",
+			}},
+		{name: "only the issuer set, JWKS fails", settings: onlyIssuer, card: cert, server: &fakeServer{},
+			cis2: fakeCIS2{discoverErr: &client.DiscoveryError{URL: "https://cis2.example/jwks", Problem: "the JWKS holds no public signing key"}},
+			want: want{"auth": Fail, "cis2": Pass, "jwks": Fail, "platform": Skip, "sign-in": Skip},
+			details: []string{
+				"PASS  cis2         https://cis2.example: its discovery document is read",
+				"FAIL  jwks         CIS2 discovery (https://cis2.example/jwks): the JWKS holds no public signing key\n",
+				"SKIP  platform     not set: client-id, api-key, signing-key, kid\n",
+			}},
+		{name: "only the issuer set, discovery fails", settings: onlyIssuer, card: cert, server: &fakeServer{},
+			cis2: fakeCIS2{discoverErr: &client.DiscoveryError{URL: discoveryURL, Problem: "cannot be read", Err: &client.UnavailableError{Err: errors.New("connection refused")}}},
+			want: want{"cis2": Fail, "jwks": Skip, "platform": Skip},
+			details: []string{"FAIL  cis2         CIS2 discovery (" + discoveryURL + "): cannot be read: client: server unavailable: connection refused\n",
+				"could not be reached at the cis2-issuer address", "SKIP  jwks         no discovery document\n",
+				"SKIP  platform     not set: client-id, api-key, signing-key, kid\n"}},
+		{name: "issuer not set", settings: func(c *CIS2Settings) { c.Issuer = "" }, card: cert, server: &fakeServer{},
+			want:    want{"auth": Fail, "signing-key": Pass, "cis2": Skip, "jwks": Skip, "platform": Skip},
+			details: []string{"SKIP  cis2         not set: cis2-issuer\n", "SKIP  jwks         not set: cis2-issuer\n"}},
+		{name: "only the issuer set, no server", settings: onlyIssuer, card: cert,
+			want:    want{"server": Skip, "cis2": Skip, "jwks": Skip, "platform": Skip},
+			details: []string{"SKIP  cis2         no server configured (--server or SCR_SERVER)\n"}},
 		{name: "key readable by others", settings: func(c *CIS2Settings) {
 			c.LoadKey = func() (crypto.Signer, error) {
 				return nil, errors.New("the signing key /etc/scr/app.pem can be read or changed by others than its owner (-rw-r--r--), so scr does not use it: chmod 600 /etc/scr/app.pem")
 			}
 		}, card: cert, server: &fakeServer{},
-			want: want{"auth": Pass, "signing-key": Fail, "cis2": Skip, "jwks": Skip, "platform": Skip, "sign-in": Skip},
+			want: want{"auth": Pass, "signing-key": Fail, "cis2": Pass, "jwks": Pass, "platform": Skip, "sign-in": Skip},
 			details: []string{"FAIL  signing-key  the signing key /etc/scr/app.pem can be read or changed by others than its owner (-rw-r--r--), so scr does not use it: chmod 600 /etc/scr/app.pem\n",
-				"SKIP  cis2         the signing key cannot be used\n"}},
+				"PASS  cis2         https://cis2.example: its discovery document is read",
+				"SKIP  platform     the signing key cannot be used\n"}},
 		{name: "key too small", settings: func(c *CIS2Settings) {
 			c.LoadKey = func() (crypto.Signer, error) {
 				return nil, &client.SigningKeyError{Problem: "RSA-1024; at least 2048 bits are needed"}
 			}
 		}, card: cert, server: &fakeServer{},
-			want:    want{"signing-key": Fail, "cis2": Skip},
-			details: []string{"FAIL  signing-key  /etc/scr/app.pem: RSA-1024; at least 2048 bits are needed\n", "unencrypted RSA private key"}},
+			want: want{"signing-key": Fail, "cis2": Pass, "jwks": Pass, "platform": Skip},
+			details: []string{"FAIL  signing-key  /etc/scr/app.pem: RSA-1024; at least 2048 bits are needed\n", "unencrypted RSA private key",
+				"SKIP  platform     the signing key cannot be used\n"}},
 		{name: "no server", cis2: fakeCIS2{}, card: cert, ok: true,
 			want:    want{"server": Skip, "auth": Pass, "signing-key": Pass, "cis2": Skip, "jwks": Skip, "platform": Skip, "user-id": Pass, "sign-in": Skip},
 			details: []string{"SKIP  cis2         no server configured (--server or SCR_SERVER)\n", "SKIP  platform     no server configured\n"}},
@@ -213,7 +264,7 @@ func TestRunCIS2(t *testing.T) {
 			}
 			if tt.server != nil {
 				opts.Server = tt.server
-				settings.Discover = fake.Discover
+				settings.Discover, settings.CheckIssuer = fake.Discover, fake.CheckIssuer
 			}
 			if tt.noBrowse {
 				settings.Browser, opts.Passcode = nil, nil
@@ -270,6 +321,17 @@ func TestRunCIS2(t *testing.T) {
 				fake.cfg.KID != settings.KID || fake.cfg.Key != appKey()) {
 				t.Errorf("discovered with %+v", fake.cfg)
 			}
+			// CIS2 is read once: for the whole application when it can be,
+			// else for the issuer alone when that is set.
+			signingKey, _ := r.Find(CheckSigningKey)
+			whole := tt.server != nil && len(settings.missing()) == 0 && signingKey.Status == Pass
+			alone := tt.server != nil && !whole && settings.Issuer != ""
+			if want := map[bool]int{true: 1}; fake.discovers != want[whole] || fake.issuerChecks != want[alone] {
+				t.Errorf("discovered %d times, the issuer alone checked %d times; want %d and %d", fake.discovers, fake.issuerChecks, want[whole], want[alone])
+			}
+			if alone && fake.issuer != settings.Issuer {
+				t.Errorf("the issuer alone checked for %q, want %q", fake.issuer, settings.Issuer)
+			}
 			if c, _ := r.Find(CheckSignIn); c.Status == Pass {
 				if fake.cardUUID != "555000000999" || b.uuid != "555000000999" || b.cert != tt.card || b.url == "" {
 					t.Errorf("signed in for %q, browser for %q with %v at %q", fake.cardUUID, b.uuid, b.cert != nil, b.url)
@@ -304,5 +366,89 @@ func TestCIS2NoPasscode(t *testing.T) {
 	}, nil)
 	if c, _ := r.Find(CheckSignIn); c.Status != Skip || c.Detail != "not asked for (--no-signin)" || b.url != "" {
 		t.Errorf("sign-in %+v, browser at %q", c, b.url)
+	}
+}
+
+// TestCIS2IssuerAlone: with only cis2-issuer set, the checks read CIS2's
+// discovery document and JWKS through HTTPServer and the client, for the
+// issuer alone: the sandbox's CIS2 stand-in passes both; a CIS2 whose JWKS
+// holds no key fails jwks. The platform's line waits for the application.
+func TestCIS2IssuerAlone(t *testing.T) {
+	sb := sandboxtest.Start(t, sandbox.Config{})
+	srv, err := NewServerCAPEM(sb.URL(), sb.CACertPEM())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A CIS2 on loopback whose discovery document is in order and whose
+	// JWKS holds no key.
+	mux := http.NewServeMux()
+	noKeys := httptest.NewServer(mux)
+	t.Cleanup(noKeys.Close)
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{
+			"issuer": noKeys.URL, "authorization_endpoint": noKeys.URL + "/authorize", "token_endpoint": noKeys.URL + "/token",
+			"userinfo_endpoint": noKeys.URL + "/userinfo", "jwks_uri": noKeys.URL + "/jwks",
+		})
+	})
+	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"keys":[]}`))
+	})
+
+	for _, tt := range []struct {
+		name, issuer string
+		want         map[string]Status
+		lines        []string
+	}{
+		{name: "the sandbox's CIS2", issuer: sb.CIS2Issuer(),
+			want: map[string]Status{"server": Pass, "auth": Fail, "signing-key": Skip, "cis2": Pass, "jwks": Pass, "platform": Skip},
+			lines: []string{
+				"PASS  cis2         " + sb.CIS2Issuer() + ": its discovery document is read and offers what the sign-in needs: the Authorization Code flow with PKCE, and private_key_jwt\n",
+				"PASS  jwks         CIS2's signing keys are read, from the jwks_uri its discovery document names\n",
+				"SKIP  platform     not set: client-id, api-key, signing-key, kid\n",
+			}},
+		{name: "a JWKS without a key", issuer: noKeys.URL,
+			want: map[string]Status{"cis2": Pass, "jwks": Fail, "platform": Skip},
+			lines: []string{
+				"PASS  cis2         " + noKeys.URL + ": its discovery document is read",
+				"FAIL  jwks         CIS2 discovery (" + noKeys.URL + "/jwks): the JWKS holds no public signing key\n",
+				"SKIP  platform     not set: client-id, api-key, signing-key, kid\n",
+			}},
+		{name: "no CIS2 there", issuer: sb.URL() + "/nothing-here",
+			want: map[string]Status{"cis2": Fail, "jwks": Skip, "platform": Skip},
+			lines: []string{
+				"FAIL  cis2         CIS2 discovery (" + sb.URL() + "/nothing-here/.well-known/openid-configuration): cannot be read",
+				"SKIP  jwks         no discovery document\n",
+			}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Run(context.Background(), Options{
+				Service: func() (Service, error) { return &fakeService{readers: []smartcard.ReaderState{{Name: "R1"}}}, nil },
+				Server:  srv,
+				CIS2: &CIS2Settings{
+					Issuer:   tt.issuer,
+					LoadKey:  func() (crypto.Signer, error) { t.Error("a key loaded that is not set"); return nil, nil },
+					Discover: srv.DiscoverCIS2, CheckIssuer: srv.CheckCIS2Issuer,
+				},
+			}, nil)
+			var text bytes.Buffer
+			r.WriteText(&text)
+			for name, status := range tt.want {
+				if c, ok := r.Find(name); !ok || c.Status != status {
+					t.Errorf("%s: %+v, want %s\n%s", name, c, status, text.String())
+				}
+			}
+			for _, l := range tt.lines {
+				if !strings.Contains(text.String(), l) {
+					t.Errorf("no %q in:\n%s", l, text.String())
+				}
+			}
+			for _, c := range r.Checks {
+				if (c.Status == Fail || c.Status == Warn) && c.Advice == "" {
+					t.Errorf("%s %s carries no advice", c.Status, c.Name)
+				}
+			}
+		})
 	}
 }

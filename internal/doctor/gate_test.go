@@ -220,6 +220,11 @@ func TestCIS2ReportGatesOutsideText(t *testing.T) {
 			cis2: fakeCIS2{signInErr: &client.WrongUserError{CardUUID: "555000000999", TokenUUID: hostile("555000000102")}}},
 		{name: "key refused", failing: CheckSigningKey, loadErr: errors.New(hostile("the signing key is refused"))},
 		{name: "key unusable", failing: CheckSigningKey, loadErr: &client.SigningKeyError{Problem: hostile("encrypted")}},
+		// The key unusable, CIS2 is read for the issuer alone.
+		{name: "key refused, discovery refused", failing: CheckCIS2, loadErr: errors.New(hostile("the signing key is refused")),
+			cis2: fakeCIS2{discoverErr: &client.DiscoveryError{URL: discoveryURL(hostile("https://cis2")), Problem: hostile("cannot be read"), Err: errors.New(hostile("no"))}}},
+		{name: "key refused, JWKS refused", failing: CheckJWKS, loadErr: errors.New(hostile("the signing key is refused")),
+			cis2: fakeCIS2{discoverErr: &client.DiscoveryError{URL: hostile("https://cis2/jwks"), Problem: hostile("the JWKS cannot be read")}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := tt.cis2
@@ -240,7 +245,7 @@ func TestCIS2ReportGatesOutsideText(t *testing.T) {
 						}
 						return appKey(), nil
 					},
-					Discover: fake.Discover, Browser: b.make,
+					Discover: fake.Discover, CheckIssuer: fake.CheckIssuer, Browser: b.make,
 				},
 				Now: func() time.Time { return now },
 			}

@@ -168,6 +168,13 @@ func (s *HTTPServer) DiscoverCIS2(ctx context.Context, cfg client.CIS2Config) (C
 	return cis2Provider{p}, nil
 }
 
+// CheckCIS2Issuer reads CIS2's discovery document and JWKS for the issuer
+// alone (client.Client.CheckCIS2Issuer), through this server's client, for
+// the checks while the application is not wholly configured.
+func (s *HTTPServer) CheckCIS2Issuer(ctx context.Context, issuer string) error {
+	return s.client.CheckCIS2Issuer(ctx, issuer)
+}
+
 // cis2Provider is a *client.CIS2 as the checks use it.
 type cis2Provider struct{ p *client.CIS2 }
 

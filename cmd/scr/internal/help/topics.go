@@ -71,9 +71,9 @@ With auth cis2, the NHS's own sign-in, six more lines come after the clock's:
 
 auth	every setting auth cis2 needs is set (cis2-issuer, client-id, api-key, signing-key, kid); FAIL names those that are not
 signing-key	the application's private key loads: a PEM RSA key of at least 2048 bits, readable by its owner only (FAIL with the command that fixes it otherwise); the line gives its kid and its public key's RFC 7638 thumbprint, to compare with the JWKS registered
-cis2	CIS2's discovery document, under cis2-issuer, is read and offers what the sign-in needs
-jwks	CIS2's signing keys (its JWKS) are read
-platform	the API platform's token endpoint, on the server, takes the application's client assertion: its api-key, and its key as the one registered under kid
+cis2	CIS2's discovery document, under cis2-issuer, is read and offers what the sign-in needs (checked once cis2-issuer is set, whatever else is missing)
+jwks	CIS2's signing keys (its JWKS) are read (likewise)
+platform	the API platform's token endpoint, on the server, takes the application's client assertion: its api-key, and its key as the one registered under kid (needs every setting and the key)
 user-id	the card's certificate names the user ID CIS2's user must have
 
 The sign-in is then CIS2's, in the browser, which scr doctor does not open: its line is SKIP and no passcode is asked for. With --demo --auth cis2 the checks run against the sandbox's CIS2 stand-in as its registered application, and the demo card signs in at its page with its passcode, so the sign-in, role, access and sign-out lines run too.
