@@ -373,16 +373,7 @@ func TestRun(t *testing.T) {
 					t.Errorf("no %s line:\n%s", name, text.String())
 				}
 			}
-			for _, c := range r.Checks {
-				if (c.Status == Fail || c.Status == Warn) && c.Advice == "" {
-					t.Errorf("%s %s carries no advice", c.Status, c.Name)
-				}
-			}
-			for _, w := range tt.details {
-				if !strings.Contains(text.String(), w) {
-					t.Errorf("no %q in:\n%s", w, text.String())
-				}
-			}
+			checkLines(t, r, text.String(), tt.details)
 			if r.OK() != tt.ok {
 				t.Errorf("OK() = %t, want %t\n%s", r.OK(), tt.ok, text.String())
 			}
@@ -508,3 +499,19 @@ func (a answering) Transmit(cmd []byte) ([]byte, error) {
 }
 func (answering) BeginTransaction() error { return nil }
 func (answering) EndTransaction() error   { return nil }
+
+// checkLines holds for a report: every FAIL or WARN carries advice, and its
+// text shows every one of want.
+func checkLines(t *testing.T, r Report, text string, want []string) {
+	t.Helper()
+	for _, c := range r.Checks {
+		if (c.Status == Fail || c.Status == Warn) && c.Advice == "" {
+			t.Errorf("%s %s carries no advice", c.Status, c.Name)
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("no %q in:\n%s", w, text)
+		}
+	}
+}
