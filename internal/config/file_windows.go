@@ -37,38 +37,13 @@ const folderWrite = fileDeleteChild | windows.DELETE | windows.WRITE_DAC | windo
 // the file's own folder is looked at: the folders above it (C:\, C:\ProgramData)
 // let every user add folders, by design.
 func checkAccess(path string, f *os.File, _ fs.FileInfo) error {
-	sd, err := windows.GetSecurityInfo(windows.Handle(f.Fd()), windows.SE_FILE_OBJECT,
-		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION)
-	if err != nil {
-		return fmt.Errorf("its permissions cannot be read: %w", err)
-	}
-	if owner, who := untrusted(sd, fileWrite); owner != "" {
-		return refuse(`the configuration file %s is owned by %s, not by Administrators, SYSTEM or you, so scr does not read it: icacls "%s" /setowner *S-1-5-32-544`,
-			path, owner, path)
-	} else if who != "" {
-		return refuse(`the configuration file %s can be changed by %s, so scr does not read it: icacls "%s" /inheritance:r /grant:r *S-1-5-32-544:F *S-1-5-18:F *S-1-5-32-545:RX`,
-			path, who, path)
-	}
-	real, err := filepath.EvalSymlinks(path)
-	if err == nil {
-		real, err = filepath.Abs(real)
-	}
-	if err != nil {
-		return err
-	}
-	dir := filepath.Dir(real)
-	if sd, err = windows.GetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
-		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION); err != nil {
-		return fmt.Errorf("the permissions of its folder %s cannot be read: %w", dir, err)
-	}
-	if owner, who := untrusted(sd, folderWrite); owner != "" {
-		return refuse(`the folder %s, which holds the configuration file %s, is owned by %s, not by Administrators, SYSTEM or you, so scr does not read the file: icacls "%s" /setowner *S-1-5-32-544`,
-			dir, path, owner, dir)
-	} else if who != "" {
-		return refuse(`the folder %s, which holds the configuration file %s, lets %s delete or replace what is in it, so scr does not read the file: icacls "%s" /inheritance:r /grant:r *S-1-5-32-544:(OI)(CI)F *S-1-5-18:(OI)(CI)F *S-1-5-32-545:(OI)(CI)RX`,
-			dir, path, who, dir)
-	}
-	return nil
+	return checkOwned(path, f, guard{
+		rights:      fileWrite,
+		fileOwner:   `the configuration file %s is owned by %s, not by Administrators, SYSTEM or you, so scr does not read it: icacls "%s" /setowner *S-1-5-32-544`,
+		fileWho:     `the configuration file %s can be changed by %s, so scr does not read it: icacls "%s" /inheritance:r /grant:r *S-1-5-32-544:F *S-1-5-18:F *S-1-5-32-545:RX`,
+		folderOwner: `the folder %s, which holds the configuration file %s, is owned by %s, not by Administrators, SYSTEM or you, so scr does not read the file: icacls "%s" /setowner *S-1-5-32-544`,
+		folderWho:   `the folder %s, which holds the configuration file %s, lets %s delete or replace what is in it, so scr does not read the file: icacls "%s" /inheritance:r /grant:r *S-1-5-32-544:(OI)(CI)F *S-1-5-18:(OI)(CI)F *S-1-5-32-545:(OI)(CI)RX`,
+	})
 }
 
 // fileRead is the rights that let someone read the file.
@@ -79,17 +54,37 @@ const fileRead = windows.FILE_READ_DATA | windows.GENERIC_READ | windows.GENERIC
 // lets anyone else read it or change it; and its folder lets nobody else
 // delete or replace what it holds.
 func checkKeyAccess(path string, f *os.File, _ fs.FileInfo) error {
+	return checkOwned(path, f, guard{
+		rights:      fileWrite | fileRead,
+		fileOwner:   `the signing key %s is owned by %s, not by Administrators, SYSTEM or you, so scr does not use it: icacls "%s" /setowner "%%USERNAME%%"`,
+		fileWho:     `the signing key %s can be read or changed by %s, so scr does not use it: icacls "%s" /inheritance:r /grant:r "%%USERNAME%%":F`,
+		folderOwner: `the folder %s, which holds the signing key %s, is owned by %s, not by Administrators, SYSTEM or you, so scr does not use the key: icacls "%s" /setowner "%%USERNAME%%"`,
+		folderWho:   `the folder %s, which holds the signing key %s, lets %s delete or replace what is in it, so scr does not use the key: icacls "%s" /inheritance:r /grant:r "%%USERNAME%%":(OI)(CI)F`,
+	})
+}
+
+// guard is what checkOwned refuses for one kind of file, and its words:
+// each refusal, with its fix, as a format of the file (or folder, file),
+// whom, then the file (or folder) again.
+type guard struct {
+	rights                 windows.ACCESS_MASK // on the file: nobody untrusted may hold any
+	fileOwner, fileWho     string              // path, owner or who, path
+	folderOwner, folderWho string              // folder, path, owner or who, folder
+}
+
+// checkOwned refuses the open file f at path unless it and its folder are
+// owned by someone trusted, nobody else holds any of g.rights on the file,
+// and nobody else may delete or replace what the folder holds.
+func checkOwned(path string, f *os.File, g guard) error {
 	sd, err := windows.GetSecurityInfo(windows.Handle(f.Fd()), windows.SE_FILE_OBJECT,
 		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION)
 	if err != nil {
 		return fmt.Errorf("its permissions cannot be read: %w", err)
 	}
-	if owner, who := untrusted(sd, fileWrite|fileRead); owner != "" {
-		return refuse(`the signing key %s is owned by %s, not by Administrators, SYSTEM or you, so scr does not use it: icacls "%s" /setowner "%%USERNAME%%"`,
-			path, owner, path)
+	if owner, who := untrusted(sd, g.rights); owner != "" {
+		return refuse(g.fileOwner, path, owner, path)
 	} else if who != "" {
-		return refuse(`the signing key %s can be read or changed by %s, so scr does not use it: icacls "%s" /inheritance:r /grant:r "%%USERNAME%%":F`,
-			path, who, path)
+		return refuse(g.fileWho, path, who, path)
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err == nil {
@@ -104,11 +99,9 @@ func checkKeyAccess(path string, f *os.File, _ fs.FileInfo) error {
 		return fmt.Errorf("the permissions of its folder %s cannot be read: %w", dir, err)
 	}
 	if owner, who := untrusted(sd, folderWrite); owner != "" {
-		return refuse(`the folder %s, which holds the signing key %s, is owned by %s, not by Administrators, SYSTEM or you, so scr does not use the key: icacls "%s" /setowner "%%USERNAME%%"`,
-			dir, path, owner, dir)
+		return refuse(g.folderOwner, dir, path, owner, dir)
 	} else if who != "" {
-		return refuse(`the folder %s, which holds the signing key %s, lets %s delete or replace what is in it, so scr does not use the key: icacls "%s" /inheritance:r /grant:r "%%USERNAME%%":(OI)(CI)F`,
-			dir, path, who, dir)
+		return refuse(g.folderWho, dir, path, who, dir)
 	}
 	return nil
 }
