@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -52,19 +51,9 @@ func TestViewerCIS2Settings(t *testing.T) {
 			err: "scr: --demo --auth cis2 signs in as the sandbox's own application; it cannot be used with --kid"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			path := configFile(t, tt.file)
-			getenv := func(k string) string {
-				if k == config.EnvConfig {
-					return path
-				}
-				return tt.env[k]
-			}
-			cfg, err := parseViewer(tt.args, getenv)
+			cfg, err := parseIn(t, tt.args, tt.env, tt.file)
 			if tt.err != "" {
-				var ue *usageError
-				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.err) || strings.Contains(err.Error(), "\n") {
-					t.Fatalf("err = %v; want a one-line usage error containing %q", err, tt.err)
-				}
+				wantUsage(t, err, tt.err)
 				return
 			}
 			if err != nil {

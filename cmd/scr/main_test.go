@@ -327,19 +327,9 @@ idle-lock = "10m"
 		{name: "stray argument", args: []string{"--server", "https://x.example", "9000000009"}, err: `scr: unexpected argument "9000000009"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			path := configFile(t, tt.file)
-			getenv := func(k string) string {
-				if k == config.EnvConfig {
-					return path
-				}
-				return tt.env[k]
-			}
-			got, err := parseViewer(tt.args, getenv)
+			got, err := parseIn(t, tt.args, tt.env, tt.file)
 			if tt.err != "" {
-				var ue *usageError
-				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.err) || strings.Contains(err.Error(), "\n") {
-					t.Fatalf("err = %v, want a one-line usage error containing %q", err, tt.err)
-				}
+				wantUsage(t, err, tt.err)
 				return
 			}
 			if err != nil || got != tt.want {
@@ -476,5 +466,28 @@ func TestConfigCommandErrors(t *testing.T) {
 				t.Fatalf("= %d, %q, %q; want 2 and one line containing %q", code, out, stderr, tt.stderr)
 			}
 		})
+	}
+}
+
+// parseIn parses args as the viewer does, with the environment env and a
+// configuration file holding file (none for "").
+func parseIn(t *testing.T, args []string, env map[string]string, file string) (viewerConfig, error) {
+	t.Helper()
+	path := configFile(t, file)
+	return parseViewer(args, func(k string) string {
+		if k == config.EnvConfig {
+			return path
+		}
+		return env[k]
+	})
+}
+
+// wantUsage fails the test unless err is a one-line usage error containing
+// want.
+func wantUsage(t *testing.T, err error, want string) {
+	t.Helper()
+	var ue *usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v, want a one-line usage error containing %q", err, want)
 	}
 }
