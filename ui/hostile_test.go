@@ -146,12 +146,7 @@ func BenchmarkHostileRecordLayout(b *testing.B) {
 // audit rows), and returns a client of it.
 func hostileFront(t *testing.T, srv *sandbox.Server) *client.Client {
 	t.Helper()
-	upstream, _ := url.Parse(srv.URL())
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(srv.CACertPEM())
-	proxy := httputil.NewSingleHostReverseProxy(upstream)
-	proxy.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
-	proxy.ModifyResponse = func(res *http.Response) error {
+	return rewritingFront(t, srv, func(res *http.Response) error {
 		if !strings.Contains(res.Header.Get("Content-Type"), "json") {
 			return nil
 		}
@@ -165,13 +160,23 @@ func hostileFront(t *testing.T, srv *sandbox.Server) *client.Client {
 				return err
 			}
 		}
-		res.Body = io.NopCloser(bytes.NewReader(body))
-		res.ContentLength = int64(len(body))
-		res.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		replaceBody(res, body)
 		return nil
-	}
+	})
+}
+
+// rewritingFront puts a proxy in front of srv that passes each answer
+// through modify, and returns a client of it.
+func rewritingFront(t *testing.T, srv *sandbox.Server, modify func(*http.Response) error) *client.Client {
+	t.Helper()
+	upstream, _ := url.Parse(srv.URL())
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(srv.CACertPEM())
+	proxy := httputil.NewSingleHostReverseProxy(upstream)
+	proxy.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+	proxy.ModifyResponse = modify
 	// HTTPS in front too, with the Host kept, so that the assertion's aud
-	// is one the sandbox accepts.
+	// (the token URL as the viewer reaches it) is one the sandbox accepts.
 	front := httptest.NewTLSServer(proxy)
 	t.Cleanup(front.Close)
 	frontCA := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: front.Certificate().Raw})
@@ -342,4 +347,11 @@ func TestHostileWithheldBanner(t *testing.T) {
 			t.Errorf("%q: no withheld flag:\n%s", words, txt)
 		}
 	}
+}
+
+// replaceBody makes body the answer's, its length said to match.
+func replaceBody(res *http.Response, body []byte) {
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	res.ContentLength = int64(len(body))
+	res.Header.Set("Content-Length", strconv.Itoa(len(body)))
 }

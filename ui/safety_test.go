@@ -1,24 +1,13 @@
 package ui
 
 import (
-	"bytes"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/scrterm/scr/client"
 	"github.com/scrterm/scr/internal/sandbox"
 )
 
@@ -31,29 +20,13 @@ func TestWrongPatientRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upstream, _ := url.Parse(srv.URL())
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(srv.CACertPEM())
-	proxy := httputil.NewSingleHostReverseProxy(upstream)
-	proxy.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
-	proxy.ModifyResponse = func(res *http.Response) error {
+	cl := rewritingFront(t, srv, func(res *http.Response) error {
 		if strings.HasSuffix(res.Request.URL.Path, "/Bundle") && res.StatusCode == http.StatusOK {
 			_ = res.Body.Close()
-			res.Body = io.NopCloser(bytes.NewReader(other))
-			res.ContentLength = int64(len(other))
-			res.Header.Set("Content-Length", strconv.Itoa(len(other)))
+			replaceBody(res, other)
 		}
 		return nil
-	}
-	// HTTPS in front too, with the Host kept, so that the assertion's aud
-	// (the token URL as the viewer reaches it) is one the sandbox accepts.
-	front := httptest.NewTLSServer(proxy)
-	t.Cleanup(front.Close)
-	frontCA := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: front.Certificate().Raw})
-	cl, err := client.New(client.Config{Server: front.URL, CAPEM: frontCA, RequestTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 
 	s := newScreen(t, Options{Client: cl, Cards: newTestCards(t, userPharmacist)}, 80, 24)
 	signIn(t, s, userPharmacist)
