@@ -22,8 +22,10 @@ type challengeResponse struct {
 
 // handleChallenge issues a challenge for the card to sign, as the jti of its
 // assertion. One client address may hold only so many unused challenges (429
-// beyond them, until the oldest expires); the store as a whole is bounded too
-// (503), but no one address can fill it.
+// beyond them, until the oldest expires); the store as a whole is bounded
+// too, but makes room rather than refuse (challengeStore), so no number of
+// addresses can lock out one within its allowance. Any other failure to
+// issue one is 503.
 func (s *Service) handleChallenge(w http.ResponseWriter, r *http.Request) {
 	c, err := s.challenges.issue(ClientAddress(r), s.now())
 	if tooMany, ok := errors.AsType[*tooManyFromAddress](err); ok {
