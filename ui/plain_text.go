@@ -8,42 +8,24 @@ import (
 	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/scrterm/scr/internal/explain"
 )
 
 // The plain mode's words: what the screens say, made to read well aloud
 // and on a braille line. Dates are spelled out ("03 February 1994", not
-// "03-Feb-1994"), ages in words, and the glyphs the screens draw with (the
-// passcode's dots, arrows, ticks, the banner's middle dots, box drawing and
-// blocks) give way to words or go.
+// "03-Feb-1994": explain.SpellDates, which scr doctor --plain shares), ages
+// in words, and the glyphs the screens draw with (the passcode's dots,
+// arrows, ticks, the banner's middle dots, box drawing and blocks) give way
+// to words or go.
 
 var (
-	monthNames = map[string]string{
-		"Jan": "January", "Feb": "February", "Mar": "March", "Apr": "April", "May": "May", "Jun": "June",
-		"Jul": "July", "Aug": "August", "Sep": "September", "Oct": "October", "Nov": "November", "Dec": "December",
-	}
-	// dayMonthYear is a date as the CUI writes it, 03-Feb-1994; monthYear
-	// one to the month, Feb-1994.
-	dayMonthYear = regexp.MustCompile(`\b(\d{1,2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{4})\b`)
-	monthYear    = regexp.MustCompile(`\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{4})\b`)
 	// shortAge is the banner's age, "(68y)".
 	shortAge = regexp.MustCompile(`\((\d+)([ymwd])\)`)
 	// keyHint is a flag's key in the banner, " [i]": the plain mode has
 	// section numbers instead.
 	keyHint = regexp.MustCompile(` \[[a-z]\]$`)
 )
-
-// spellDates writes every CUI date in s in words: "03 February 1994",
-// "October 2010".
-func spellDates(s string) string {
-	s = dayMonthYear.ReplaceAllStringFunc(s, func(d string) string {
-		m := dayMonthYear.FindStringSubmatch(d)
-		return m[1] + " " + monthNames[m[2]] + " " + m[3]
-	})
-	return monthYear.ReplaceAllStringFunc(s, func(d string) string {
-		m := monthYear.FindStringSubmatch(d)
-		return monthNames[m[1]] + " " + m[2]
-	})
-}
 
 // spellAge writes the banner's age in words: "(68y)" is "(68 years)".
 func spellAge(s string) string {
@@ -80,7 +62,7 @@ func plainLine(s string) string {
 		}
 		return r
 	}, s)
-	return strings.TrimRight(spellDates(s), " ")
+	return strings.TrimRight(explain.SpellDates(s), " ")
 }
 
 // sentence ends s with a full stop, unless it ends a sentence already.

@@ -29,9 +29,11 @@ import (
 
 const doctorUsage = `Usage: scr doctor [--server URL] [--ca FILE] [--reader NAME] [--smartcard-ca FILE]
                   [--auth card|cis2] [--cis2-issuer URL] [--client-id ID] [--api-key KEY]
-                  [--signing-key FILE] [--kid KID] [--json] [--pin-stdin | --no-signin]
-       scr doctor --demo [--auth card|cis2] [--card UUID] [--json] [--pin-stdin | --no-signin]
-       scr doctor --watch [--reader NAME]
+                  [--signing-key FILE] [--kid KID] [--plain] [--json]
+                  [--pin-stdin | --no-signin]
+       scr doctor --demo [--auth card|cis2] [--card UUID] [--plain] [--json]
+                  [--pin-stdin | --no-signin]
+       scr doctor --watch [--reader NAME] [--plain]
 
 Checks, step by step, why a smartcard does or does not get its holder into the
 Summary Care Record: the PC/SC service, the readers, the card, its PIV
@@ -55,6 +57,8 @@ sandbox's CIS2 stand-in with the demo card.
   --api-key KEY         SCR_API_KEY       auth cis2: the application's API key on the API platform
   --signing-key FILE    SCR_SIGNING_KEY   auth cis2: PEM file of the application's private key
   --kid KID             SCR_KID           auth cis2: the kid of its registered public key
+  --plain               SCR_PLAIN         for a screen reader, as scr --plain: a sentence a check,
+                                          no columns or arrows, dates in words (JSON is the same)
   --json                print JSON, for a support ticket
   --pin-stdin           read the passcode from standard input, for the sign-in check
   --no-signin           do not ask for the passcode: no sign-in check
@@ -71,6 +75,10 @@ type doctorConfig struct {
 	json, watch, pinStdin, noSignIn bool
 	demo                            bool
 	card                            string // with demo: the sandbox card
+	// plain is the plain form, for a screen reader: the viewer's setting
+	// (--plain, SCR_PLAIN, plain in the configuration file), with demo
+	// too.
+	plain bool
 	// settings are the resolved settings, for auth and, with auth =
 	// "cis2", the application's (with demo: auth only).
 	settings config.Settings
@@ -101,6 +109,9 @@ func parseDoctor(args []string, getenv func(string) string) (doctorConfig, error
 	for _, name := range append([]string{config.Auth}, cis2Keys...) {
 		fs.String(name, "", "")
 	}
+	// --plain is the viewer's setting, a yes or no: its text goes to config
+	// as the viewer's does.
+	fs.Bool(config.Plain, false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, err
@@ -127,11 +138,13 @@ func parseDoctor(args []string, getenv func(string) string) (doctorConfig, error
 		}
 	}
 	// The settings as the viewer resolves them: flag, then environment,
-	// then the system-wide configuration file. The demo takes auth only.
+	// then the system-wide configuration file. The demo takes auth and
+	// plain only.
 	res, err := config.Load(setFlags(fs, doctorOnly...), getenv)
 	if err != nil {
 		return cfg, usagef("scr doctor: %v", err)
 	}
+	cfg.plain = res.Plain
 	if cfg.demo {
 		cfg.settings = config.Settings{Auth: res.Auth}
 		return cfg, nil
@@ -142,7 +155,7 @@ func parseDoctor(args []string, getenv func(string) string) (doctorConfig, error
 	case cfg.pinStdin && cfg.noSignIn:
 		return cfg, usagef("scr doctor: --pin-stdin and --no-signin cannot be used together")
 	case cfg.watch && (cfg.json || cfg.pinStdin || cfg.noSignIn):
-		return cfg, usagef("scr doctor: --watch prints events as they happen; it takes --reader only")
+		return cfg, usagef("scr doctor: --watch prints events as they happen; it takes --reader and --plain only")
 	}
 	return cfg, nil
 }
@@ -160,7 +173,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	if cfg.watch {
-		return watchCards(ctx, cfg.reader, stdout, stderr)
+		return watchCards(ctx, cfg.reader, cfg.plain, stdout, stderr)
 	}
 
 	opts := doctor.Options{Service: doctor.PCSC, Reader: cfg.reader}
@@ -288,9 +301,15 @@ func demoDoctorOptions(env *demo.Env, auth string) (doctor.Options, error) {
 func errLine(err error) string { return safetext.Line(err.Error()) }
 
 // doctorReport runs the checks and prints them, every line through the gate
-// (doctor.Check.Line, doctor.Report.WriteJSON); it returns the exit status.
+// (doctor.Check.Line, or PlainLine in the plain form, and
+// doctor.Report.WriteJSON); it returns the exit status. JSON is the same
+// in the plain form.
 func doctorReport(ctx context.Context, cfg doctorConfig, opts doctor.Options, stdout io.Writer) int {
-	emit := func(c doctor.Check) { fmt.Fprint(stdout, c.Line()) }
+	line, summary := doctor.Check.Line, doctor.Report.Summary
+	if cfg.plain {
+		line, summary = doctor.Check.PlainLine, doctor.Report.PlainSummary
+	}
+	emit := func(c doctor.Check) { fmt.Fprint(stdout, line(c)) }
 	if cfg.json {
 		emit = nil
 	}
@@ -298,7 +317,7 @@ func doctorReport(ctx context.Context, cfg doctorConfig, opts doctor.Options, st
 	if cfg.json {
 		_ = report.WriteJSON(stdout)
 	} else {
-		fmt.Fprintln(stdout, report.Summary())
+		fmt.Fprintln(stdout, summary(report))
 	}
 	if !report.OK() {
 		return 1
@@ -394,8 +413,8 @@ func readCerts(path string) ([]*x509.Certificate, error) {
 }
 
 // watchCards is `scr doctor --watch`: a line per reader and card event until
-// ctx ends (Ctrl-C).
-func watchCards(ctx context.Context, reader string, stdout, stderr io.Writer) int {
+// ctx ends (Ctrl-C), in the plain form with plain.
+func watchCards(ctx context.Context, reader string, plain bool, stdout, stderr io.Writer) int {
 	events, err := smartcard.Watch(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, safetext.Line(explain.Error(err)))
@@ -415,7 +434,11 @@ func watchCards(ctx context.Context, reader string, stdout, stderr io.Writer) in
 			}
 		}
 	}()
-	if err := doctor.Watch(ctx, only, stdout, time.Now); err != nil {
+	watch := doctor.Watch
+	if plain {
+		watch = doctor.WatchPlain
+	}
+	if err := watch(ctx, only, stdout, time.Now); err != nil {
 		fmt.Fprintln(stderr, "scr doctor:", errLine(err))
 		return 1
 	}

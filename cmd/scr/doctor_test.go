@@ -613,6 +613,136 @@ func TestParseDoctor(t *testing.T) {
 	}
 }
 
+// TestParseDoctorPlain: scr doctor's plain form is the viewer's setting,
+// resolved as the viewer resolves it: --plain, else SCR_PLAIN, else plain in
+// the configuration file (bare or quoted), with --demo and --watch too.
+func TestParseDoctorPlain(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		env  map[string]string
+		file string
+		want bool
+		err  string
+	}{
+		{args: nil, want: false},
+		{args: []string{"--plain"}, want: true},
+		{args: []string{"--plain=false"}, env: map[string]string{"SCR_PLAIN": "1"}, want: false},
+		{args: nil, env: map[string]string{"SCR_PLAIN": "1"}, want: true},
+		{args: nil, env: map[string]string{"SCR_PLAIN": "true"}, want: true},
+		{args: nil, file: "plain = true\n", want: true},
+		{args: nil, file: "plain = \"true\"\n", want: true},
+		{args: nil, env: map[string]string{"SCR_PLAIN": "0"}, file: "plain = true\n", want: false},
+		{args: []string{"--demo"}, env: map[string]string{"SCR_PLAIN": "1"}, want: true},
+		{args: []string{"--demo"}, file: "plain = true\n", want: true},
+		{args: []string{"--watch", "--plain"}, want: true},
+		{args: []string{"--json", "--plain"}, want: true}, // JSON all the same: see TestDoctorPlain
+		{args: nil, env: map[string]string{"SCR_PLAIN": "sometimes"}, err: `SCR_PLAIN "sometimes" is not true or false`},
+		{args: nil, file: "plain = \"loud\"\n", err: `plain in `},
+	} {
+		path := configFile(t, tt.file)
+		cfg, err := parseDoctor(tt.args, func(k string) string {
+			if k == config.EnvConfig {
+				return path
+			}
+			return tt.env[k]
+		})
+		if tt.err != "" {
+			wantUsage(t, err, tt.err)
+			continue
+		}
+		if err != nil || cfg.plain != tt.want {
+			t.Errorf("%v %v (file %q): plain %v, %v; want %v", tt.args, tt.env, tt.file, cfg.plain, err, tt.want)
+		}
+	}
+}
+
+// TestDoctorPlain: scr doctor --plain, SCR_PLAIN=1 and plain in the
+// configuration file each print the checklist for a screen reader, each
+// check a sentence, each FAIL's advice on the next line, dates spelled out,
+// no column padding or arrow; --json is the same JSON whatever the setting.
+func TestDoctorPlain(t *testing.T) {
+	t.Setenv("PCSCLITE_CSOCK_NAME", t.TempDir()+"/no-pcscd.comm") // no pcscd to lean on
+	t.Setenv("SCR_AUTH", "")                                      // the card sign-in
+	t.Setenv("SCR_PLAIN", "")
+	t.Setenv(config.EnvConfig, configFile(t, ""))
+	expired := []string{"doctor", "--demo", "--card", "555000000106"}
+	lineStart := regexp.MustCompile(`^((PASS|WARN|FAIL|SKIP), [a-z-]+[:.]|What to do: |Result: )`)
+	cuiDate := regexp.MustCompile(`\b\d{2}-[A-Z][a-z]{2}-\d{4}\b`)
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  string // SCR_PLAIN
+		file string
+	}{
+		{name: "flag", args: []string{"--plain"}},
+		{name: "environment", env: "1"},
+		{name: "file", file: "plain = true\n"},
+		{name: "file, quoted", file: "plain = \"true\"\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SCR_PLAIN", tt.env)
+			t.Setenv(config.EnvConfig, configFile(t, tt.file))
+			code, out, stderr := runScr(t, append(expired, tt.args...)...)
+			if code != 1 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q:\n%s", code, stderr, out)
+			}
+			for _, want := range []string{
+				"PASS, service: none needed: the card is in this process.\n",
+				"PASS, certificate: Grace ADEYEMI, user ID 555000000106",
+				"FAIL, validity: expired on 01 June 2026.\nWhat to do: The server refuses an expired certificate. Contact your Registration Authority to renew the card's certificate.\n",
+				"(within 1 minute).\n",
+				"FAIL, sign-in: refused by the server: invalid_grant",
+				"SKIP, role: no sign-in.\n",
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("no %q in:\n%s", want, out)
+				}
+			}
+			if !strings.HasSuffix(out, "\nResult: 2 checks failed, 0 warnings. This is why the card does not get its holder in.\n") {
+				t.Errorf("the summary is not the last line:\n%s", out)
+			}
+			if strings.Contains(out, "  ") || strings.ContainsAny(out, "→\x1b\r\t") || cuiDate.MatchString(out) {
+				t.Errorf("column padding, an arrow, an escape or a date not spelled out in:\n%s", out)
+			}
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			for i, l := range lines {
+				if !lineStart.MatchString(l) || !strings.HasSuffix(l, ".") {
+					t.Errorf("line %q is not a check's sentence, its advice or the result", l)
+				}
+				if (strings.HasPrefix(l, "FAIL, ") || strings.HasPrefix(l, "WARN, ")) && (i+1 == len(lines) || !strings.HasPrefix(lines[i+1], "What to do: ")) {
+					t.Errorf("%q carries no advice", l)
+				}
+			}
+		})
+	}
+
+	// --plain=false wins over SCR_PLAIN, as for the viewer: the columns.
+	t.Setenv("SCR_PLAIN", "1")
+	code, out, _ := runScr(t, append(expired, "--plain=false")...)
+	if code != 1 || !strings.Contains(out, "FAIL  validity     expired on 01-Jun-2026\n                   → The server refuses") {
+		t.Errorf("--plain=false: exit %d:\n%s", code, out)
+	}
+
+	// JSON is the same JSON, plain or not: the dates as they are.
+	for _, args := range [][]string{{"--json"}, {"--json", "--plain"}} {
+		for _, env := range []string{"", "1"} {
+			t.Setenv("SCR_PLAIN", env)
+			code, out, _ := runScr(t, append(expired, args...)...)
+			var rep struct {
+				Checks []struct{ Name, Status, Detail, Advice string }
+				OK     bool
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.OK || len(rep.Checks) != 14 {
+				t.Fatalf("%v, SCR_PLAIN=%q: exit %d, %v:\n%s", args, env, code, err, out)
+			}
+			if c := rep.Checks[5]; c.Name != "validity" || c.Status != "FAIL" || c.Detail != "expired on 01-Jun-2026" ||
+				c.Advice != "The server refuses an expired certificate. Contact your Registration Authority to renew the card's certificate." {
+				t.Errorf("%v, SCR_PLAIN=%q: %+v", args, env, c)
+			}
+		}
+	}
+}
+
 // TestDoctorCIS2 runs scr doctor with auth = "cis2" against scr-sandbox, as
 // its registered application, with the demo card through pcscd: every check
 // of the NHS's own sign-in, then the sign-in itself skipped, as it is CIS2's

@@ -10,9 +10,10 @@
 //
 // It is what `scr doctor` runs, for support staff. Each step is a Check with a
 // Status (PASS, WARN, FAIL, or SKIP when an earlier step failed), what was
-// found and, for WARN and FAIL, what to do. The checks run over small
-// interfaces (Cards, Card, Server) so that their logic is tested without a
-// reader; PCSC and NewServer are the real ones. Nothing here touches patient
-// data: no PDS or SCR request is ever made, and the passcode is wiped after use
-// and never printed.
+// found and, for WARN and FAIL, what to do: written as text in columns
+// (Line), as sentences for a screen reader (PlainLine, for --plain), or as
+// JSON. The checks run over small interfaces (Cards, Card, Server) so that
+// their logic is tested without a reader; PCSC and NewServer are the real
+// ones. Nothing here touches patient data: no PDS or SCR request is ever
+// made, and the passcode is wiped after use and never printed.
 package doctor

@@ -500,8 +500,9 @@ func (a answering) Transmit(cmd []byte) ([]byte, error) {
 func (answering) BeginTransaction() error { return nil }
 func (answering) EndTransaction() error   { return nil }
 
-// checkLines holds for a report: every FAIL or WARN carries advice, and its
-// text shows every one of want.
+// checkLines holds for a report: every FAIL or WARN carries advice, its
+// text shows every one of want, and its plain form reads as a screen
+// reader needs (assertPlain).
 func checkLines(t *testing.T, r Report, text string, want []string) {
 	t.Helper()
 	for _, c := range r.Checks {
@@ -509,6 +510,7 @@ func checkLines(t *testing.T, r Report, text string, want []string) {
 			t.Errorf("%s %s carries no advice", c.Status, c.Name)
 		}
 	}
+	assertPlain(t, r)
 	for _, w := range want {
 		if !strings.Contains(text, w) {
 			t.Errorf("no %q in:\n%s", w, text)

@@ -120,7 +120,8 @@ func TestReportGatesOutsideText(t *testing.T) {
 // assertGated checks the checklist r, as written live, as text and as JSON:
 // no escape sequence, no control but its own line ends, no bidi control or
 // invisible character, and no line that is not one check's own, its advice,
-// or the verdict. It returns the text form.
+// or the verdict; and the same of its plain form (assertPlain). It returns
+// the text form.
 func assertGated(t *testing.T, r Report, live []byte) string {
 	t.Helper()
 	var text, js bytes.Buffer
@@ -162,6 +163,9 @@ func assertGated(t *testing.T, r Report, live []byte) string {
 	var got reportJSON
 	if err := json.Unmarshal(js.Bytes(), &got); err != nil || len(got.Checks) != len(r.Checks) {
 		t.Errorf("JSON: %v, %d checks", err, len(got.Checks))
+	}
+	if plain := assertPlain(t, r); bytes.ContainsAny([]byte(plain), "\u202e\u200b") {
+		t.Error("plain holds an invisible character")
 	}
 	return text.String()
 }

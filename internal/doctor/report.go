@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/scrterm/scr/internal/explain"
 	"github.com/scrterm/scr/internal/safetext"
 )
 
@@ -94,9 +97,8 @@ func (r Report) WriteText(w io.Writer) error {
 	return err
 }
 
-// Summary is the verdict line: how many checks failed or warned.
-func (r Report) Summary() string {
-	var fails, warns, skips int
+// count is how many checks failed, warned and were skipped.
+func (r Report) count() (fails, warns, skips int) {
 	for _, c := range r.Checks {
 		switch c.Status {
 		case Fail:
@@ -107,6 +109,12 @@ func (r Report) Summary() string {
 			skips++
 		}
 	}
+	return fails, warns, skips
+}
+
+// Summary is the verdict line: how many checks failed or warned.
+func (r Report) Summary() string {
+	fails, warns, skips := r.count()
 	switch {
 	case fails > 0:
 		return fmt.Sprintf("%s, %s: this is why the card does not get its holder in.", plural(fails, "check failed", "checks failed"), plural(warns, "warning", "warnings"))
@@ -119,6 +127,108 @@ func (r Report) Summary() string {
 		return fmt.Sprintf("No check failed; %d skipped.", skips)
 	}
 	return "Every check passed."
+}
+
+// The plain form, for a screen reader or a braille display (scr doctor
+// --plain): each check one sentence, read in order, with no column to line
+// up, no arrow, and dates and durations in words.
+
+// PlainLine is the plain form of one check: its status, its name and what
+// was found, as one sentence ("FAIL, validity: expired on 01 June 2026."),
+// then, on a line of its own, "What to do: " and the advice. Its texts go
+// through the gate as Line's do, and are then only respelled: dates in
+// words (explain.SpellDates, as the viewer's plain mode says them), the
+// clock's durations in words, an arrow as "to", and each run of spaces one
+// space.
+func (c Check) PlainLine() string {
+	c = c.gated()
+	var b strings.Builder
+	b.WriteString(string(c.Status) + ", " + c.Name)
+	if d := spoken(c.Detail, c.Name == CheckClock); d != "" {
+		b.WriteString(": " + sentence(d))
+	} else {
+		b.WriteString(".")
+	}
+	b.WriteString("\n")
+	if a := spoken(c.Advice, false); a != "" {
+		b.WriteString("What to do: " + sentence(a) + "\n")
+	}
+	return b.String()
+}
+
+// WritePlain writes the checklist in its plain form, one check a line (two
+// with advice), and a last line with the verdict, PlainSummary.
+func (r Report) WritePlain(w io.Writer) error {
+	for _, c := range r.Checks {
+		if _, err := io.WriteString(w, c.PlainLine()); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, r.PlainSummary()+"\n")
+	return err
+}
+
+// PlainSummary is the verdict as the plain form says it: "Result: every
+// check passed.", "Result: 2 checks failed, 0 warnings. This is why the
+// card does not get its holder in."
+func (r Report) PlainSummary() string {
+	fails, warns, skips := r.count()
+	switch {
+	case fails > 0:
+		return fmt.Sprintf("Result: %s, %s. This is why the card does not get its holder in.", plural(fails, "check failed", "checks failed"), plural(warns, "warning", "warnings"))
+	case warns > 0 && skips > 0:
+		return fmt.Sprintf("Result: no check failed. %s, %d skipped.", plural(warns, "warning", "warnings"), skips)
+	case warns > 0:
+		return fmt.Sprintf("Result: no check failed. %s.", plural(warns, "warning", "warnings"))
+	case skips > 0:
+		return fmt.Sprintf("Result: no check failed. %d skipped.", skips)
+	}
+	return "Result: every check passed."
+}
+
+var (
+	// plainSymbols are the glyphs a check's words may hold, said in words.
+	plainSymbols = strings.NewReplacer("→", " to ", "…", "...")
+	// duration is a duration as Go writes one to the second, 3s, 1m0s,
+	// 26h0m0s: the clock check's.
+	duration = regexp.MustCompile(`\b(?:(\d+)h)?(?:(\d+)m)?(\d+)s\b`)
+)
+
+// spoken is a gated text respelled to be read aloud: dates and glyphs in
+// words, with durations set Go's durations too (the clock check's: other
+// checks' words may quote a reader or a server), and no run of spaces.
+func spoken(s string, durations bool) string {
+	s = plainSymbols.Replace(explain.SpellDates(s))
+	if durations {
+		s = duration.ReplaceAllStringFunc(s, spellDuration)
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// spellDuration is a duration as Go writes it in words: "1m0s" is "1
+// minute", "5m1s" "5 minutes 1 second", "0s" "0 seconds".
+func spellDuration(d string) string {
+	m := duration.FindStringSubmatch(d)
+	var words []string
+	for i, unit := range []string{"hour", "minute", "second"} {
+		n, err := strconv.Atoi(m[i+1])
+		if err != nil || n == 0 {
+			continue
+		}
+		words = append(words, plural(n, unit, unit+"s"))
+	}
+	if len(words) == 0 {
+		return "0 seconds"
+	}
+	return strings.Join(words, " ")
+}
+
+// sentence ends s with a full stop, unless it ends a sentence already.
+func sentence(s string) string {
+	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "!") {
+		return s
+	}
+	return s + "."
 }
 
 func plural(n int, one, many string) string {

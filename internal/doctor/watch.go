@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/scrterm/scr/internal/explain"
@@ -35,8 +36,41 @@ func EventLine(ev smartcard.Event, at time.Time) string {
 	return fmt.Sprintf("%s  %s", stamp, safetext.Line(fmt.Sprint(ev)))
 }
 
-// Watch prints a line per event until ctx ends or events closes.
+// EventPlainLine is one event of --watch in the plain form, for a screen
+// reader (--plain): what happened first, then when, as a sentence, with no
+// column to line up: "Card inserted in Virtual PCD 00 00 at
+// 14:15:30.078. ATR 3B 8D 81."
+func EventPlainLine(ev smartcard.Event, at time.Time) string {
+	stamp := at.Format(watchLayout)
+	reader := strings.Join(strings.Fields(safetext.Line(ev.Reader)), " ")
+	switch ev.Kind {
+	case smartcard.CardInserted:
+		return fmt.Sprintf("Card inserted in %s at %s. ATR %s.", reader, stamp, atrText(ev.ATR))
+	case smartcard.CardRemoved:
+		return fmt.Sprintf("Card removed from %s at %s.", reader, stamp)
+	case smartcard.ReaderAdded:
+		return fmt.Sprintf("Reader added at %s: %s.", stamp, reader)
+	case smartcard.ReaderRemoved:
+		return fmt.Sprintf("Reader removed at %s: %s.", stamp, reader)
+	case smartcard.ServiceLost:
+		return fmt.Sprintf("Service lost at %s. %s Waiting for it to come back.", stamp, sentence(explain.Error(smartcard.ErrNoService)))
+	}
+	return fmt.Sprintf("Event at %s: %s.", stamp, strings.Join(strings.Fields(safetext.Line(fmt.Sprint(ev))), " "))
+}
+
+// Watch prints a line per event, EventLine, until ctx ends or events
+// closes.
 func Watch(ctx context.Context, events <-chan smartcard.Event, w io.Writer, now func() time.Time) error {
+	return watch(ctx, events, w, now, EventLine)
+}
+
+// WatchPlain is Watch in the plain form, a line per event as EventPlainLine
+// says it.
+func WatchPlain(ctx context.Context, events <-chan smartcard.Event, w io.Writer, now func() time.Time) error {
+	return watch(ctx, events, w, now, EventPlainLine)
+}
+
+func watch(ctx context.Context, events <-chan smartcard.Event, w io.Writer, now func() time.Time, line func(smartcard.Event, time.Time) string) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -45,7 +79,7 @@ func Watch(ctx context.Context, events <-chan smartcard.Event, w io.Writer, now 
 			if !ok {
 				return nil
 			}
-			if _, err := fmt.Fprintln(w, EventLine(ev, now())); err != nil {
+			if _, err := fmt.Fprintln(w, line(ev, now())); err != nil {
 				return err
 			}
 		}

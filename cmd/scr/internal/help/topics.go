@@ -78,6 +78,8 @@ user-id	the card's certificate names the user ID CIS2's user must have
 
 The sign-in is then CIS2's, in the browser, which scr doctor does not open: its line is SKIP and no passcode is asked for. With --demo --auth cis2 the checks run against the sandbox's CIS2 stand-in as its registered application, and the demo card signs in at its page with its passcode, so the sign-in, role, access and sign-out lines run too.
 
+For a screen reader or a braille display, the plain form (--plain, SCR_PLAIN=1, or plain = true in the configuration file, as for the viewer) says each check as one sentence, "FAIL, validity: expired on 01 June 2026.", with "What to do:" and the advice on the next line, and the result last: no columns, no arrows, dates and the clock's durations in words. --watch says each event as a sentence too. The JSON is the same.
+
 --server URL	the API server (without it the server checks are skipped)
 --ca FILE	PEM CA certificates to trust besides the system's
 --reader NAME	check the card in this reader (default: the first with a card)
@@ -88,7 +90,8 @@ The sign-in is then CIS2's, in the browser, which scr doctor does not open: its 
 --api-key KEY	auth cis2: the application's API key on the API platform
 --signing-key FILE	auth cis2: PEM file of the application's private key, readable by its owner only
 --kid KID	auth cis2: the kid of the application's registered public key
---json	print the report as JSON, for a support ticket
+--plain	the plain form, for a screen reader: a sentence a check, its advice on the next line (as the viewer's --plain)
+--json	print the report as JSON, for a support ticket (plain or not)
 --watch	print each reader and card event as it happens, until ctrl+c
 --pin-stdin	read the passcode from standard input, for the sign-in check
 --no-signin	do not ask for the passcode: no sign-in check (the sign-in, role, access and sign-out lines are SKIP)
@@ -116,7 +119,7 @@ ca	PEM CA certificates to trust besides the system's
 reader	the one card reader to use
 idle-lock	lock the screen after this long without a key, such as "10m"
 smartcard-ca	the smartcard CA's certificate, for scr doctor
-plain	true for the plain mode, for screen readers (scr help viewer)
+plain	true for the plain mode, for screen readers (scr help viewer), and scr doctor's plain form
 auth	how to sign in: "card" (the default) or "cis2", NHS CIS2 in the browser and the API platform's token exchange
 cis2-issuer	auth cis2: CIS2's issuer URL, whose discovery document is under it
 client-id	auth cis2: the application's CIS2 client_id
@@ -242,7 +245,7 @@ SCR_CA	PEM CA certificates to trust besides the system's (--ca)
 SCR_READER	the one card reader to use (--reader)
 SCR_IDLE_LOCK	lock the screen after this long without a key (--idle-lock)
 SCR_SMARTCARD_CA	the smartcard CA's certificate, for scr doctor (--smartcard-ca)
-SCR_PLAIN	1 (or true) for the plain mode, for screen readers (--plain)
+SCR_PLAIN	1 (or true) for the plain mode, for screen readers, the viewer's and scr doctor's (--plain)
 SCR_AUTH	how to sign in: card or cis2 (--auth)
 SCR_CIS2_ISSUER	auth cis2: CIS2's issuer URL (--cis2-issuer)
 SCR_CLIENT_ID	auth cis2: the application's CIS2 client_id (--client-id)
