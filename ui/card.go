@@ -42,7 +42,7 @@ func (cardScreen) view(s *session, _ int) string {
 	default:
 		b.WriteString(wrap.Render(st.Highlight.Render(cardHeading(s))) + "\n\n")
 		for _, l := range readerLines(s) {
-			b.WriteString(ansiTruncate("  "+l, s.width) + "\n")
+			b.WriteString(styledRow(lipgloss.NewStyle(), "  ", l, s.width))
 		}
 	}
 	if s.cardErr != nil {

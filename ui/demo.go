@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"charm.land/lipgloss/v2"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -69,11 +70,11 @@ func demoView(s *session, picking bool) string {
 		}
 		for i, c := range d.Cards {
 			name := c.Name + strings.Repeat(" ", nameW-recordview.Width(c.Name))
-			line := ansiTruncate(name+"  "+c.What+"  (passcode "+c.Passcode+")", s.width-2)
+			line := name + "  " + c.What + "  (passcode " + c.Passcode + ")"
 			if i == s.demoPick {
-				b.WriteString(st.Selected.Render("> "+line) + "\n")
+				b.WriteString(styledRow(st.Selected, "> ", line, s.width))
 			} else {
-				b.WriteString("  " + line + "\n")
+				b.WriteString(styledRow(lipgloss.NewStyle(), "  ", line, s.width))
 			}
 		}
 		return b.String()
@@ -86,7 +87,7 @@ func demoView(s *session, picking bool) string {
 	hint += " F2 pulls or inserts the card."
 	b.WriteString("\n" + ansi.Wrap(hint, max(s.width, 1), "") + "\n")
 	for _, p := range d.Patients {
-		b.WriteString(ansiTruncate("  "+p.NHSNumber+"  "+p.What, s.width) + "\n")
+		b.WriteString(styledRow(lipgloss.NewStyle(), "  ", p.NHSNumber+"  "+p.What, s.width))
 	}
 	return b.String()
 }

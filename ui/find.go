@@ -595,10 +595,14 @@ func (f findScreen) draw(busy string) string {
 	case findByNumber:
 		_, hint, ok := f.numberState()
 		b.WriteString("NHS number  " + s.Selected.Render(" "+spacedDigits(f.number)+"█ ") + "\n")
+		style := s.Faint
 		if ok {
-			b.WriteString("            " + s.Notice.Render(hint) + "\n")
-		} else {
-			b.WriteString("            " + s.Faint.Render(hint) + "\n")
+			style = s.Notice
+		}
+		// Under the number, wrapped there: the reason a number is refused
+		// is read whole.
+		for _, l := range strings.Split(ansi.Wrap(hint, max(f.c.width-2-12, 10), ""), "\n") {
+			b.WriteString("            " + style.Render(l) + "\n")
 		}
 		b.WriteString("\n" + s.Faint.Render("Enter looks the patient up. ctrl+f searches by name and date of birth instead.") + "\n")
 	case findByDetails:
@@ -619,23 +623,24 @@ func (f findScreen) draw(busy string) string {
 			if m.Unusable != client.Usable {
 				// Listed, so no match is silently missing, but not
 				// selectable; the reason is never the part cut to fit.
+				// The reason on a line of its own when the two do not fit
+				// one, so that it is read whole.
 				who, why := unusableLine(m), explain.Unusable(m.Unusable)
-				line := why
-				if who != "" {
-					line = who + "  " + why
+				switch line := who + "  " + why; {
+				case who == "":
+					b.WriteString(styledRow(s.Disabled, "  ", why, f.c.width))
+				case ansi.StringWidth(line) <= f.c.width-2:
+					b.WriteString(styledRow(s.Disabled, "  ", line, f.c.width))
+				default:
+					b.WriteString(styledRow(s.Disabled, "  ", who, f.c.width))
+					b.WriteString(styledRow(s.Disabled, "    ", why, f.c.width))
 				}
-				if who != "" && ansi.StringWidth(line) > f.c.width-2 {
-					b.WriteString(s.Disabled.Render("  "+ansiTruncate(who, f.c.width-2)) + "\n")
-					line = "  " + why
-				}
-				b.WriteString(s.Disabled.Render("  "+ansiTruncate(line, f.c.width-2)) + "\n")
 				continue
 			}
-			line := ansiTruncate(matchLine(m.Patient), f.c.width-2)
 			if i == f.pick {
-				b.WriteString(s.Selected.Render("> "+line) + "\n")
+				b.WriteString(styledRow(s.Selected, "> ", matchLine(m.Patient), f.c.width))
 			} else {
-				b.WriteString("  " + line + "\n")
+				b.WriteString(styledRow(lipgloss.NewStyle(), "  ", matchLine(m.Patient), f.c.width))
 			}
 		}
 	}

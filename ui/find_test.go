@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,20 @@ func checkResults(t *testing.T, name string, f findScreen, w int) {
 	}
 	if listed != len(f.matches) {
 		t.Errorf("%s: %d of %d matches listed:\n%s", name, listed, len(f.matches), out)
+	}
+	// Each row whole, wrapped where it must be: the postcode that tells
+	// two patients apart is never the part cut off.
+	words := strings.Fields(out)
+	for _, m := range f.matches {
+		if m.Unusable != client.Usable {
+			continue
+		}
+		for _, w := range strings.Fields(matchLine(m.Patient)) {
+			if !slices.Contains(words, w) {
+				t.Errorf("%s: %q of %q is not on the screen:\n%s", name, w, matchLine(m.Patient), out)
+				break
+			}
+		}
 	}
 	if p := f.picked(); p != nil && p.NHSNumber == "" {
 		t.Errorf("%s: the cursor is on a match without a number", name)

@@ -116,14 +116,13 @@ func (r roleScreen) view(s *session, _ int) string {
 	b.WriteString(s.header())
 	b.WriteString(st.Title.Render(c.title) + "\n\n")
 	for _, ch := range c.choices {
-		line := ansiTruncate(ch.words, s.width-2)
 		switch {
 		case ch.off:
-			b.WriteString(st.Disabled.Render("  "+line) + "\n")
+			b.WriteString(styledRow(st.Disabled, "  ", ch.words, s.width))
 		case ch.at:
-			b.WriteString(st.Selected.Render("> "+line) + "\n")
+			b.WriteString(styledRow(st.Selected, "> ", ch.words, s.width))
 		default:
-			b.WriteString("  " + line + "\n")
+			b.WriteString(styledRow(lipgloss.NewStyle(), "  ", ch.words, s.width))
 		}
 	}
 	if busy := s.busyLine(); busy != "" {

@@ -6,6 +6,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -77,7 +78,15 @@ func (m Model) footerLines() []string {
 // others, which ? lists, rather than showing half of one.
 func (m Model) helpLine() string {
 	first, here := m.screenKeys(false)
-	return ansiTruncate(strings.TrimRight(m.help.ShortHelpView(append(first, here...)), " "), m.sess.width)
+	keys := append(first, here...)
+	// help stops at the width on its own, but not where the keys before
+	// leave less than a cell over: then one key fewer.
+	for n := len(keys); n > 0; n-- {
+		if line := strings.TrimRight(m.help.ShortHelpView(keys[:n]), " "); ansi.StringWidth(line) <= m.sess.width {
+			return line
+		}
+	}
+	return ""
 }
 
 // helpView is the help of the screen it was opened on: that screen's keys,
@@ -162,6 +171,32 @@ func fitScreen(s string, w, h int) string {
 		lines = append(lines, "")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// listRow is one row of a list, never cut: its text wrapped to the width,
+// the first line after mark ("> ", or "  "), the others under the first's
+// text and two further in, so that a row's second line is not read as a
+// row of its own.
+func listRow(mark, text string, width int) []string {
+	first, rest, _ := strings.Cut(ansi.Wrap(text, max(width-len(mark), 10), ""), "\n")
+	lines := []string{mark + first}
+	if rest == "" {
+		return lines
+	}
+	indent := strings.Repeat(" ", len(mark)+2)
+	for _, l := range strings.Split(ansi.Wrap(strings.ReplaceAll(rest, "\n", " "), max(width-len(indent), 10), ""), "\n") {
+		lines = append(lines, indent+l)
+	}
+	return lines
+}
+
+// styledRow is listRow with each line rendered in style.
+func styledRow(style lipgloss.Style, mark, text string, width int) string {
+	var b strings.Builder
+	for _, l := range listRow(mark, text, width) {
+		b.WriteString(style.Render(l) + "\n")
+	}
+	return b.String()
 }
 
 func ansiTruncate(s string, w int) string {
