@@ -255,9 +255,10 @@ func (m Model) typing() bool { return m.current().field(&m.sess) == textField }
 // that a q pressed among digits never quits.
 func (m Model) inField() bool { return m.current().field(&m.sess) != noField }
 
-// askQuit quits, or first asks when something typed would be lost.
+// askQuit quits, or first asks when something typed would be lost: on the
+// screen shown, or on the one the lock hides.
 func (m Model) askQuit() (Model, tea.Cmd) {
-	if m.current().hasInput() {
+	if m.current().hasInput() || m.locked && m.scr.hasInput() {
 		m.confirmQuit, m.showHelp = true, false
 		return m, nil
 	}

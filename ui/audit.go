@@ -121,13 +121,17 @@ type auditQuery struct {
 	emergency bool
 }
 
+// exportPathHint is the example shown under the export path field, never
+// inside it: with NO_COLOR a placeholder reads as if it had been typed.
+const exportPathHint = "e.g. /home/you/sar-9000000009.csv"
+
 func newAuditScreen(c *common) auditScreen {
 	a := auditScreen{c: c, sortCol: colWhen, sortDesc: true}
 	// The alert report's default: the last 7 days, today included.
 	today := c.now().Local()
 	a.from[reportAlerts] = today.AddDate(0, 0, -6).Format("02-01-2006")
 	a.to[reportAlerts] = today.Format("02-01-2006")
-	a.path = newTextInput("e.g. /home/you/sar-9000000009.csv", 1024, 60)
+	a.path = newTextInput("", 1024, 60) // the example is under it: exportPathHint
 	return a
 }
 
@@ -700,6 +704,9 @@ func (a auditScreen) draw(busy string) string {
 	case auditExportPath:
 		b.WriteString(a.reportLine() + "\n\n")
 		b.WriteString("Export to  " + a.path.View() + "\n")
+		indent := strings.Repeat(" ", 11) // under the field, wrapped there
+		hint := ansi.Wrap(exportPathHint, max(a.c.width-2-11, 10), "")
+		b.WriteString(indent + s.Faint.Render(strings.ReplaceAll(hint, "\n", "\n"+indent)) + "\n")
 		b.WriteString(s.Faint.Render(a.wrap("Type the file's full path, ending in .csv or .json: that decides the format. Enter goes on to a warning; Esc cancels.")) + "\n")
 	case auditExportConfirm:
 		format, _ := auditexport.Format(a.path.Value())

@@ -63,20 +63,28 @@ type permissionScreen struct {
 // else, whatever step follows.
 func newPermissionScreen(c *common, l *client.Lookup, role client.Role, step permStep) permissionScreen {
 	p := permissionScreen{c: c, lookup: l, step: step, first: step, list: permReason}
-	placeholder := "e.g. unconscious on arrival, no one to ask"
 	switch {
 	case step == permDeceased:
 		p.list = permDeceased
 		p.reasons = deceasedReasons(role)
-		placeholder = "e.g. coroner's request; collapsed and died in A&E"
 	case role.CanEmergency():
 		p.reasons = []client.AlertReason{client.AlertEmergency, client.AlertLRSelfClaimEmergency}
 	}
-	p.note = newTextInput(placeholder, 200, max(c.width-4, 20))
+	p.note = newTextInput("", 200, max(c.width-4, 20)) // the example is under it: noteHint
 	if l != nil && l.Patient != nil && l.Patient.SupersededFrom != "" {
 		p.step = permSuperseded
 	}
 	return p
+}
+
+// noteHint is the example shown under the note field, never inside it: with
+// NO_COLOR a placeholder loses its faint colour and reads as if it had been
+// typed (as the search form's fieldHints).
+func (p permissionScreen) noteHint() string {
+	if p.list == permDeceased {
+		return "e.g. coroner's request; collapsed and died in A&E"
+	}
+	return "e.g. unconscious on arrival, no one to ask"
 }
 
 // deceasedReasons are the Access Alert reasons (type 2) a role may give to view
@@ -516,7 +524,8 @@ func (p permissionScreen) draw(s *session, busy string) string {
 	case permNote:
 		b.WriteString(wrap.Render(st.Title.Render(c.title)) + "\n\n")
 		b.WriteString(c.prompt + "\n")
-		b.WriteString(p.note.View() + "\n\n")
+		b.WriteString(p.note.View() + "\n")
+		b.WriteString(st.Faint.Render(wrap.Render(p.noteHint())) + "\n\n")
 		b.WriteString(st.Faint.Render(c.hint) + "\n")
 	}
 	if busy != "" {

@@ -903,35 +903,97 @@ func TestStateEscGoesBack(t *testing.T) {
 
 // TestStateQNeverQuitsWithInput: q typed with something in a field is a
 // letter of a text field or ignored by a digits-only one; q outside a field
-// quits at once when nothing is typed.
+// quits at once when nothing is typed, and asks once when something typed
+// would be lost. Every screen has a row: one without fails.
 func TestStateQNeverQuitsWithInput(t *testing.T) {
 	f := newFixture(t)
 	sc := f.screens(t)
+	// exportConfirm is the audit's results with a path typed for the
+	// export, at the personal-data warning: outside any field, with
+	// something typed.
+	exportConfirm := func(m Model) Model {
+		return m.withAudit(func(a *auditScreen) {
+			a.mode = auditExportConfirm
+			a.path.SetValue("/home/helen/sar.csv")
+		})
+	}
+	exportPath := func(m Model) Model {
+		return m.withAudit(func(a *auditScreen) {
+			a.mode = auditExportPath
+			a.path.Reset()
+			a.path.Focus()
+		})
+	}
 	rows := []struct {
 		screen string
+		setup  func(Model) Model // the step of the screen, when not the fixture's
 		typed  string
-		quits  bool
+		quits  bool               // q quits at once: nothing typed would be lost
+		asks   bool               // q asks once before quitting
 		kept   func(Model) string // what is typed, after q
 		want   string
 	}{
+		// A digits-only field ignores q among digits; empty, q quits.
 		{screen: "passcode", typed: "12", kept: func(m Model) string { return m.digits().view() }, want: "●●······"},
 		{screen: "passcode", typed: "", quits: true}, // nothing typed: q quits, as before a card is read
 		{screen: "locked", typed: "12", kept: func(m Model) string { return m.digits().view() }, want: "●●······"},
+		// Locked over a note being typed, the lock's field empty: q asks, as
+		// the note under the lock would be lost.
+		{screen: "locked", setup: func(Model) Model { return typed(sc["emergency note"], "Coll").lockNow() }, asks: true,
+			kept: func(m Model) string { return m.perm().note.Value() }, want: "Coll"},
 		{screen: "find number", typed: "\b\b\b\b", kept: func(m Model) string { return m.search().nhsValue() }, want: "900000"},
+		{screen: "audit", typed: "900", kept: func(m Model) string { return m.shownAudit().number }, want: "900"},
+		// A text field takes q as a letter, empty or not.
 		{screen: "find details", typed: "Smi", kept: func(m Model) string { return m.search().fields[fieldFamily].Value() }, want: "Smiq"},
 		{screen: "emergency note", typed: "Coll", kept: func(m Model) string { return m.perm().note.Value() }, want: "Collq"},
-		{screen: "audit", typed: "900", kept: func(m Model) string { return m.shownAudit().number }, want: "900"},
-		{screen: "card", quits: true},
-		{screen: "role, switching", quits: true},
-		{screen: "permission ask", quits: true},
-		{screen: "deceased, cannot view", quits: true},
+		{screen: "emergency note", typed: "", kept: func(m Model) string { return m.perm().note.Value() }, want: "q"},
 		{screen: "deceased, note", typed: "Coll", kept: func(m Model) string { return m.perm().note.Value() }, want: "Collq"},
+		{screen: "audit", setup: exportPath, typed: "/tmp/x", kept: func(m Model) string { return m.shownAudit().path.Value() }, want: "/tmp/xq"},
+		// Outside a field, with a path typed for the export: asks once.
+		{screen: "audit", setup: exportConfirm, asks: true, kept: func(m Model) string { return m.shownAudit().path.Value() }, want: "/home/helen/sar.csv"},
+		// No field, nothing typed: q quits.
+		{screen: "card", quits: true},
+		{screen: "signing in", quits: true},
+		{screen: "role, first choice", quits: true},
+		{screen: "role, switching", quits: true},
+		{screen: "find results", quits: true},
+		{screen: "superseded", quits: true},
+		{screen: "permission ask", quits: true},
+		{screen: "emergency reason", quits: true},
+		{screen: "sending", quits: true},
+		{screen: "no SCR", quits: true},
+		{screen: "deceased, cannot view", quits: true},
+		{screen: "deceased, reasons", quits: true},
 		{screen: "summary", quits: true},
 		{screen: "help", quits: true},
 	}
+	covered := map[string]bool{}
 	for _, r := range rows {
-		t.Run(r.screen+" "+r.typed, func(t *testing.T) {
+		if _, ok := sc[r.screen]; !ok {
+			t.Fatalf("a row for %q, which is no screen", r.screen)
+		}
+		covered[r.screen] = true
+	}
+	if len(covered) != len(sc) {
+		var missing []string
+		for name := range sc {
+			if !covered[name] {
+				missing = append(missing, name)
+			}
+		}
+		slices.Sort(missing)
+		t.Fatalf("q rows for %d of the %d screens; none for %q", len(covered), len(sc), missing)
+	}
+	for _, r := range rows {
+		name := r.screen + " " + r.typed
+		if r.setup != nil {
+			name = r.screen + " " + r.want
+		}
+		t.Run(name, func(t *testing.T) {
 			m := sc[r.screen]
+			if r.setup != nil {
+				m = r.setup(m)
+			}
 			switch {
 			case strings.HasPrefix(r.typed, "\b"):
 				// 9000000017 less its last four digits: 900000.
@@ -942,12 +1004,23 @@ func TestStateQNeverQuitsWithInput(t *testing.T) {
 				m = typed(m, r.typed)
 			}
 			got := step(m, keyPress("q"))
-			if got.quitting != r.quits || got.confirmQuit {
-				t.Fatalf("q: quitting %v, asking %v; want quitting %v", got.quitting, got.confirmQuit, r.quits)
+			if got.quitting != r.quits || got.confirmQuit != r.asks {
+				t.Fatalf("q: quitting %v, asking %v; want quitting %v, asking %v", got.quitting, got.confirmQuit, r.quits, r.asks)
 			}
 			if r.kept != nil {
 				if v := r.kept(got); v != r.want {
 					t.Errorf("after q the field holds %q, want %q", v, r.want)
+				}
+			}
+			if r.asks {
+				// Once: q again is no answer, and neither quits nor
+				// closes the question; n goes back to what was typed.
+				again := step(got, keyPress("q"))
+				if again.quitting || !again.confirmQuit {
+					t.Errorf("q twice: quitting %v, asking %v", again.quitting, again.confirmQuit)
+				}
+				if back := step(again, keyPress("n")); back.quitting || back.confirmQuit || r.kept(back) != r.want {
+					t.Errorf("n: quitting %v, asking %v, %q kept", back.quitting, back.confirmQuit, r.kept(back))
 				}
 			}
 		})
