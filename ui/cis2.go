@@ -269,6 +269,9 @@ func (w cis2Screen) update(s *session, msg tea.Msg) (screen, tea.Cmd) {
 // says is the card's holder, what the sign-in is waiting for (the browser
 // opened at CIS2's page, or its address to open), that the card must stay
 // in; or, not waiting, why and that Enter signs in again.
+// keepCardIn is why the card stays in while CIS2's page is open.
+const keepCardIn = "Keep your card in the reader: taking it out ends the sign-in."
+
 func (w cis2Screen) says(s *session) content {
 	c := content{title: "Sign in with NHS CIS2", err: w.err, notice: w.notice}
 	if c.notice == "" {
@@ -281,19 +284,17 @@ func (w cis2Screen) says(s *session) content {
 	switch {
 	case w.waiting && demo:
 		c.text = []string{"Demo: in place of a browser, scr signs in at the sandbox's CIS2 page with the card in the reader."}
-		c.hint = "Keep your card in the reader: taking it out ends the sign-in. Esc cancels."
+		c.hint = keepCardIn + " Esc cancels."
 	case w.waiting && w.url == "":
 		c.text = []string{"Opening the NHS CIS2 sign-in page in your browser."}
-		c.hint = "Keep your card in the reader: taking it out ends the sign-in. Esc cancels."
+		c.hint = keepCardIn + " Esc cancels."
 	case w.waiting && w.noOpen:
-		c.text = []string{
-			"No browser could be opened here. Open this address in a browser on this computer, and sign in there with your smartcard and passcode:",
-			safetext.Line(w.url),
-		}
-		c.hint = "Keep your card in the reader: taking it out ends the sign-in. o tries the browser again; Esc cancels."
+		c.text = []string{"No browser could be opened here. Open this address in a browser on this computer, and sign in there with your smartcard and passcode:"}
+		c.address = safetext.Line(w.url)
+		c.hint = keepCardIn + " o tries the browser again; Esc cancels."
 	case w.waiting:
 		c.text = []string{"Your browser has been opened at the NHS CIS2 sign-in page. Sign in there with your smartcard and passcode, then come back here."}
-		c.hint = "Keep your card in the reader: taking it out ends the sign-in. o opens the page again; Esc cancels."
+		c.hint = keepCardIn + " o opens the page again; Esc cancels."
 	case s.pin.Blocked():
 		// c.err says it; there is nothing to do here but take the card out.
 	default:
@@ -321,14 +322,13 @@ func (w cis2Screen) view(s *session, _ int) string {
 	if c.err != "" {
 		b.WriteString(wrap.Render(st.Error.Render(c.err)) + "\n\n")
 	}
-	for i, t := range c.text {
-		if w.waiting && w.noOpen && i == 1 {
-			// The address, whole: cut at the width rather than at a
-			// word, since it has none, and never shortened.
-			b.WriteString(st.Highlight.Render(ansi.Hardwrap(t, width, false)) + "\n\n")
-			continue
-		}
+	for _, t := range c.text {
 		b.WriteString(wrap.Render(t) + "\n\n")
+	}
+	if c.address != "" {
+		// Whole: cut at the width rather than at a word, since it has
+		// none, and never shortened.
+		b.WriteString(st.Highlight.Render(ansi.Hardwrap(c.address, width, false)) + "\n\n")
 	}
 	if c.prompt != "" {
 		b.WriteString(c.prompt + "\n\n")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -639,5 +640,33 @@ func TestCIS2DemoPasscodeSaysCIS2(t *testing.T) {
 	m.sess.opts.CIS2 = nil
 	if got := ansi.Strip(m.render()); strings.Contains(got, "CIS2") {
 		t.Errorf("the passcode screen speaks of CIS2 with auth card:\n%s", got)
+	}
+}
+
+// TestCIS2Plain: the plain mode says the CIS2 screen in lines to type: the
+// address whole, on a line of its own, with nothing after it that a copy
+// would take as part of it; back and o, not Esc; a prompt that reads.
+func TestCIS2Plain(t *testing.T) {
+	const page = "https://cis2.example/authorize?client_id=x&state=y"
+	f := newCIS2Fixture(t)
+	m, _ := f.waiting(page)
+	m.scr = cis2Screen{attempt: m.scr.(cis2Screen).attempt, waiting: true, url: page, noOpen: true}
+	ps := plainScreenOf(&m)
+	if !slices.Contains(ps.lines, page) {
+		t.Errorf("the address is not a line of its own, whole:\n%s", strings.Join(ps.lines, "\n"))
+	}
+	said := strings.Join(append(ps.lines, ps.prompt), "\n")
+	for _, bad := range []string{"Esc", page + "."} {
+		if strings.Contains(said, bad) {
+			t.Errorf("said %q:\n%s", bad, said)
+		}
+	}
+	if ps.prompt != "Type o to try the browser again, or back to cancel:" {
+		t.Errorf("prompt %q", ps.prompt)
+	}
+	m = f.base
+	m.scr = cis2Screen{}
+	if ps := plainScreenOf(&m); ps.prompt != "Press Enter to sign in with NHS CIS2 in your browser:" {
+		t.Errorf("prompt before the sign-in %q", ps.prompt)
 	}
 }

@@ -85,8 +85,10 @@ func (l lockScreen) key(s *session, msg tea.Msg) (lockScreen, tea.Cmd) {
 		}
 		return l, nil
 	}
+	// The last try's error is not this one's answer: it goes while the
+	// card checks (the plain mode would say it again as though it were).
 	card := s.card
-	s.busy = "Checking…"
+	l.err, s.busy = "", "Checking…"
 	return l, s.startSession(func() tea.Msg {
 		return unlockedMsg{err: card.VerifyPIN(pin)}
 	})

@@ -123,6 +123,10 @@ type plainModel struct {
 	// the one pending is said now.
 	pending int
 	settled bool
+	// cardComes: the line just typed puts the demo card in or takes it
+	// out; the card's event, which follows, says what changed and asks. A
+	// prompt now would be said, then cleared or asked twice.
+	cardComes bool
 }
 
 // plainOut is where the plain mode writes, shared by every copy of the
@@ -446,21 +450,23 @@ func lockedSentence(m Model, cause tea.Msg) string {
 // screen shown takes, as key presses.
 func (p plainModel) line(text []byte) (tea.Model, tea.Cmd) {
 	defer clear(text)
+	// A message already said is said again when a line brings it again
+	// (switch role asked twice): the full screen's footer would show it
+	// anew after the keys between.
+	p.m.flash = ""
 	sc := plainScreenOf(&p.m)
 	p.out.typed(sc.secret)
 	before := p.m
 	trimmed := bytes.TrimSpace(text)
 	var cmd tea.Cmd
 	word := strings.ToLower(oneLine(string(commandWord(trimmed))))
-	ask := true // the prompt again, once the line has been taken
 	if np, c, ok := p.global(word, sc); ok {
 		p, cmd = np, c
-		// The demo card's event, which follows, says what changed and asks:
-		// a prompt now would be said, then cleared with the session.
-		ask = word != "pull"
 	} else {
 		p, cmd = p.screenLine(trimmed, word, sc)
 	}
+	ask := !p.cardComes // the prompt again, once the line has been taken
+	p.cardComes = false
 	p, wait := p.sync(&before, p.m, nil, ask)
 	return p, tea.Batch(cmd, wait)
 }

@@ -142,11 +142,30 @@ func plainScreenOf(m *Model) plainScreen {
 		}
 		add(plainContents(rec))
 		ps.prompt = "Next, previous, a section number, allergies, medication, new or help:"
+	case cis2Screen:
+		// The full screen's keys are Esc and o: here, lines to type. The
+		// address is said whole, on its own line, to be copied.
+		add(plainFacts(c.facts)...)
+		texts()
+		add(c.address)
+		switch demo := s.opts.CIS2 != nil && s.opts.CIS2.Browser != nil; {
+		case sc.waiting && demo:
+			add(keepCardIn, "Type back to cancel.")
+		case sc.waiting:
+			add(keepCardIn)
+			ps.prompt = "Type o to open the page again, or back to cancel:"
+			if sc.noOpen {
+				ps.prompt = "Type o to try the browser again, or back to cancel:"
+			}
+		case c.prompt != "":
+			ps.prompt = "Press Enter to sign in with NHS CIS2 in your browser:"
+		}
 	default:
 		// A screen the plain mode has no words of its own for says what
 		// its content says, its keys typed as lines (screenLine).
 		add(plainFacts(c.facts)...)
 		texts()
+		add(c.address)
 		for _, ch := range c.choices {
 			if ch.key != "" {
 				add(ch.key + ": " + sentence(ch.words))
@@ -154,7 +173,7 @@ func plainScreenOf(m *Model) plainScreen {
 		}
 		add(sentence(c.hint))
 		if c.prompt != "" {
-			ps.prompt = c.prompt + ":"
+			ps.prompt = strings.TrimSuffix(c.prompt, ".") + ":"
 		}
 	case auditScreen:
 		for _, f := range c.facts {
@@ -323,6 +342,7 @@ func (p plainModel) global(word string, sc plainScreen) (plainModel, tea.Cmd, bo
 	case "pull":
 		if d := p.m.sess.opts.Demo; d != nil && d.ToggleCard != nil {
 			np, cmd := p.keys(plainKey("f2"))
+			np.cardComes = true
 			return np, cmd, true
 		}
 	case "lock":
@@ -431,14 +451,17 @@ func (p plainModel) screenLine(line []byte, word string, sc plainScreen) (plainM
 	case cardScreen:
 		if demoPicking(&p.m.sess) {
 			if dc := demoSays(&p.m.sess, true); dc != nil {
-				return p.choose(line, dc.choices, func(p plainModel) []choice { return demoSays(&p.m.sess, true).choices })
+				np, cmd, chosen := p.choose(line, dc.choices, func(p plainModel) []choice { return demoSays(&p.m.sess, true).choices })
+				np.cardComes = chosen
+				return np, cmd
 			}
 		}
 	case roleScreen:
-		return p.choose(line, cur.says(&p.m.sess).choices, func(p plainModel) []choice {
+		np, cmd, _ := p.choose(line, cur.says(&p.m.sess).choices, func(p plainModel) []choice {
 			r, _ := p.m.current().(roleScreen)
 			return r.says(&p.m.sess).choices
 		})
+		return np, cmd
 	case findScreen:
 		switch cur.mode {
 		case findByNumber:
@@ -454,10 +477,11 @@ func (p plainModel) screenLine(line []byte, word string, sc plainScreen) (plainM
 				return ok && f.mode == findByDetails && f.err != ""
 			})
 		case findResults:
-			return p.choose(line, cur.says(&p.m.sess).choices, func(p plainModel) []choice {
+			np, cmd, _ := p.choose(line, cur.says(&p.m.sess).choices, func(p plainModel) []choice {
 				f, _ := p.m.current().(findScreen)
 				return f.says(&p.m.sess).choices
 			})
+			return np, cmd
 		}
 	case permissionScreen:
 		switch cur.step {
@@ -475,10 +499,11 @@ func (p plainModel) screenLine(line []byte, word string, sc plainScreen) (plainM
 				return p.keys(plainKey(word))
 			}
 		case permReason, permDeceased:
-			return p.choose(line, cur.says(&p.m.sess).choices, func(p plainModel) []choice {
+			np, cmd, _ := p.choose(line, cur.says(&p.m.sess).choices, func(p plainModel) []choice {
 				pm, _ := p.m.current().(permissionScreen)
 				return pm.says(&p.m.sess).choices
 			})
+			return np, cmd
 		case permNote:
 			return p.keys(plainKey("ctrl+u"), tea.PasteMsg{Content: string(line)}, plainKey("enter"))
 		}
@@ -505,16 +530,17 @@ func (p plainModel) screenLine(line []byte, word string, sc plainScreen) (plainM
 func digitText(b byte) string { return "0123456789"[b-'0' : b-'0'+1] }
 
 // choose moves the list's cursor to the choice whose number was typed and
-// chooses it; list is what the screen offers, after each key.
-func (p plainModel) choose(line []byte, cs []choice, list func(plainModel) []choice) (plainModel, tea.Cmd) {
+// chooses it; list is what the screen offers, after each key. It reports
+// whether the choice was made (else it said why not).
+func (p plainModel) choose(line []byte, cs []choice, list func(plainModel) []choice) (plainModel, tea.Cmd, bool) {
 	n, err := strconv.Atoi(string(line))
 	if err != nil || n < 1 || n > len(cs) {
 		p.out.print("Type a number from 1 to " + strconv.Itoa(len(cs)) + ".")
-		return p, nil
+		return p, nil, false
 	}
 	if cs[n-1].off {
 		p.out.print("Number " + strconv.Itoa(n) + " cannot be chosen.")
-		return p, nil
+		return p, nil, false
 	}
 	at := func(cs []choice) int {
 		for i, c := range cs {
@@ -543,10 +569,10 @@ func (p plainModel) choose(line []byte, cs []choice, list func(plainModel) []cho
 	}
 	if at(list(p)) != n-1 {
 		p.out.print("Number " + strconv.Itoa(n) + " cannot be chosen.")
-		return p, tea.Batch(cmds...)
+		return p, tea.Batch(cmds...), false
 	}
 	p, cmd := p.keys(plainKey("enter"))
-	return p, tea.Batch(append(cmds, cmd)...)
+	return p, tea.Batch(append(cmds, cmd)...), true
 }
 
 // fillField types a form's line into the field with the focus, then goes

@@ -24,11 +24,15 @@ type content struct {
 	// rows are a table's rows, each in words ("When: …. Who: …."): what
 	// the screen lays out in columns, which a plain mode reads one to a
 	// line. The screen shows those that fit.
-	rows   []string
-	prompt string // what the keys go into ("Enter your passcode")
-	value  string // what is typed there, as shown
-	hint   string // what the keys do, in words
-	err    string // what went wrong, in one sentence
+	rows []string
+	// address is a web address to open by hand, after text: shown and
+	// said whole, never cut or made a sentence (a full stop after it would
+	// become part of it when copied).
+	address string
+	prompt  string // what the keys go into ("Enter your passcode")
+	value   string // what is typed there, as shown
+	hint    string // what the keys do, in words
+	err     string // what went wrong, in one sentence
 }
 
 // fact is one labelled fact; the patient's name, first, has no label.
