@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/go-json-experiment/json/jsontext"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/scrterm/scr/internal/safetext"
 )

@@ -1,11 +1,11 @@
 package ui
 
 import (
-	"charm.land/lipgloss/v2"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/scrterm/scr/internal/recordview"

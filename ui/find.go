@@ -622,9 +622,8 @@ func (f findScreen) draw(busy string) string {
 		for i, m := range f.matches {
 			if m.Unusable != client.Usable {
 				// Listed, so no match is silently missing, but not
-				// selectable; the reason is never the part cut to fit.
-				// The reason on a line of its own when the two do not fit
-				// one, so that it is read whole.
+				// selectable; the reason goes on a line of its own when
+				// the two do not fit one, so that it is read whole.
 				who, why := unusableLine(m), explain.Unusable(m.Unusable)
 				switch line := who + "  " + why; {
 				case who == "":
