@@ -65,18 +65,11 @@ func plainLine(s string) string {
 	return strings.TrimRight(explain.SpellDates(s), " ")
 }
 
-// sentence ends s with a full stop, unless it ends a sentence already.
+// sentence is s as a sentence (explain.Sentence); an ellipsis, which on
+// the screen says something is under way, is said as a full stop.
 func sentence(s string) string {
 	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	s = strings.TrimSuffix(strings.TrimSuffix(s, "..."), "…")
-	switch s[len(s)-1] {
-	case '.', '?', '!', ':':
-		return s
-	}
-	return s + "."
+	return explain.Sentence(strings.TrimSuffix(strings.TrimSuffix(s, "..."), "…"))
 }
 
 // working is what is being waited for as the plain mode says it, in place

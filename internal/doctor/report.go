@@ -117,11 +117,11 @@ func (r Report) Summary() string {
 	fails, warns, skips := r.count()
 	switch {
 	case fails > 0:
-		return fmt.Sprintf("%s, %s: this is why the card does not get its holder in.", plural(fails, "check failed", "checks failed"), plural(warns, "warning", "warnings"))
+		return fmt.Sprintf("%s, %s: this is why the card does not get its holder in.", explain.Plural(fails, "check failed", "checks failed"), explain.Plural(warns, "warning", "warnings"))
 	case warns > 0 && skips > 0:
-		return fmt.Sprintf("No check failed; %s, %d skipped.", plural(warns, "warning", "warnings"), skips)
+		return fmt.Sprintf("No check failed; %s, %d skipped.", explain.Plural(warns, "warning", "warnings"), skips)
 	case warns > 0:
-		return fmt.Sprintf("No check failed; %s.", plural(warns, "warning", "warnings"))
+		return fmt.Sprintf("No check failed; %s.", explain.Plural(warns, "warning", "warnings"))
 	case skips > 0:
 		// Not "every check passed": some were not run.
 		return fmt.Sprintf("No check failed; %d skipped.", skips)
@@ -145,13 +145,13 @@ func (c Check) PlainLine() string {
 	var b strings.Builder
 	b.WriteString(string(c.Status) + ", " + c.Name)
 	if d := spoken(c.Detail, c.Name == CheckClock); d != "" {
-		b.WriteString(": " + sentence(d))
+		b.WriteString(": " + explain.Sentence(d))
 	} else {
 		b.WriteString(".")
 	}
 	b.WriteString("\n")
 	if a := spoken(c.Advice, false); a != "" {
-		b.WriteString("What to do: " + sentence(a) + "\n")
+		b.WriteString("What to do: " + explain.Sentence(a) + "\n")
 	}
 	return b.String()
 }
@@ -175,11 +175,11 @@ func (r Report) PlainSummary() string {
 	fails, warns, skips := r.count()
 	switch {
 	case fails > 0:
-		return fmt.Sprintf("Result: %s, %s. This is why the card does not get its holder in.", plural(fails, "check failed", "checks failed"), plural(warns, "warning", "warnings"))
+		return fmt.Sprintf("Result: %s, %s. This is why the card does not get its holder in.", explain.Plural(fails, "check failed", "checks failed"), explain.Plural(warns, "warning", "warnings"))
 	case warns > 0 && skips > 0:
-		return fmt.Sprintf("Result: no check failed. %s, %d skipped.", plural(warns, "warning", "warnings"), skips)
+		return fmt.Sprintf("Result: no check failed. %s, %d skipped.", explain.Plural(warns, "warning", "warnings"), skips)
 	case warns > 0:
-		return fmt.Sprintf("Result: no check failed. %s.", plural(warns, "warning", "warnings"))
+		return fmt.Sprintf("Result: no check failed. %s.", explain.Plural(warns, "warning", "warnings"))
 	case skips > 0:
 		return fmt.Sprintf("Result: no check failed. %d skipped.", skips)
 	}
@@ -215,27 +215,12 @@ func spellDuration(d string) string {
 		if err != nil || n == 0 {
 			continue
 		}
-		words = append(words, plural(n, unit, unit+"s"))
+		words = append(words, explain.Plural(n, unit, unit+"s"))
 	}
 	if len(words) == 0 {
 		return "0 seconds"
 	}
 	return strings.Join(words, " ")
-}
-
-// sentence ends s with a full stop, unless it ends a sentence already.
-func sentence(s string) string {
-	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "!") {
-		return s
-	}
-	return s + "."
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // reportJSON is the JSON form, for support tickets. Its field names are

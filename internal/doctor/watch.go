@@ -53,7 +53,7 @@ func EventPlainLine(ev smartcard.Event, at time.Time) string {
 	case smartcard.ReaderRemoved:
 		return fmt.Sprintf("Reader removed at %s: %s.", stamp, reader)
 	case smartcard.ServiceLost:
-		return fmt.Sprintf("Service lost at %s. %s Waiting for it to come back.", stamp, sentence(explain.Error(smartcard.ErrNoService)))
+		return fmt.Sprintf("Service lost at %s. %s Waiting for it to come back.", stamp, explain.Sentence(explain.Error(smartcard.ErrNoService)))
 	}
 	return fmt.Sprintf("Event at %s: %s.", stamp, strings.Join(strings.Fields(safetext.Line(fmt.Sprint(ev))), " "))
 }
