@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"io"
 	"sync"
 )
@@ -88,6 +89,24 @@ func (c *Context) Open(reader string) (*Card, error) {
 		return nil, err
 	}
 	return Open(reader, conn, conn.Close)
+}
+
+// OpenReader is Context.Open through a PC/SC context of its own, which
+// closing the Card releases: for a program that keeps no Context (the
+// viewer, whose Watch has its own).
+func OpenReader(reader string) (*Card, error) {
+	pc, err := Establish()
+	if err != nil {
+		return nil, err
+	}
+	c, err := pc.Open(reader)
+	if err != nil {
+		_ = pc.Release()
+		return nil, err
+	}
+	disconnect := c.closer
+	c.closer = func() error { return errors.Join(disconnect(), pc.Release()) }
+	return c, nil
 }
 
 // Reader names the reader the card is in.

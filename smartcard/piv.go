@@ -13,6 +13,11 @@ import (
 // PIV application constants (NIST SP 800-73-4 Part 1 2.2 and Part 2 3).
 var pivAID = []byte{0xA0, 0x00, 0x00, 0x03, 0x08} // right-truncated: matches any PIV version
 
+// PIVAID is the PIV application's AID as SELECT sends it, in hex bytes
+// ("A0 00 00 03 08"), for a program that reports it (scr doctor): the AID
+// is written here only.
+func PIVAID() string { return fmt.Sprintf("% X", pivAID) }
+
 const (
 	insSelect      = 0xA4
 	insGetData     = 0xCB

@@ -62,19 +62,19 @@ func Inspect(reader string, atr []byte, conn Conn) CardReport {
 	return rep
 }
 
+// inspect opens the card as the viewer does (Open) and reports what it
+// says; the caller keeps the connection, to disconnect as it must.
 func inspect(conn Conn, rep *CardReport) error {
-	piv := NewPIV(conn)
-	cert, err := piv.Certificate()
+	card, err := Open(rep.Reader, conn, nil)
 	if err != nil {
+		var oe *OpenError
+		if errors.As(err, &oe) {
+			err = oe.Err // the survey reports no steps: the card's own error
+		}
 		return err
 	}
-	rep.Certificate = cert
-	var errs []error
-	if rep.Holder, err = HolderOf(cert); err != nil {
-		errs = append(errs, err)
-	}
-	if rep.PIN, err = piv.PINStatus(); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	rep.Certificate, rep.Holder = card.Certificate(), card.Holder()
+	rep.PIN, err = card.PINStatus()
+	// The holder's error, not Usable's: the survey says nothing of the key.
+	return errors.Join(card.holderErr, err)
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 
 	"github.com/scrterm/scr/smartcard"
 )
@@ -17,18 +16,10 @@ func (pcscCards) Watch(ctx context.Context) (<-chan smartcard.Event, error) {
 }
 
 // Open opens the card in reader through a PC/SC context of its own, which
-// closing the card releases.
+// closing the card releases (smartcard.OpenReader), and takes it only if it
+// can sign its holder in.
 func (pcscCards) Open(reader string) (Card, error) {
-	pc, err := smartcard.Establish()
-	if err != nil {
-		return nil, err
-	}
-	conn, err := pc.Connect(reader)
-	if err != nil {
-		_ = pc.Release()
-		return nil, err
-	}
-	return OpenCard(reader, conn, func() error { return errors.Join(conn.Close(), pc.Release()) })
+	return takeUsable(smartcard.OpenReader(reader))
 }
 
 // OpenCard opens the card on conn, in reader (smartcard.Open), and takes it
@@ -36,9 +27,14 @@ func (pcscCards) Open(reader string) (Card, error) {
 // or at once if the card is not taken. The demo's in-process card comes
 // through here as well as a PC/SC one.
 func OpenCard(reader string, conn smartcard.Conn, closer func() error) (Card, error) {
-	card, err := smartcard.Open(reader, conn, closer)
+	return takeUsable(smartcard.Open(reader, conn, closer))
+}
+
+// takeUsable takes an opened card only if it can sign its holder in, and
+// closes it if not.
+func takeUsable(card *smartcard.Card, err error) (Card, error) {
 	if err != nil {
-		return nil, err
+		return nil, err // not a nil *smartcard.Card in a non-nil Card
 	}
 	if err := card.Usable(); err != nil {
 		_ = card.Close()

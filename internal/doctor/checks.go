@@ -292,7 +292,7 @@ func (r *run) cardChecks() (Service, cardFacts) {
 		r.fail(CheckPIV, "cannot be selected: "+errText(err), explain.Error(err))
 		return stop(CheckCertificate, "no PIV application")
 	}
-	r.pass(CheckPIV, "selected (AID A0 00 00 03 08)")
+	r.pass(CheckPIV, "selected (AID "+smartcard.PIVAID()+")")
 
 	// 5. The certificate: holder, validity, chain.
 	if openErr != nil {
@@ -557,7 +557,7 @@ func (r *run) signIn(ctx context.Context, f cardFacts, cis2 CIS2Provider) {
 	)
 	switch {
 	case errors.As(err, &wrong):
-		r.fail(CheckSignIn, fmt.Sprintf("wrong passcode: %s left", plural(wrong.TriesLeft, "try", "tries")), explain.Error(err))
+		r.fail(CheckSignIn, fmt.Sprintf("wrong passcode: %s left", explain.Plural(wrong.TriesLeft, "try", "tries")), explain.Error(err))
 		return
 	case errors.As(err, &denied):
 		// CIS2's words for the card, in the redirect: never a patient's.
@@ -582,7 +582,7 @@ func (r *run) signIn(ctx context.Context, f cardFacts, cis2 CIS2Provider) {
 	if cis2 != nil {
 		to = " to CIS2"
 	}
-	r.pass(CheckSignIn, fmt.Sprintf("signed in%s as %s (%s), %s", to, safetext.Line(s.Name), safetext.Line(s.UUID), plural(len(s.Roles), "role", "roles")))
+	r.pass(CheckSignIn, fmt.Sprintf("signed in%s as %s (%s), %s", to, safetext.Line(s.Name), safetext.Line(s.UUID), explain.Plural(len(s.Roles), "role", "roles")))
 	r.roles(s.Roles)
 	switch err := s.SignOut(ctx); {
 	case err != nil:
@@ -620,7 +620,7 @@ func (r *run) roles(roles []client.Role) {
 				n++
 			}
 		}
-		r.pass(CheckAccess, fmt.Sprintf("%d of %s can view an SCR", n, plural(len(roles), "role", "roles")))
+		r.pass(CheckAccess, fmt.Sprintf("%d of %s can view an SCR", n, explain.Plural(len(roles), "role", "roles")))
 	case audit:
 		r.warn(CheckAccess, "none of your roles can view an SCR; audit reports only",
 			"Right for a privacy officer. To view records, ask the Registration Authority for a role with a viewing activity (such as B0370 or B0401).")
