@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +42,9 @@ const (
 	reportPatient auditReport = iota // Subject Access Request
 	reportAlerts                     // the organisation's privacy alerts
 )
+
+// reportNames are the reports, as the form's tabs name them.
+var reportNames = [...]string{reportPatient: "Patient (SAR)", reportAlerts: "Organisation alerts"}
 
 // auditMode is what the screen shows.
 type auditMode int
@@ -124,6 +126,10 @@ type auditQuery struct {
 // exportPathHint is the example shown under the export path field, never
 // inside it: with NO_COLOR a placeholder reads as if it had been typed.
 const exportPathHint = "e.g. /home/you/sar-9000000009.csv"
+
+// exportPathWants is what the export path field takes: said in its hint,
+// and in the plain mode's prompt.
+const exportPathWants = "the file's full path, ending in .csv or .json"
 
 func newAuditScreen(c *common) auditScreen {
 	a := auditScreen{c: c, sortCol: colWhen, sortDesc: true}
@@ -689,40 +695,45 @@ func (a auditScreen) view(s *session, _ int) string {
 }
 
 // draw is the screen under the header, busy the line saying what is
-// waited for.
+// waited for. Its words are those the screen says.
 func (a auditScreen) draw(busy string) string {
 	s := a.c.styles
+	if a.mode == auditResults {
+		// The results fill the screen: what is waited for and what went
+		// wrong are among them. Not drawn from says, which would put every
+		// row in words for each frame: from what says takes them from.
+		return s.Title.Render(a.title()) + "\n\n" + a.resultsView(busy)
+	}
+	c := a.says(nil) // says needs no session
 	var b strings.Builder
-	b.WriteString(s.Title.Render(a.title()) + "\n\n")
+	b.WriteString(s.Title.Render(c.title) + "\n\n")
 	switch a.mode {
 	case auditForm:
-		b.WriteString(a.formView())
-	case auditResults:
-		// The results fill the screen: what is waited for and what went
-		// wrong are among them.
-		return b.String() + a.resultsView(busy)
+		b.WriteString(a.formView(c))
 	case auditExportPath:
-		b.WriteString(a.reportLine() + "\n\n")
-		b.WriteString("Export to  " + a.path.View() + "\n")
+		b.WriteString(c.text[0] + "\n\n")
+		b.WriteString(c.prompt + "  " + a.path.View() + "\n")
 		indent := strings.Repeat(" ", 11) // under the field, wrapped there
 		hint := ansi.Wrap(exportPathHint, max(a.c.width-2-11, 10), "")
 		b.WriteString(indent + s.Faint.Render(strings.ReplaceAll(hint, "\n", "\n"+indent)) + "\n")
-		b.WriteString(s.Faint.Render(a.wrap("Type the file's full path, ending in .csv or .json: that decides the format. Enter goes on to a warning; Esc cancels.")) + "\n")
+		b.WriteString(s.Faint.Render(a.wrap(c.hint)) + "\n")
 	case auditExportConfirm:
-		format, _ := auditexport.Format(a.path.Value())
-		b.WriteString(a.reportLine() + "\n\n")
-		b.WriteString(a.wrap(fmt.Sprintf("Write %s to %s as %s?", plural(len(a.shown), "row", "rows"), a.path.Value(), strings.ToUpper(format))) + "\n\n")
-		b.WriteString(s.Error.Render(a.wrap(exportWarning)) + "\n\n")
-		b.WriteString(s.Highlight.Render("y writes the file; any other key cancels.") + "\n")
+		b.WriteString(c.text[0] + "\n\n")
+		b.WriteString(a.wrap(c.text[1]) + "\n\n")
+		// says has the warning as the notice here (the screen's own is
+		// cleared on the way to it): drawn as the warning, not again below.
+		b.WriteString(s.Error.Render(a.wrap(c.notice)) + "\n\n")
+		c.notice = ""
+		b.WriteString(s.Highlight.Render(c.hint) + "\n")
 	}
 	if busy != "" {
 		b.WriteString("\n" + busy + "\n")
 	}
-	if a.err != "" {
-		b.WriteString("\n" + s.Error.Render(a.wrap(a.err)) + "\n")
+	if c.err != "" {
+		b.WriteString("\n" + s.Error.Render(a.wrap(c.err)) + "\n")
 	}
-	if a.notice != "" {
-		b.WriteString("\n" + s.Notice.Render(a.wrap(a.notice)) + "\n")
+	if c.notice != "" {
+		b.WriteString("\n" + s.Notice.Render(a.wrap(c.notice)) + "\n")
 	}
 	return b.String()
 }
@@ -732,19 +743,12 @@ func (a auditScreen) wrap(text string) string {
 	return ansi.Wrap(text, max(a.c.width-2, 10), " ")
 }
 
-func (a auditScreen) formView() string {
+// formView draws the form c says: the report, then its fields in order
+// (the NHS number's live check under it), then on the alert report which
+// alerts.
+func (a auditScreen) formView(c content) string {
 	s := a.c.styles
 	var b strings.Builder
-	tabs := []string{"Patient (SAR)", "Organisation alerts"}
-	b.WriteString("Report      ")
-	for i, t := range tabs {
-		if auditReport(i) == a.report {
-			b.WriteString(s.Selected.Render("["+t+"]") + " ")
-		} else {
-			b.WriteString(" " + t + "  ")
-		}
-	}
-	b.WriteString("\n\n")
 	label := func(i int, name string) string {
 		l := fmt.Sprintf("%-12s", name)
 		if a.fieldAt(a.focus) == i {
@@ -752,43 +756,45 @@ func (a auditScreen) formView() string {
 		}
 		return l
 	}
+	b.WriteString(label(-1, c.facts[0].label))
+	for i, t := range reportNames {
+		if auditReport(i) == a.report {
+			b.WriteString(s.Selected.Render("["+t+"]") + " ")
+		} else {
+			b.WriteString(" " + t + "  ")
+		}
+	}
+	b.WriteString("\n\n")
 	value := func(i int, v string) string {
 		if a.fieldAt(a.focus) == i {
 			return s.Selected.Render(" " + v + "█ ")
 		}
 		return " " + v
 	}
-	if a.report == reportPatient {
-		_, hint, ok := findScreen{number: a.number}.numberState()
-		b.WriteString(label(fieldNumber, "NHS number") + value(fieldNumber, a.number) + "\n")
-		if ok {
-			b.WriteString("            " + s.Notice.Render(hint) + "\n")
-		} else {
-			b.WriteString("            " + s.Faint.Render(hint) + "\n")
+	fields := c.facts[1:]
+	for i := range a.fieldCount() {
+		at := a.fieldAt(i)
+		b.WriteString(label(at, fields[i].label) + value(at, fields[i].value) + "\n")
+		if at == fieldNumber {
+			_, hint, ok := findScreen{number: a.number}.numberState()
+			style := s.Faint
+			if ok {
+				style = s.Notice
+			}
+			b.WriteString("            " + style.Render(hint) + "\n")
 		}
 	}
-	b.WriteString(label(fieldFrom, "From") + value(fieldFrom, a.from[a.report]) + "\n")
-	b.WriteString(label(fieldTo, "To") + value(fieldTo, a.to[a.report]) + "\n")
 	if a.report == reportPatient {
 		b.WriteString("            " + s.Faint.Render("dd-mm-yyyy; leave empty for every date") + "\n")
 	} else {
 		b.WriteString("            " + s.Faint.Render("dd-mm-yyyy") + "\n")
-		types := "all: emergency access (type 2) and self-claimed legitimate relationships (type 1)"
-		if a.emergency {
-			types = "emergency access only (type 2)"
-		}
+		alerts := fields[a.fieldCount()]
 		indent := strings.Repeat(" ", 13)
-		wrapped := ansi.Wrap(types, max(a.c.width-2-13, 10), " ")
-		b.WriteString(label(-1, "Alerts") + " " + strings.ReplaceAll(wrapped, "\n", "\n"+indent) + "\n")
+		wrapped := ansi.Wrap(alerts.value, max(a.c.width-2-13, 10), " ")
+		b.WriteString(label(-1, alerts.label) + " " + strings.ReplaceAll(wrapped, "\n", "\n"+indent) + "\n")
 	}
 	b.WriteString("\n")
-	var hint string
-	if a.report == reportPatient {
-		hint = "Enter lists every access to this patient's records. tab moves between fields; o shows the organisation's privacy alerts instead."
-	} else {
-		hint = "Enter lists the privacy alerts raised in your organisation. tab moves between fields; e switches between all alerts and emergency access only; p goes back to a patient's report."
-	}
-	b.WriteString(s.Faint.Render(a.wrap(hint)) + "\n")
+	b.WriteString(s.Faint.Render(a.wrap(c.hint)) + "\n")
 	return b.String()
 }
 
@@ -797,13 +803,13 @@ func (a auditScreen) reportLine() string {
 	q := a.asked
 	var parts []string
 	if q.report == reportPatient {
-		parts = append(parts, plural(len(a.shown), "access", "accesses")+", "+a.sortWords(), "NHS No. "+formatNHSNumber(q.nhs))
+		parts = append(parts, explain.Plural(len(a.shown), "access", "accesses")+", "+a.sortWords(), "NHS No. "+formatNHSNumber(q.nhs))
 	} else {
 		what := "privacy alerts"
 		if q.emergency {
 			what = "emergency access alerts"
 		}
-		parts = append(parts, plural(len(a.shown), "alert", "alerts")+", "+a.sortWords(), what)
+		parts = append(parts, explain.Plural(len(a.shown), "alert", "alerts")+", "+a.sortWords(), what)
 	}
 	parts = append(parts, dateRange(q.from, q.to))
 	if n := a.notSucceeded(); n > 0 {
@@ -835,13 +841,6 @@ func dateRange(from, to time.Time) string {
 	return day(from) + " to " + day(to)
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
 // resultsChrome is the results' lines above the table rows (after the
 // title) and below them: the report line and the column headings; the
 // cursor row in words, and what happened last.
@@ -850,11 +849,9 @@ func (a auditScreen) resultsChrome(widths []int) (above, below []string) {
 	above = append(above, strings.Split(a.reportLine(), "\n")...)
 	above = append(above, "")
 	if len(a.shown) == 0 {
-		if a.asked.report == reportPatient {
-			above = append(above, "No access is recorded for this patient in these dates.")
-		} else {
-			above = append(above, "No privacy alert was raised in your organisation in these dates.")
-		}
+		// says's sentence for no rows: asked only when there are none, as
+		// with rows says puts every one in words.
+		above = append(above, a.says(nil).text[1])
 	} else {
 		cols := a.columns()
 		head := make([]string, len(cols))
@@ -1128,7 +1125,7 @@ func (a auditScreen) exported(s *session, msg auditExportedMsg) auditScreen {
 	s.busy = ""
 	switch {
 	case msg.err == nil:
-		a.notice, a.err = fmt.Sprintf("Saved %s to %s.", plural(msg.rows, "row", "rows"), msg.path), ""
+		a.notice, a.err = fmt.Sprintf("Saved %s to %s.", explain.Plural(msg.rows, "row", "rows"), msg.path), ""
 	case errors.Is(msg.err, fs.ErrExist):
 		a.err = "Nothing was written: " + msg.path + " already exists, and an export never replaces a file. Choose another name."
 	case errors.Is(msg.err, fs.ErrNotExist):

@@ -25,31 +25,34 @@ func (cardScreen) update(s *session, msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (cardScreen) view(s *session, _ int) string {
+	c := readersSay(s)
 	st := s.styles
 	wrap := lipgloss.NewStyle().Width(s.width - 2)
 	var b strings.Builder
-	b.WriteString(st.Title.Render("scr · Summary Care Record") + "\n\n")
+	b.WriteString(st.Title.Render(c.title) + "\n\n")
 	switch {
 	case s.watchErr != nil:
-		b.WriteString(wrap.Render(st.Error.Render(explain.Error(s.watchErr))) + "\n")
+		b.WriteString(wrap.Render(st.Error.Render(c.err)) + "\n")
 	case s.serviceLost:
 		// The notice below says it; "no reader" would send the user to a
 		// cable that is fine.
 	case !s.watching:
-		b.WriteString("Looking for card readers…\n")
+		b.WriteString(c.text[0] + "\n")
 	case len(s.readers) == 0:
-		b.WriteString(wrap.Render(st.Error.Render("No card reader is connected. Plug in a reader, or check its cable.")) + "\n")
+		b.WriteString(wrap.Render(st.Error.Render(c.err)) + "\n")
 	default:
-		b.WriteString(wrap.Render(st.Highlight.Render(cardHeading(s))) + "\n\n")
-		for _, l := range readerLines(s) {
+		// The heading, then the readers.
+		b.WriteString(wrap.Render(st.Highlight.Render(c.text[0])) + "\n\n")
+		for _, l := range c.text[1:] {
 			b.WriteString(styledRow(lipgloss.NewStyle(), "  ", l, s.width))
 		}
 	}
 	if s.cardErr != nil {
+		// says puts it after the readers' error; drawn apart, under them.
 		b.WriteString("\n" + wrap.Render(st.Error.Render(explain.Error(s.cardErr))) + "\n")
 	}
-	if s.notice != "" {
-		b.WriteString("\n" + wrap.Render(st.Notice.Render(s.notice)) + "\n")
+	if c.notice != "" {
+		b.WriteString("\n" + wrap.Render(st.Notice.Render(c.notice)) + "\n")
 	}
 	b.WriteString(demoView(s, demoPicking(s)))
 	return b.String()

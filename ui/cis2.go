@@ -299,7 +299,7 @@ func (w cis2Screen) says(s *session) content {
 		// c.err says it; there is nothing to do here but take the card out.
 	default:
 		if pin := s.pin; !pin.Verified && pin.TriesLeft > 0 && pin.TriesLeft <= 3 {
-			c.text = []string{plural(pin.TriesLeft, "try", "tries") + " left before the card is locked."}
+			c.text = []string{explain.Plural(pin.TriesLeft, "try", "tries") + " left before the card is locked."}
 		}
 		c.prompt = "Press Enter to sign in with NHS CIS2 in your browser."
 	}

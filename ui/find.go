@@ -586,28 +586,29 @@ func (f findScreen) setResults(matches []client.PatientMatch, err error) findScr
 }
 
 // draw is the screen under the header, busy the line saying what is
-// waited for.
+// waited for. Its words are those the screen says.
 func (f findScreen) draw(busy string) string {
+	c := f.says(nil) // says needs no session
 	s := f.c.styles
 	var b strings.Builder
-	b.WriteString(s.Title.Render("Find a patient") + "\n\n")
+	b.WriteString(s.Title.Render(c.title) + "\n\n")
 	switch f.mode {
 	case findByNumber:
-		_, hint, ok := f.numberState()
-		b.WriteString("NHS number  " + s.Selected.Render(" "+spacedDigits(f.number)+"█ ") + "\n")
+		_, _, ok := f.numberState()
+		b.WriteString(c.prompt + "  " + s.Selected.Render(" "+c.value+"█ ") + "\n")
 		style := s.Faint
 		if ok {
 			style = s.Notice
 		}
 		// Under the number, wrapped there: the reason a number is refused
 		// is read whole.
-		for _, l := range strings.Split(ansi.Wrap(hint, max(f.c.width-2-12, 10), ""), "\n") {
+		for _, l := range strings.Split(ansi.Wrap(c.text[0], max(f.c.width-2-12, 10), ""), "\n") {
 			b.WriteString("            " + style.Render(l) + "\n")
 		}
-		b.WriteString("\n" + s.Faint.Render("Enter looks the patient up. ctrl+f searches by name and date of birth instead.") + "\n")
+		b.WriteString("\n" + s.Faint.Render(c.hint) + "\n")
 	case findByDetails:
 		for i, fld := range f.fields {
-			label := fmt.Sprintf("%-14s", fieldLabels[i])
+			label := fmt.Sprintf("%-14s", c.facts[i].label)
 			if i == f.focus {
 				label = s.Highlight.Render(label)
 			}
@@ -616,41 +617,39 @@ func (f findScreen) draw(busy string) string {
 			hint := ansiTruncate(fieldHints[i], f.c.width-2-15-fieldWidth-2)
 			b.WriteString(label + " " + field + " " + s.Faint.Render(hint) + "\n")
 		}
-		b.WriteString("\n" + s.Faint.Render("tab moves between fields; Enter searches; Esc goes back to the NHS number.") + "\n")
+		b.WriteString("\n" + s.Faint.Render(c.hint) + "\n")
 	case findResults:
-		b.WriteString(lipgloss.NewStyle().Width(max(f.c.width-2, 10)).Render(f.resultsHead()) + "\n\n")
-		for i, m := range f.matches {
-			if m.Unusable != client.Usable {
+		b.WriteString(lipgloss.NewStyle().Width(max(f.c.width-2, 10)).Render(c.text[0]) + "\n\n")
+		for i, ch := range c.choices { // one to a match
+			if ch.off {
 				// Listed, so no match is silently missing, but not
 				// selectable; the reason goes on a line of its own when
 				// the two do not fit one, so that it is read whole.
+				m := f.matches[i]
 				who, why := unusableLine(m), explain.Unusable(m.Unusable)
-				switch line := who + "  " + why; {
-				case who == "":
-					b.WriteString(styledRow(s.Disabled, "  ", why, f.c.width))
-				case ansi.StringWidth(line) <= f.c.width-2:
-					b.WriteString(styledRow(s.Disabled, "  ", line, f.c.width))
-				default:
+				if who == "" || ansi.StringWidth(ch.words) <= f.c.width-2 {
+					b.WriteString(styledRow(s.Disabled, "  ", ch.words, f.c.width))
+				} else {
 					b.WriteString(styledRow(s.Disabled, "  ", who, f.c.width))
 					b.WriteString(styledRow(s.Disabled, "    ", why, f.c.width))
 				}
 				continue
 			}
-			if i == f.pick {
-				b.WriteString(styledRow(s.Selected, "> ", matchLine(m.Patient), f.c.width))
+			if ch.at {
+				b.WriteString(styledRow(s.Selected, "> ", ch.words, f.c.width))
 			} else {
-				b.WriteString(styledRow(lipgloss.NewStyle(), "  ", matchLine(m.Patient), f.c.width))
+				b.WriteString(styledRow(lipgloss.NewStyle(), "  ", ch.words, f.c.width))
 			}
 		}
 	}
 	if busy != "" {
 		b.WriteString("\n" + busy + "\n")
 	}
-	if f.err != "" {
-		b.WriteString("\n" + lipgloss.NewStyle().Width(max(f.c.width-2, 10)).Render(s.Error.Render(f.err)) + "\n")
+	if c.err != "" {
+		b.WriteString("\n" + lipgloss.NewStyle().Width(max(f.c.width-2, 10)).Render(s.Error.Render(c.err)) + "\n")
 	}
-	if f.notice != "" {
-		b.WriteString("\n" + s.Notice.Render(f.notice) + "\n")
+	if c.notice != "" {
+		b.WriteString("\n" + s.Notice.Render(c.notice) + "\n")
 	}
 	return b.String()
 }
@@ -664,7 +663,7 @@ func (f findScreen) resultsHead() string {
 			unusable++
 		}
 	}
-	found := plural(len(f.matches), "matching patient", "matching patients")
+	found := explain.Plural(len(f.matches), "matching patient", "matching patients")
 	if f.fuzzy {
 		found += ", similar names included"
 	}

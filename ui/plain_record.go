@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scrterm/scr/internal/explain"
 	"github.com/scrterm/scr/internal/recordview"
 )
 
@@ -29,7 +30,7 @@ func plainSection(rec *recordview.Record, i int) []string {
 	sec := rec.Sections[i]
 	head := "Section " + strconv.Itoa(i+1) + " of " + strconv.Itoa(len(rec.Sections)) + ": " + oneLine(sec.Title)
 	if n := sectionEntries(sec); n > 0 {
-		head += ", " + plural(n, "entry", "entries")
+		head += ", " + explain.Plural(n, "entry", "entries")
 	}
 	out := []string{head + "."}
 	if sec.Withheld {
@@ -113,10 +114,10 @@ func plainTable(t *recordview.Table) []string {
 		out = append(out, line)
 	}
 	if t.OmittedRows > 0 {
-		out = append(out, plural(t.OmittedRows, "row", "rows")+" of this table left out: the GP practice's record has them.")
+		out = append(out, explain.Plural(t.OmittedRows, "row", "rows")+" of this table left out: the GP practice's record has them.")
 	}
 	if t.OmittedColumns > 0 {
-		out = append(out, plural(t.OmittedColumns, "column", "columns")+" of this table left out: the GP practice's record has them.")
+		out = append(out, explain.Plural(t.OmittedColumns, "column", "columns")+" of this table left out: the GP practice's record has them.")
 	}
 	return out
 }

@@ -193,7 +193,7 @@ func plainScreenOf(m *Model) plainScreen {
 		case auditResults:
 			ps.prompt = "Sort, reverse, export, new or help:"
 		case auditExportPath:
-			ps.prompt = "Export to (the file's full path, ending in .csv or .json), or back:"
+			ps.prompt = c.prompt + " (" + exportPathWants + "), or back:"
 		case auditExportConfirm:
 			ps.prompt = "Type y to write the file; anything else cancels:"
 		}
@@ -411,7 +411,7 @@ func (p plainModel) help(sc plainScreen) []string {
 		case auditResults:
 			out = append(out, "sort: sort by the next column.", "reverse: reverse the order.", "export: write the report to a file.", "new: a new report.")
 		case auditExportPath:
-			out = append(out, "the file's full path, ending in .csv or .json.", "back: cancel.")
+			out = append(out, exportPathWants+".", "back: cancel.")
 		case auditExportConfirm:
 			out = append(out, "y: write the file; anything else cancels.")
 		}

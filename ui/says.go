@@ -58,6 +58,16 @@ type sayer interface {
 // the card service, and why the last session ended. The demo's words (its
 // picker, its passcode) are demoSays.
 func (cardScreen) says(s *session) content {
+	c := readersSay(s)
+	if s.cardErr != nil {
+		c.err = strings.TrimSpace(c.err + " " + explain.Error(s.cardErr))
+	}
+	return c
+}
+
+// readersSay is what the card screen says but the card's own error, which
+// its view draws apart, under the readers.
+func readersSay(s *session) content {
 	c := content{title: "scr · Summary Care Record", notice: s.notice}
 	switch {
 	case s.watchErr != nil:
@@ -70,9 +80,6 @@ func (cardScreen) says(s *session) content {
 	default:
 		c.text = []string{cardHeading(s)}
 		c.text = append(c.text, readerLines(s)...)
-	}
-	if s.cardErr != nil {
-		c.err = strings.TrimSpace(c.err + " " + explain.Error(s.cardErr))
 	}
 	return c
 }
@@ -147,8 +154,7 @@ func (a auditScreen) says(*session) content {
 	c := content{title: a.title(), err: a.err, notice: a.notice}
 	switch a.mode {
 	case auditForm:
-		tabs := []string{"Patient (SAR)", "Organisation alerts"}
-		c.facts = []fact{{"Report", tabs[a.report]}}
+		c.facts = []fact{{"Report", reportNames[a.report]}}
 		labels := map[int]string{fieldNumber: "NHS number", fieldFrom: "From", fieldTo: "To"}
 		value := func(i int) string {
 			switch i {
@@ -191,10 +197,10 @@ func (a auditScreen) says(*session) content {
 	case auditExportPath:
 		c.text = []string{a.reportLine()}
 		c.prompt, c.value = "Export to", a.path.Value()
-		c.hint = "Type the file's full path, ending in .csv or .json: that decides the format. Enter goes on to a warning; Esc cancels."
+		c.hint = "Type " + exportPathWants + ": that decides the format. Enter goes on to a warning; Esc cancels."
 	case auditExportConfirm:
 		format, _ := auditexport.Format(a.path.Value())
-		c.text = []string{a.reportLine(), fmt.Sprintf("Write %s to %s as %s?", plural(len(a.shown), "row", "rows"), a.path.Value(), strings.ToUpper(format))}
+		c.text = []string{a.reportLine(), fmt.Sprintf("Write %s to %s as %s?", explain.Plural(len(a.shown), "row", "rows"), a.path.Value(), strings.ToUpper(format))}
 		c.notice = exportWarning
 		c.hint = "y writes the file; any other key cancels."
 	}
