@@ -289,8 +289,8 @@ func (m summaryScreen) viewIn(h int) string {
 		out = append(out, l)
 	}
 	foot := ""
-	if n := lay.body.AllergiesBelow(off, bodyH); n > 0 {
-		foot = m.allergyFoot(n, lay.width)
+	if below, cut := lay.body.AllergiesBelow(off, bodyH); below > 0 || cut {
+		foot = m.allergyFoot(below, cut, lay.width)
 	}
 	for i := 0; i < bodyH && len(out) < h; i++ {
 		switch {
@@ -376,11 +376,21 @@ func recordStyles(st styles) recordview.Styles {
 }
 
 // allergyFoot is the line at the foot of the visible part of the allergies:
-// "┃ 2 more allergies below", in the allergy section's bar and colour.
-func (m summaryScreen) allergyFoot(n, w int) string {
-	text := strconv.Itoa(n) + " more allergies below"
-	if n == 1 {
+// "┃ 2 more allergies below", in the allergy section's bar and colour. An
+// allergy begun on screen is not one "more": its rest is what is below.
+func (m summaryScreen) allergyFoot(below int, cut bool, w int) string {
+	var text string
+	switch {
+	case cut && below == 0:
+		text = "This allergy goes on below"
+	case cut && below == 1:
+		text = "This allergy goes on, and 1 more is below"
+	case cut:
+		text = "This allergy goes on, and " + strconv.Itoa(below) + " more are below"
+	case below == 1:
 		text = "1 more allergy below"
+	default:
+		text = strconv.Itoa(below) + " more allergies below"
 	}
 	st := m.c.styles
 	return ansiTruncate(st.AllergySection.Render(recordview.AllergyBar)+st.Emphasis.Render(text+" ↓"), w)

@@ -53,11 +53,11 @@ type Body struct {
 	// Allergies is the line of the first allergies heading, Medication of
 	// the first medication heading; -1 when there is none.
 	Allergies, Medication int
-	// AllergyEnds is the last line of each row counted in
-	// Allergies.Count, in order; AllergyEnd the line after the last
-	// allergies section.
-	AllergyEnds []int
-	AllergyEnd  int
+	// AllergyStarts and AllergyEnds are the first and last lines of each
+	// row counted in Allergies.Count, in order; AllergyEnd the line after
+	// the last allergies section.
+	AllergyStarts, AllergyEnds []int
+	AllergyEnd                 int
 }
 
 // Layout lays rec out for width cells. The lines hold only the record's
@@ -98,7 +98,7 @@ func Layout(rec *Record, st Styles, width int) *Body {
 			out.AllergyEnd = len(b.lines)
 		}
 	}
-	out.AllergyEnds = b.allergyEnds
+	out.AllergyEnds, out.AllergyStarts = b.allergyEnds, b.allergyStarts
 	if b.cut {
 		b.cut = false
 		b.lines = b.lines[:min(len(b.lines), MaxLines-8)] // room for the note
@@ -111,25 +111,30 @@ func Layout(rec *Record, st Styles, width int) *Body {
 	return out
 }
 
-// AllergiesBelow is how many counted allergy rows are not wholly on screen
-// below the view from line off, h lines high, whose last line the "more
-// allergies below" line would take: none unless the allergies have begun
+// AllergiesBelow says what of the counted allergy rows is not wholly on
+// screen in the view from line off, h lines high, whose last line the
+// "more allergies below" line would take: below, how many have not begun
+// above it, and cut, whether one has begun but goes on under it (then its
+// rest is not on screen either). Nothing unless the allergies have begun
 // above that line, so it is never said under another section.
-func (b *Body) AllergiesBelow(off, h int) int {
+func (b *Body) AllergiesBelow(off, h int) (below int, cut bool) {
 	if h < 2 || b.Allergies < 0 {
-		return 0
+		return 0, false
 	}
 	foot := off + h - 1
 	if b.Allergies >= foot || b.AllergyEnd <= off {
-		return 0
+		return 0, false
 	}
-	n := 0
-	for _, e := range b.AllergyEnds {
-		if e >= foot {
-			n++
+	for i, e := range b.AllergyEnds {
+		switch {
+		case e < foot:
+		case i < len(b.AllergyStarts) && b.AllergyStarts[i] < foot:
+			cut = true
+		default:
+			below++
 		}
 	}
-	return n
+	return below, cut
 }
 
 // Carry maps line off of b to the same place in to, the same record laid
@@ -184,7 +189,8 @@ type builder struct {
 	// inAllergies: in an allergies section, whose counted rows
 	// allergyEnds records (see Body).
 	inAllergies bool
-	allergyEnds []int
+	allergyEnds   []int
+	allergyStarts []int
 }
 
 type painters struct {
@@ -249,10 +255,11 @@ func (b *builder) marked(marker, text string, p Painter) {
 	}
 }
 
-// noteRow records the last line of an allergy table row just added, when
-// the row is one the banner's count counts.
-func (b *builder) noteRow(r Row) {
-	if b.inAllergies && r.Allergy && len(b.lines) > 0 {
+// noteRow records the first and last lines of an allergy table row just
+// added from line start, when the row is one the banner's count counts.
+func (b *builder) noteRow(r Row, start int) {
+	if b.inAllergies && r.Allergy && len(b.lines) > start {
+		b.allergyStarts = append(b.allergyStarts, start)
 		b.allergyEnds = append(b.allergyEnds, len(b.lines)-1)
 	}
 }
@@ -407,6 +414,7 @@ func (b *builder) tableAsGrid(t *Table, w int) {
 		if multi && i > 0 && !(i == 1 && t.Head != nil) && !continues[i] {
 			b.add("")
 		}
+		start := len(b.lines)
 		for _, l := range lines {
 			b.add(l)
 		}
@@ -415,7 +423,7 @@ func (b *builder) tableAsGrid(t *Table, w int) {
 			ri-- // rows[0] is the header
 		}
 		if ri >= 0 {
-			b.noteRow(t.Rows[ri])
+			b.noteRow(t.Rows[ri], start)
 		}
 	}
 }
@@ -443,6 +451,7 @@ func (b *builder) tableAsList(t *Table) {
 			b.add("")
 		}
 		first = false
+		start := len(b.lines)
 		for _, c := range r.Cells {
 			if strings.TrimSpace(c.Text) == "" {
 				continue
@@ -464,7 +473,7 @@ func (b *builder) tableAsList(t *Table) {
 				b.add(l)
 			}
 		}
-		b.noteRow(r)
+		b.noteRow(r, start)
 	}
 }
 

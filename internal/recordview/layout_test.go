@@ -78,20 +78,23 @@ func TestLayoutPlaces(t *testing.T) {
 }
 
 func TestAllergiesBelow(t *testing.T) {
-	b := &Body{Allergies: 2, AllergyEnd: 20, AllergyEnds: []int{5, 9, 14, 19}}
-	for _, tc := range []struct{ off, h, want int }{
-		{0, 10, 3},  // the foot on line 9 hides the end of the row ending there
-		{0, 11, 2},  // the foot on line 10: rows ending at 14 and 19 below
-		{5, 10, 2},  // the foot on line 14
-		{10, 10, 1}, // the foot on line 19, the last row's end
-		{11, 10, 0}, // every row whole above the foot
-		{0, 4, 4},   // the heading on line 2, the foot on line 3
-		{0, 3, 0},   // the foot would be on the heading's line
-		{0, 1, 0},   // no room for a foot
-		{20, 10, 0}, // past the allergies
+	b := &Body{Allergies: 2, AllergyEnd: 20, AllergyStarts: []int{3, 7, 11, 16}, AllergyEnds: []int{5, 9, 14, 19}}
+	for _, tc := range []struct {
+		off, h, below int
+		cut           bool
+	}{
+		{0, 10, 2, true},   // the foot on line 9 hides the end of the row from 7 to 9
+		{0, 11, 2, false},  // the foot on line 10: the rows from 11 and 16 below
+		{5, 10, 1, true},   // the foot on line 14: the row from 11 cut, one below
+		{10, 10, 0, true},  // the foot on line 19, the last row's end
+		{11, 10, 0, false}, // every row whole above the foot
+		{0, 4, 4, false},   // the heading on line 2, the foot on line 3
+		{0, 3, 0, false},   // the foot would be on the heading's line
+		{0, 1, 0, false},   // no room for a foot
+		{20, 10, 0, false}, // past the allergies
 	} {
-		if got := b.AllergiesBelow(tc.off, tc.h); got != tc.want {
-			t.Errorf("from %d, %d high: %d below, want %d", tc.off, tc.h, got, tc.want)
+		if below, cut := b.AllergiesBelow(tc.off, tc.h); below != tc.below || cut != tc.cut {
+			t.Errorf("from %d, %d high: %d below, cut %v; want %d, %v", tc.off, tc.h, below, cut, tc.below, tc.cut)
 		}
 	}
 }
