@@ -89,6 +89,9 @@ func demoView(s *session, picking bool) string {
 	for _, p := range d.Patients {
 		b.WriteString(styledRow(lipgloss.NewStyle(), "  ", p.NHSNumber+"  "+p.What, s.width))
 	}
+	if len(d.Patients) > 0 {
+		b.WriteString(st.Faint.Render("  More patients: the demo table in README.md.") + "\n")
+	}
 	return b.String()
 }
 
