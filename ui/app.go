@@ -82,9 +82,10 @@ func (m Model) Init() tea.Cmd {
 type panicMsg struct{}
 
 // Update routes a message: keys and pastes to the screen shown (the lock's,
-// when locked), answers to the screen that asked (under the lock too), the
-// card's and the session's own events to the root. It never blocks: card and
-// network calls are commands whose answers come back as messages.
+// when locked; while the window is too small, none but ctrl+c), answers to
+// the screen that asked (under the lock too), the card's and the session's
+// own events to the root. It never blocks: card and network calls are
+// commands whose answers come back as messages.
 func (m Model) Update(msg tea.Msg) (next tea.Model, cmd tea.Cmd) {
 	defer func() {
 		if recover() != nil {
@@ -117,9 +118,15 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case idleTickMsg:
 		return m.checkIdle(), idleTick()
 	case tea.KeyPressMsg:
+		if m.tooSmall() {
+			return m.handleSmall(msg)
+		}
 		m.lastInput = m.sess.now()
 		return m.handleKey(msg)
 	case tea.PasteMsg:
+		if m.tooSmall() {
+			return m, nil // the screen it would go into is not shown
+		}
 		m.lastInput = m.sess.now()
 		return m.toScreen(msg)
 
@@ -245,6 +252,25 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	return m.toScreen(msg)
 }
 
+// handleSmall is a key while the window is too small (tooSmall): the view
+// shows only "Make the window larger", so a key must not act on the screen
+// it hides (Enter on a confirmation, p for the patient's permission), nor
+// on the help or the session. ctrl+c quits, asking first as ever when
+// something is typed; the quit question, which the view does show, takes
+// its answer. Any other key is ignored, and does not count as use against
+// the idle lock.
+func (m Model) handleSmall(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	if m.confirmQuit {
+		m.lastInput = m.sess.now()
+		return m.confirmQuitKey(msg)
+	}
+	if msg.String() == "ctrl+c" {
+		m.lastInput = m.sess.now()
+		return m.askQuit()
+	}
+	return m, nil
+}
+
 // typing is whether keys are going into a text field, where q is a letter
 // and ? a character.
 func (m Model) typing() bool { return m.current().field(&m.sess) == textField }
@@ -364,8 +390,9 @@ func (m Model) sessionEnded() Model {
 	return m
 }
 
-// switchRole is ctrl+r: the patient goes (another role may not see them);
-// what was typed stays, and Esc on the roles goes back to it.
+// switchRole is ctrl+r: the roles. The patient goes once another role is
+// chosen (it may not see them); what was typed stays, and Esc on the roles
+// goes back to the screen switched from.
 func (m Model) switchRole() Model {
 	s := &m.sess
 	if len(s.api.Roles) < 2 {
@@ -374,11 +401,17 @@ func (m Model) switchRole() Model {
 		return m
 	}
 	if r, ok := m.scr.(roleScreen); ok {
-		r.back, r.err = forgetPatient(s, r.back, keepForm), ""
+		r.err = ""
 		m.scr = r
 		return m
 	}
-	back := forgetPatient(s, m.scr, keepForm)
+	// A record shown, waiting for nothing, stays behind the roles, for Esc
+	// to go back to: it goes only when a role is chosen (roleScreen). Any
+	// other screen forgets its patient now, and drops what it waited for.
+	back := m.scr
+	if _, onRecord := back.(summaryScreen); !onRecord || s.busy != "" {
+		back = forgetPatient(s, back, keepForm)
+	}
 	m.scr = newRoleScreen(s, s.role.ID, back)
 	return m
 }

@@ -168,14 +168,27 @@ func forgetSigner(s any) {
 // passcode must not linger in memory after it has been sent to the card.
 type passcodeField struct {
 	digits []byte
+	// extra counts the digits typed past maxPasscode, which are not kept:
+	// an entry that long is no passcode (most often a scanned NHS number),
+	// and Enter sends nothing of it to the card, where it would use up a
+	// try. Only the count is kept; Backspace takes these off first.
+	extra int
 }
 
 // maxPasscode is PIV's longest PIN (SP 800-73-4 Part 2, 3.2.1: 8 bytes).
 const maxPasscode = 8
 
+// tooLongPasscode is said when Enter is pressed on more digits than a
+// passcode has: nothing went to the card, so no try was used.
+const tooLongPasscode = "That was more than 8 digits (a scanned NHS number?), so it was not sent to the card and no try was used: a passcode is 6 to 8 digits."
+
 func (f passcodeField) update(msg tea.KeyPressMsg) passcodeField {
 	switch msg.String() {
 	case "backspace", "ctrl+h":
+		if f.extra > 0 {
+			f.extra--
+			return f
+		}
 		if n := len(f.digits); n > 0 {
 			f.digits[n-1] = 0
 			f.digits = f.digits[:n-1]
@@ -187,24 +200,34 @@ func (f passcodeField) update(msg tea.KeyPressMsg) passcodeField {
 		return f
 	}
 	// Only digits are taken; anything else would only fail at the card.
+	// Past the eighth, a digit is only counted (extra).
 	for _, r := range msg.Text {
-		if r >= '0' && r <= '9' && len(f.digits) < maxPasscode {
+		switch {
+		case r < '0' || r > '9':
+		case len(f.digits) < maxPasscode:
 			if f.digits == nil {
 				f.digits = make([]byte, 0, maxPasscode)
 			}
 			f.digits = append(f.digits, byte(r))
+		default:
+			f.extra++
 		}
 	}
 	return f
 }
 
 // enter gives a key to the field; on Enter it hands over the digits (done)
-// if they can be a passcode, else wipes them and says why. The caller owns,
+// if they can be a passcode, else wipes them and says why: more digits than
+// a passcode has are never sent, not even the first eight. The caller owns,
 // and must wipe or hand on, the digits.
 func (f *passcodeField) enter(msg tea.KeyPressMsg) (pin []byte, problem string, done bool) {
 	if msg.String() != "enter" {
 		*f = f.update(msg)
 		return nil, "", false
+	}
+	if f.extra > 0 {
+		f.wipe()
+		return nil, tooLongPasscode, false
 	}
 	pin = f.take()
 	if err := smartcard.CheckPIN(pin); err != nil {
@@ -218,16 +241,22 @@ func (f *passcodeField) enter(msg tea.KeyPressMsg) (pin []byte, problem string, 
 // (and wipes) the slice.
 func (f *passcodeField) take() []byte {
 	d := f.digits
-	f.digits = nil
+	f.digits, f.extra = nil, 0
 	return d
 }
 
 // wipe zeroes and drops the digits.
 func (f *passcodeField) wipe() {
 	clear(f.digits[:cap(f.digits)])
-	f.digits = nil
+	f.digits, f.extra = nil, 0
 }
 
+// view is a dot for each digit kept, and, past the eighth, a note that the
+// entry is too long (nothing of the digits not kept).
 func (f passcodeField) view() string {
-	return strings.Repeat("●", len(f.digits)) + strings.Repeat("·", maxPasscode-len(f.digits))
+	v := strings.Repeat("●", len(f.digits)) + strings.Repeat("·", maxPasscode-len(f.digits))
+	if f.extra > 0 {
+		v += "  too many digits"
+	}
+	return v
 }

@@ -18,8 +18,9 @@ type roleScreen struct {
 	idx int    // the role the cursor is on
 	err string // why no role, or the last choice, would do
 	// back is where Esc goes when switching roles (ctrl+r): the screen
-	// switched from, the patient forgotten. nil on the first choice, which
-	// has no back.
+	// switched from (a record, as it was; any other, its patient
+	// forgotten), forgotten in any case once a role is chosen. nil on the
+	// first choice, which has no back.
 	back screen
 }
 
@@ -85,6 +86,11 @@ func (r roleScreen) update(s *session, msg tea.Msg) (screen, tea.Cmd) {
 		return r.back, nil
 	case key.Matches(km, k.Submit):
 		if r.idx < len(roles) && roleUsable(roles[r.idx]) {
+			// The patient of the old role goes now: the new one may not
+			// see them.
+			if r.back != nil {
+				r.back = forgetPatient(s, r.back, keepForm)
+			}
 			r.err = ""
 			return r, chooseRole(s, roles[r.idx])
 		}

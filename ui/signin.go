@@ -86,10 +86,10 @@ func (m Model) roleChosen(msg roleChosenMsg) (Model, tea.Cmd) {
 		m.scr = *resume
 	default:
 		// After ctrl+r, the search switched from, with what was typed in
-		// it (its matches were the old role's, and are gone already).
+		// it; its matches, and any patient, were the old role's and go.
 		find := newFindScreen(s.common, "")
-		if r, ok := m.scr.(roleScreen); ok {
-			if f, ok := r.back.(findScreen); ok {
+		if r, ok := m.scr.(roleScreen); ok && r.back != nil {
+			if f, ok := forgetPatient(s, r.back, keepForm).(findScreen); ok {
 				find = f
 			}
 		}

@@ -156,8 +156,11 @@ func (m Model) search() findScreen {
 	case summaryScreen:
 		return sc.search()
 	case roleScreen:
-		if f, ok := sc.back.(findScreen); ok {
-			return f
+		switch b := sc.back.(type) {
+		case findScreen:
+			return b
+		case summaryScreen:
+			return b.search()
 		}
 	}
 	if m.resume != nil {
@@ -1088,9 +1091,10 @@ func TestStateSwitchRoleWithOneRole(t *testing.T) {
 	}
 }
 
-// TestStateSwitchRoleKeepsNumber: ctrl+r forgets the patient, whom another
-// role may not be allowed to see, but not the NHS number typed: that is the
-// user's work, to look up again in the new role.
+// TestStateSwitchRoleKeepsNumber: a new role chosen after ctrl+r forgets the
+// patient, whom another role may not be allowed to see, but not the NHS
+// number typed: that is the user's work, to look up again in the new role.
+// Until then the record waits behind the roles: Esc goes back to it.
 func TestStateSwitchRoleKeepsNumber(t *testing.T) {
 	f := newFixture(t)
 	for _, st := range []state{stateFind, statePermission, stateSummary} {
@@ -1108,6 +1112,9 @@ func TestStateSwitchRoleKeepsNumber(t *testing.T) {
 		got := step(m, keyPress("ctrl+r"))
 		if got.where() != stateRole || got.patient() != nil || got.shownSummary().s != nil {
 			t.Errorf("%v: ctrl+r → %v, the patient kept: %v", st, got.where(), got.patient() != nil)
+		}
+		if back := step(got, keyPress("esc")); st == stateSummary && (back.where() != stateSummary || back.shownSummary().s == nil) {
+			t.Errorf("summary: Esc on the roles → %v, not the record as it was", back.where())
 		}
 		if n := got.search().nhsValue(); n != want {
 			t.Errorf("%v: after ctrl+r the number is %q, want %q", st, n, want)

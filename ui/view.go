@@ -31,9 +31,10 @@ func (m Model) View() (v tea.View) {
 
 func (m Model) render() string {
 	w, h := m.sess.width, m.sess.height
-	if w < minWidth || h < minHeight {
+	if m.tooSmall() {
 		// Not the record in pieces: a banner cut in half misleads.
-		// ctrl+c, not q: q may be going into a field the window hides.
+		// ctrl+c, not q: below the minimum no other key is taken
+		// (handleSmall), so none answers a screen not shown.
 		msg := fmt.Sprintf("Make the window larger: scr needs at least %d×%d (this one is %d×%d). ctrl+c quits.", minWidth, minHeight, w, h)
 		if m.confirmQuit {
 			msg = quitQuestion
@@ -52,6 +53,13 @@ func (m Model) render() string {
 	bodyH := h - len(foot)
 	body := m.current().view(&m.sess, bodyH)
 	return fitScreen(body, w, bodyH) + "\n" + strings.Join(foot, "\n")
+}
+
+// tooSmall is whether the window is below the minimum, where the view asks
+// for a larger one and shows nothing of the screen under it; the keys
+// (handleSmall) go by the same test, so nothing is answered unseen.
+func (m Model) tooSmall() bool {
+	return m.sess.width < minWidth || m.sess.height < minHeight
 }
 
 // quitQuestion is asked before quitting would lose what was typed.
