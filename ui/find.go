@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -260,9 +261,10 @@ func (f findScreen) looked(s *session, msg lookupMsg) (screen, tea.Cmd) {
 	var optedOut *client.OptedOutError
 	switch {
 	case errors.As(l.ConsentErr, &optedOut), l.ConsentErr == nil && l.Consent.Permission == client.ConsentNo:
-		// Opted out: say so and show nothing of the record.
-		f = newFindScreen(f.c, "")
-		f.err = explain.Error(&client.OptedOutError{})
+		// Opted out: say so, naming whom PDS found, so that a number
+		// mistyped but valid is noticed, and show nothing of the record.
+		// The number (or the search) stays as typed.
+		f.err = optedOutSentence(l.Patient)
 		return f, nil
 	case errors.Is(l.ConsentErr, client.ErrNoSCR):
 		return newPermissionScreen(f.c, l, s.role, permNoSCR).openedFrom(f), nil
@@ -276,6 +278,27 @@ func (f findScreen) looked(s *session, msg lookupMsg) (screen, tea.Cmd) {
 		first = permDeceased
 	}
 	return newPermissionScreen(f.c, l, s.role, first).openedFrom(f), nil
+}
+
+// optedOutSentence says that the patient PDS found has opted out, naming
+// them and their NHS number (and the number it replaced, if it was
+// typed): "OKAFOR, Grace Adaeze (NHS No. 900 000 0041) has opted out of
+// the Summary Care Record. Nothing can be shown." The error carries no
+// number; the lookup does.
+func optedOutSentence(pt *client.Patient) string {
+	if pt == nil || pt.NHSNumber == "" {
+		return explain.OptedOut("This patient")
+	}
+	who := "NHS No. " + formatNHSNumber(pt.NHSNumber)
+	if pt.SupersededFrom != "" {
+		who += ", which replaced " + formatNHSNumber(pt.SupersededFrom)
+	}
+	name := pt.Name
+	name.Prefix = nil // "OKAFOR, Grace Adaeze", as the died sentence
+	if n := formatName(name); n != "" {
+		return explain.OptedOut(n + " (" + who + ")")
+	}
+	return explain.OptedOut(who)
 }
 
 // nhsValue is the digits typed, for keeping across a new sign-in.
@@ -568,12 +591,14 @@ func (f findScreen) setResults(matches []client.PatientMatch, err error) findScr
 	if len(matches) == 0 {
 		switch {
 		case q.Fuzzy:
-			f.err = "No patient matches, even allowing for other spellings. Check the date of birth, or search by NHS number."
+			// Any detail typed may be the wrong one, the name as much as
+			// the date of birth.
+			f.err = "No patient matches, even allowing for other spellings. Check " + detailsSearched(q, "the name") + ", or search by NHS number."
 		case fuzzyAllowed(q):
 			f.fuzzyFor = f.formKey()
 			f.err = "No patient matches exactly. Press Enter again to include similar names: other spellings, letters without accents, given and family names swapped."
 		default:
-			f.err = "No patient matches. Check the spelling and the date of birth, or search by NHS number. With the given name too, a second search can include similar names."
+			f.err = "No patient matches. Check " + detailsSearched(q, "the spelling") + ", or search by NHS number. " + noFuzzyWhy(q)
 		}
 		return f
 	}
@@ -583,6 +608,30 @@ func (f findScreen) setResults(matches []client.PatientMatch, err error) findScr
 		f.pick = f.nextUsable(0, +1) // stays 0 when none is usable: picked says so
 	}
 	return f
+}
+
+// detailsSearched names the details a search that found nobody was given,
+// any of which may be the wrong one: name (the words for the names), the
+// date of birth, and the gender and postcode if typed.
+func detailsSearched(q client.PatientQuery, name string) string {
+	ds := []string{name, "the date of birth"}
+	if q.Gender != "" {
+		ds = append(ds, "the gender")
+	}
+	if q.Postcode != "" {
+		ds = append(ds, "the postcode")
+	}
+	return strings.Join(ds[:len(ds)-1], ", ") + " and " + ds[len(ds)-1]
+}
+
+// noFuzzyWhy says why a search that found nobody cannot include similar
+// names (fuzzyAllowed): a wildcard, or too few details, the given name
+// being the one that would let it.
+func noFuzzyWhy(q client.PatientQuery) string {
+	if strings.Contains(q.Family+strings.Join(q.Given, "")+q.Postcode, "*") {
+		return "A search with * in it cannot include similar names."
+	}
+	return "With the given name too, a second search can include similar names."
 }
 
 // draw is the screen under the header, busy the line saying what is
@@ -630,15 +679,18 @@ func (f findScreen) draw(busy string) string {
 				if who == "" || ansi.StringWidth(ch.words) <= f.c.width-2 {
 					b.WriteString(styledRow(s.Disabled, "  ", ch.words, f.c.width))
 				} else {
-					b.WriteString(styledRow(s.Disabled, "  ", who, f.c.width))
+					b.WriteString(resultRow(s.Disabled, "  ", unusableParts(m), f.c.width))
 					b.WriteString(styledRow(s.Disabled, "    ", why, f.c.width))
 				}
 				continue
 			}
+			// A row that wraps breaks between its parts, never inside
+			// the NHS number, the date of birth or the postcode.
+			parts := matchParts(f.matches[i].Patient)
 			if ch.at {
-				b.WriteString(styledRow(s.Selected, "> ", ch.words, f.c.width))
+				b.WriteString(resultRow(s.Selected, "> ", parts, f.c.width))
 			} else {
-				b.WriteString(styledRow(lipgloss.NewStyle(), "  ", ch.words, f.c.width))
+				b.WriteString(resultRow(lipgloss.NewStyle(), "  ", parts, f.c.width))
 			}
 		}
 	}
@@ -681,6 +733,11 @@ func (f findScreen) resultsHead() string {
 // unusableLine is what tells apart a search result that cannot be used: its
 // name and birth date, never an NHS number (it had none that holds).
 func unusableLine(m client.PatientMatch) string {
+	return strings.Join(unusableParts(m), "  ")
+}
+
+// unusableParts are unusableLine's parts: the name, the date of birth.
+func unusableParts(m client.PatientMatch) []string {
 	var parts []string
 	if p := m.Patient; p != nil {
 		if n := formatName(p.Name); n != "" {
@@ -690,14 +747,20 @@ func unusableLine(m client.PatientMatch) string {
 			parts = append(parts, "Born "+formatDate(p.BirthDate))
 		}
 	}
-	return strings.Join(parts, "  ")
+	return parts
 }
 
 // matchLine is one search result: enough to tell two patients apart, with
 // the address withheld for a sensitive record.
 func matchLine(p *client.Patient) string {
+	return strings.Join(matchParts(p), "  ")
+}
+
+// matchParts are matchLine's parts: the name, the date of birth, the
+// gender, the NHS number, the postcode.
+func matchParts(p *client.Patient) []string {
 	if p == nil {
-		return ""
+		return nil
 	}
 	parts := []string{formatName(p.Name), "Born " + formatDate(p.BirthDate), formatGender(p.Gender), "NHS No. " + formatNHSNumber(p.NHSNumber)}
 	switch {
@@ -706,5 +769,39 @@ func matchLine(p *client.Patient) string {
 	case p.Address.PostalCode != "":
 		parts = append(parts, p.Address.PostalCode)
 	}
-	return strings.Join(parts, "  ")
+	return parts
+}
+
+// The no-break space and hyphen: ansi.Wrap breaks at neither (it breaks
+// after every "-" otherwise). Both are one column wide.
+const (
+	nbsp     = "\u00a0"
+	nbHyphen = "\u2011"
+)
+
+// keepWhole makes a part of a row one word while it is wrapped; unglue
+// undoes it on the screen.
+var (
+	keepWhole = strings.NewReplacer(" ", nbsp, "-", nbHyphen)
+	unglue    = strings.NewReplacer(nbsp, " ", nbHyphen, "-")
+)
+
+// resultRow is styledRow of a search result's parts, joined as matchLine
+// joins them, where a line that must wrap breaks between the parts after
+// the name, never inside one ("NHS No. 900 000 0068", "Born 11-Feb-1999",
+// "CF11 9HW"): their spaces and hyphens are no-break ones while the row is
+// wrapped, and ordinary again on the screen, so that the row reads and
+// copies as it is said. A part too long for its line is still wrapped
+// (ansi.Wrap breaks a word that does not fit), never cut. (A no-break space
+// or hyphen a name itself holds is shown as an ordinary one.)
+func resultRow(style lipgloss.Style, mark string, parts []string, width int) string {
+	glued := slices.Clone(parts)
+	for i := 1; i < len(glued); i++ { // the name may wrap between its words
+		glued[i] = keepWhole.Replace(glued[i])
+	}
+	var b strings.Builder
+	for _, l := range listRow(mark, strings.Join(glued, "  "), width) {
+		b.WriteString(style.Render(unglue.Replace(l)) + "\n")
+	}
+	return b.String()
 }

@@ -189,8 +189,10 @@ func TestJourneyRoles(t *testing.T) {
 	s.waitFor("Find a patient", "· FA123")
 }
 
-// Opted out: said, and nothing of the patient shown. No SCR: the banner and
-// a sentence. An unknown number: a sentence.
+// Opted out: said in one sentence naming whom PDS answered for (so a
+// mistyped number is noticed), the number kept as typed, nothing else of the
+// patient shown. No SCR: the banner and a sentence. An unknown number: a
+// sentence.
 func TestJourneyConsentOutcomes(t *testing.T) {
 	_, cl := startSandbox(t, sandbox.Config{})
 	s := newScreen(t, Options{Client: cl, Cards: newTestCards(t, userPharmacist)}, 80, 24)
@@ -199,13 +201,14 @@ func TestJourneyConsentOutcomes(t *testing.T) {
 
 	s.typeText("9000000041")
 	s.press("enter")
-	txt := s.waitFor("opted out of the Summary Care Record. Nothing can be shown.")
-	for _, leak := range []string{"OKAFOR", "Okafor", "Grace", "Born"} {
+	txt := s.waitFor("OKAFOR, Grace Adaeze (NHS No. 900 000 0041) has opted out", "900 000 0041█")
+	for _, leak := range []string{"Born", "Female", "Address", "GP "} {
 		if strings.Contains(txt, leak) {
 			t.Errorf("opted-out patient's %q on screen:\n%s", leak, txt)
 		}
 	}
 
+	s.press("ctrl+u")
 	s.typeText("9000000033")
 	s.press("enter")
 	s.waitFor("BRENNAN, Thomas (Mr)", "This patient has no Summary Care Record.")

@@ -2,7 +2,10 @@ package ui
 
 import (
 	"errors"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -43,6 +46,7 @@ type permissionScreen struct {
 	first, list permStep
 	note        textinput.Model
 	err         string
+	noteErr     string // why the last paste into the note was refused
 	// sentFrom is the step an alert was sent from, to go back to if the
 	// server does not accept it.
 	sentFrom permStep
@@ -70,7 +74,7 @@ func newPermissionScreen(c *common, l *client.Lookup, role client.Role, step per
 	case role.CanEmergency():
 		p.reasons = []client.AlertReason{client.AlertEmergency, client.AlertLRSelfClaimEmergency}
 	}
-	p.note = newTextInput("", 200, max(c.width-4, 20)) // the example is under it: noteHint
+	p.note = newTextInput("", noteLimit, max(c.width-4, 20)) // the example is under it: noteHint
 	if l != nil && l.Patient != nil && l.Patient.SupersededFrom != "" {
 		p.step = permSuperseded
 	}
@@ -85,6 +89,56 @@ func (p permissionScreen) noteHint() string {
 		return "e.g. coroner's request; collapsed and died in A&E"
 	}
 	return "e.g. unconscious on arrival, no one to ask"
+}
+
+// noteLimit is the most characters the note for the privacy officer holds;
+// noteNear, how many typed before the room left is shown.
+const (
+	noteLimit = 200
+	noteNear  = 150
+)
+
+// noteLength is how many characters text makes in the note field, counted
+// as the field takes it (a tab or a line break is a space; other control
+// characters and invalid bytes are dropped).
+func noteLength(text string) int {
+	n := 0
+	for _, r := range text {
+		if r == utf8.RuneError || unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// noteTooLong is the sentence refusing a note of n characters, which the
+// field would cut.
+func noteTooLong(n int) string {
+	return "That note is " + strconv.Itoa(n) + " characters long: a note holds " + strconv.Itoa(noteLimit) +
+		" characters at most. Nothing of it was kept; shorten it and type it again."
+}
+
+// noteRoom is the room left in the note, said once typing nears the limit
+// ("23 characters left"), so that the field's stop is never silent; "" before.
+func (p permissionScreen) noteRoom() string {
+	switch n := noteLength(p.note.Value()); {
+	case n >= noteLimit:
+		return "No room left: " + strconv.Itoa(noteLimit) + " characters at most"
+	case n >= noteNear:
+		return explain.Plural(noteLimit-n, "character", "characters") + " left"
+	}
+	return ""
+}
+
+// shown is the step whose question is on the screen: while an alert is on
+// its way, the step it was sent from (the reason chosen for a patient who
+// has died is not followed by the question asked of a living one).
+func (p permissionScreen) shown() permStep {
+	if p.step == permSending {
+		return p.sentFrom
+	}
+	return p.step
 }
 
 // deceasedReasons are the Access Alert reasons (type 2) a role may give to view
@@ -129,7 +183,7 @@ func (p permissionScreen) field(*session) field {
 }
 
 func (p permissionScreen) name() string {
-	switch p.step {
+	switch p.shown() {
 	case permSuperseded:
 		return "NHS number replaced"
 	case permNoSCR:
@@ -189,10 +243,21 @@ func (p permissionScreen) update(s *session, msg tea.Msg) (screen, tea.Cmd) {
 	return p.typeNote(msg)
 }
 
-// typeNote gives what is typed to the note, while it is asked for.
+// typeNote gives what is typed to the note, while it is asked for. A paste
+// that would not fit is refused, saying so, rather than cut.
 func (p permissionScreen) typeNote(msg tea.Msg) (permissionScreen, tea.Cmd) {
 	if p.step != permNote {
 		return p, nil
+	}
+	switch msg := msg.(type) {
+	case tea.PasteMsg:
+		if n := noteLength(p.note.Value()) + noteLength(msg.Content); n > noteLimit {
+			p.noteErr = noteTooLong(n)
+			return p, nil
+		}
+		p.noteErr = ""
+	case tea.KeyPressMsg:
+		p.noteErr = ""
 	}
 	var cmd tea.Cmd
 	p.note, cmd = p.note.Update(msg)
@@ -259,7 +324,7 @@ func (p permissionScreen) key(s *session, msg tea.KeyPressMsg) (screen, tea.Cmd)
 		switch {
 		case key.Matches(msg, k.Back):
 			p.note.Blur()
-			p.step = p.list
+			p.step, p.noteErr = p.list, ""
 			return p, nil
 		case key.Matches(msg, k.Submit):
 			return p.sendAlert(s, p.reasons[p.reasonIdx], p.note.Value())
@@ -293,7 +358,8 @@ func (msg summaryMsg) failed() error { return msg.err }
 // sendAlert raises the privacy alert for reason, with the user's note; the
 // record is fetched only once the server has acknowledged it.
 func (p permissionScreen) sendAlert(s *session, reason client.AlertReason, note string) (permissionScreen, tea.Cmd) {
-	p.sentFrom = p.step
+	p.sentFrom, p.noteErr = p.step, ""
+	p.note.Blur() // nothing more is typed into it
 	p.step, p.err = permSending, ""
 	p.parallel, p.acked, p.pending = false, false, nil
 	alert := client.PrivacyAlert{
@@ -379,8 +445,9 @@ func (p permissionScreen) summaryArrived(s *session, msg summaryMsg) (screen, te
 		var optedOut *client.OptedOutError
 		switch {
 		case errors.As(msg.err, &optedOut):
-			f := p.leave(s, keepNothing)
-			f.err = explain.Error(msg.err)
+			// Back to the search as typed, naming whom it found.
+			f := p.leave(s, keepSearch)
+			f.err = optedOutSentence(p.lookup.Patient)
 			return f, nil
 		case errors.Is(msg.err, client.ErrRecordChanged):
 			// The record changed under the read: what was looked up is out
@@ -418,7 +485,7 @@ func (p permissionScreen) says(s *session) content {
 	}
 	pt := p.lookup.Patient
 	c.facts, c.err = bannerFacts(p.c, pt, nil).lines(s.keys), p.err
-	switch p.step {
+	switch p.shown() {
 	case permSuperseded:
 		name := pt.Name
 		name.Prefix = nil // "(SMITH, Jane)", not "(SMITH, Jane (Mrs))"
@@ -445,7 +512,7 @@ func (p permissionScreen) says(s *session) content {
 	case permNoSCR:
 		c.notice = "This patient has no Summary Care Record."
 		c.hint = "Enter finds another patient; Esc goes back."
-	case permAsk, permSending:
+	case permAsk:
 		c.title = "Permission to view is required"
 		c.text = []string{"Ask the patient whether you may view their Summary Care Record."}
 		emergency := choice{key: "e", words: "Emergency access: the patient cannot be asked (a privacy alert is sent)"}
@@ -464,6 +531,10 @@ func (p permissionScreen) says(s *session) content {
 		}
 		c.prompt, c.value = "In your own words (optional), for the privacy officer:", p.note.Value()
 		c.hint = "Enter sends the privacy alert, then opens the record; Esc goes back."
+		c.err = strings.TrimSpace(c.err + " " + p.noteErr)
+	}
+	if p.step == permSending {
+		c.hint = "" // the keys wait for the answer
 	}
 	return c
 }
@@ -488,7 +559,7 @@ func (p permissionScreen) draw(s *session, busy string) string {
 	wrap := lipgloss.NewStyle().Width(max(p.c.width-2, 10))
 	var b strings.Builder
 	b.WriteString(renderBanner(p.c, p.lookup.Patient) + "\n\n")
-	switch p.step {
+	switch p.shown() {
 	case permSuperseded:
 		b.WriteString(st.Title.Render(c.title) + "\n")
 		b.WriteString(wrap.Render(c.text[0]) + "\n\n")
@@ -506,7 +577,7 @@ func (p permissionScreen) draw(s *session, busy string) string {
 	case permNoSCR:
 		b.WriteString(st.Notice.Render(c.notice) + "\n\n")
 		b.WriteString(st.Faint.Render(c.hint) + "\n")
-	case permAsk, permSending:
+	case permAsk:
 		b.WriteString(st.Title.Render(c.title) + "\n")
 		b.WriteString(wrap.Render(c.text[0]) + "\n\n")
 		for _, ch := range c.choices {
@@ -525,8 +596,19 @@ func (p permissionScreen) draw(s *session, busy string) string {
 		b.WriteString(wrap.Render(st.Title.Render(c.title)) + "\n\n")
 		b.WriteString(c.prompt + "\n")
 		b.WriteString(p.note.View() + "\n")
-		b.WriteString(st.Faint.Render(wrap.Render(p.noteHint())) + "\n\n")
-		b.WriteString(st.Faint.Render(c.hint) + "\n")
+		// Under the field, the example; once typing nears the limit, the
+		// room left instead, so that the field never stops unexplained.
+		switch room := p.noteRoom(); {
+		case room == "":
+			b.WriteString(st.Faint.Render(wrap.Render(p.noteHint())) + "\n\n")
+		case noteLength(p.note.Value()) >= noteLimit:
+			b.WriteString(st.Notice.Render(room) + "\n\n")
+		default:
+			b.WriteString(st.Faint.Render(room) + "\n\n")
+		}
+		if c.hint != "" {
+			b.WriteString(st.Faint.Render(c.hint) + "\n")
+		}
 	}
 	if busy != "" {
 		b.WriteString("\n" + busy + "\n")

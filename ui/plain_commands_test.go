@@ -175,7 +175,7 @@ func TestPlainWithheld(t *testing.T) {
 		"Warning: some entries were deliberately withheld.",
 		"Viewed as Health Professional Access Role at FA123, access recorded.",
 		"Contents: 1 Allergies and Adverse Reactions; 2 Acute Medications (For the 12 month period 20 October 2025 to 20 October 2026); 3 Current Repeat Medications; 4 Discontinued Repeat Medications (For the 6 month period 20 April 2026 to 20 October 2026); 5 General Practice Summary; 6 Problems and Issues; 7 Social and Personal Circumstances; 8 Diagnoses.",
-		"Section 1 of 8: Allergies and Adverse Reactions, 1 entry.",
+		"Section 1 of 8: Allergies and Adverse Reactions, no entries.",
 		"No relevant information available for this category.",
 		recordPrompt)
 	if strings.Contains(rec, "SENSITIVE") {
@@ -192,7 +192,7 @@ func TestPlainWithheld(t *testing.T) {
 		"Date: 07 October 2026. Description: Low back pain. Additional information: Significant Active.",
 		recordPrompt)
 	r.send("8")
-	sec8 := r.expectLines("Section 8 of 8: Diagnoses, 1 entry.", "No relevant information available for this category.", recordPrompt)
+	sec8 := r.expectLines("Section 8 of 8: Diagnoses, no entries.", "No relevant information available for this category.", recordPrompt)
 	if strings.Contains(sec8, "withheld") {
 		t.Errorf("a section that withholds nothing was said to:\n%s", sec8)
 	}
@@ -473,13 +473,13 @@ func TestPlainSwitchRole(t *testing.T) {
 	r.send("help")
 	r.expectLines("What you can type here:", "switch role: choose another of your roles.", recordPrompt)
 
-	from := len(r.all())
 	r.send("switch role")
 	r.expectLines(roles...)
 	r.send("help")
 	r.expectLines("What you can type here:", "a role's number: choose it.", "back: keep the role you had.", "Choose a role, 1 to 2: ")
-	r.send("back")
-	r.expectLines("Find a patient", "NHS number: ")
+	r.send("back") // the role kept: back to the record, as it was
+	r.expectLines("Summary Care Record", "Viewed as Health Professional Access Role at FA123, access recorded.", recordPrompt)
+	from := len(r.all())
 	r.send("switch role")
 	r.expectLines(roles...)
 	r.send("2")

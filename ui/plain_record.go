@@ -29,8 +29,11 @@ func plainContents(rec *recordview.Record) string {
 func plainSection(rec *recordview.Record, i int) []string {
 	sec := rec.Sections[i]
 	head := "Section " + strconv.Itoa(i+1) + " of " + strconv.Itoa(len(rec.Sections)) + ": " + oneLine(sec.Title)
-	if n := sectionEntries(sec); n > 0 {
+	switch n, nothing := sectionEntries(sec); {
+	case n > 0:
 		head += ", " + explain.Plural(n, "entry", "entries")
+	case nothing:
+		head += ", no entries" // then the row that says there is nothing
 	}
 	out := []string{head + "."}
 	if sec.Withheld {
@@ -60,21 +63,49 @@ func plainSection(rec *recordview.Record, i int) []string {
 	return out
 }
 
-// sectionEntries is the number of rows the section's tables list, a row
-// that goes with the one above it counted with it.
-func sectionEntries(sec recordview.Section) int {
-	n := 0
+// sectionEntries is the number of entries the section's tables list, a row
+// that goes with the one above it counted with it; nothing reports whether
+// the section says there is nothing in it ("No relevant information
+// available for this category.", as a row or a paragraph), which is no
+// entry. In an allergies section an entry is a row that names an allergy
+// (recordview's Row.Allergy, as the banner counts them): "No known
+// allergies" is no entry either.
+func sectionEntries(sec recordview.Section) (n int, nothing bool) {
 	for _, b := range sec.Blocks {
-		if b.Kind != recordview.TableBlock || b.Table == nil {
-			continue
-		}
-		for _, r := range b.Table.Rows {
-			if !r.Continues() {
-				n++
+		switch {
+		case b.Kind == recordview.Paragraph:
+			nothing = nothing || saysNothing(b.Text)
+		case b.Kind == recordview.TableBlock && b.Table != nil:
+			for _, r := range b.Table.Rows {
+				switch {
+				case r.Continues():
+				case sec.Allergy() && !r.Allergy, rowSaysNothing(r):
+					nothing = true
+				default:
+					n++
+				}
 			}
 		}
 	}
-	return n
+	return n, nothing
+}
+
+// rowSaysNothing reports whether a table row only says there is nothing to
+// list: one cell, "No relevant information available…".
+func rowSaysNothing(r recordview.Row) bool {
+	var texts []string
+	for _, c := range r.Cells {
+		if t := strings.TrimSpace(c.Text); t != "" {
+			texts = append(texts, t)
+		}
+	}
+	return len(texts) == 1 && saysNothing(texts[0])
+}
+
+// saysNothing reports whether text is the record's statement that it has
+// nothing for the category, as GP systems write it.
+func saysNothing(text string) bool {
+	return strings.HasPrefix(strings.ToLower(oneLine(text)), "no relevant information")
 }
 
 // plainTable is a table read out: its caption, then each row on a line,

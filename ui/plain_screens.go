@@ -123,7 +123,7 @@ func plainScreenOf(m *Model) plainScreen {
 				ps.prompt = "Choose a reason, 1 to " + strconv.Itoa(len(c.choices)) + ", or back:"
 			}
 		case permNote:
-			add("Type a note for the privacy officer, or an empty line for none; the privacy alert is sent, then the record opens. Type back to go back.")
+			add("Type a note for the privacy officer, of " + strconv.Itoa(noteLimit) + " characters at most, or an empty line for none; the privacy alert is sent, then the record opens. Type back to go back.")
 			ps.prompt = "Note:"
 		}
 	case summaryScreen:
@@ -505,6 +505,12 @@ func (p plainModel) screenLine(line []byte, word string, sc plainScreen) (plainM
 			})
 			return np, cmd
 		case permNote:
+			// A note too long for the field is refused whole, never cut:
+			// what the privacy officer reads is what was typed.
+			if n := noteLength(string(line)); n > noteLimit {
+				p.out.print(noteTooLong(n))
+				return p, nil
+			}
 			return p.keys(plainKey("ctrl+u"), tea.PasteMsg{Content: string(line)}, plainKey("enter"))
 		}
 	case summaryScreen:

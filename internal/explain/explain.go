@@ -105,7 +105,7 @@ func explainServer(err error) (string, bool) {
 	case errors.As(err, &forbidden):
 		return "Your role does not allow this. Switch to a role that does (ctrl+r), or ask your Registration Authority.", true
 	case errors.As(err, &optedOut):
-		return "This patient has opted out of the Summary Care Record. Nothing can be shown.", true
+		return OptedOut("This patient"), true
 	case errors.As(err, &acf):
 		return "Spine's access control refused this: the patient may have withdrawn consent, or your role may not allow it.", true
 	case errors.As(err, &denied):
@@ -152,6 +152,14 @@ func explainServer(err error) (string, bool) {
 		return "This card's key type is not supported. Contact your Registration Authority.", true
 	}
 	return "", false
+}
+
+// OptedOut says that who ("This patient", or the patient and the NHS number
+// looked up, so that a mistyped number can be noticed) has opted out of the
+// Summary Care Record. The error does not carry the number: the screen that
+// looked it up names it.
+func OptedOut(who string) string {
+	return who + " has opted out of the Summary Care Record. Nothing can be shown."
 }
 
 // badRequestSentence says what the service refused of what the user typed.

@@ -101,6 +101,22 @@ func TestExplainNoWrongCause(t *testing.T) {
 	}
 }
 
+// TestExplainOptedOut: the sentence names whom the screen names (the
+// error carries no number), and Error's is the same sentence.
+func TestExplainOptedOut(t *testing.T) {
+	for who, want := range map[string]string{
+		"NHS No. 900 000 0041":                        "NHS No. 900 000 0041 has opted out of the Summary Care Record. Nothing can be shown.",
+		"OKAFOR, Grace Adaeze (NHS No. 900 000 0041)": "OKAFOR, Grace Adaeze (NHS No. 900 000 0041) has opted out of the Summary Care Record. Nothing can be shown.",
+	} {
+		if got := OptedOut(who); got != want {
+			t.Errorf("OptedOut(%q) = %q; want %q", who, got, want)
+		}
+	}
+	if got, want := Error(&client.OptedOutError{}), OptedOut("This patient"); got != want {
+		t.Errorf("Error = %q; want %q", got, want)
+	}
+}
+
 func TestExplainUnusable(t *testing.T) {
 	seen := map[string]bool{}
 	for r := client.UnusableNotPatient; r <= client.UnusableNoName; r++ {
