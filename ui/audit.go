@@ -2,9 +2,7 @@ package ui
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -121,11 +119,55 @@ type auditQuery struct {
 	nhs       client.NHSNumber
 	from, to  time.Time // zero: open
 	emergency bool
+	org       string // the officer's organisation (its ODS code), whose alerts the alert report lists
 }
 
 // exportPathHint is the example shown under the export path field, never
-// inside it: with NO_COLOR a placeholder reads as if it had been typed.
-const exportPathHint = "e.g. /home/you/sar-9000000009.csv"
+// inside it (with NO_COLOR a placeholder reads as if it had been typed),
+// when the report asked has no name of its own to give (exportHint): a
+// full path on this system.
+var exportPathHint = "e.g. " + auditexport.Example("audit-report.csv")
+
+// exportHint is the example under the export path field: the report's own
+// file name, in an example folder. A patient's report is named by the
+// patient's NHS number ("sar-9000000017.csv"), never another patient's; the
+// alert report by the organisation and the dates asked
+// ("alerts-R9A-19-11-2026-to-25-11-2026.csv").
+func (a auditScreen) exportHint() string {
+	q := a.asked
+	var name string
+	switch {
+	case q.report == reportPatient && q.nhs != "":
+		name = "sar-" + string(q.nhs) + ".csv"
+	case q.report == reportAlerts:
+		name = "alerts"
+		if q.emergency {
+			name = "emergency-alerts"
+		}
+		if org := fileWord(q.org); org != "" {
+			name += "-" + org
+		}
+		day := func(t time.Time) string { return t.Local().Format("02-01-2006") }
+		if !q.from.IsZero() && !q.to.IsZero() {
+			name += "-" + day(q.from) + "-to-" + day(q.to)
+		}
+		name += ".csv"
+	default:
+		return exportPathHint
+	}
+	return "e.g. " + auditexport.Example(name)
+}
+
+// fileWord is s with only the letters and digits a file name takes
+// anywhere: an ODS code as it is ("R9A").
+func fileWord(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
 
 // exportPathWants is what the export path field takes: said in its hint,
 // and in the plain mode's prompt.
@@ -299,17 +341,24 @@ func (a auditScreen) query() (auditQuery, string) {
 		q.nhs = nhs
 	}
 	from, to := strings.TrimSpace(a.from[a.report]), strings.TrimSpace(a.to[a.report])
+	today := localDay(a.c.now().Local())
 	if from != "" {
 		d, err := parseBirthDate(from)
 		if err != nil {
-			return q, "Type dates as dd-mm-yyyy, for example 18-11-2026."
+			return q, auditDateError("From", err)
 		}
 		q.from = localDay(d)
+		if q.from.After(today) {
+			return q, "From: " + q.from.Format("02-01-2006") + " is after today, " + today.Format("02-01-2006") + ": no access can be recorded yet."
+		}
 	}
 	if to != "" {
 		d, err := parseBirthDate(to)
 		if err != nil {
-			return q, "Type dates as dd-mm-yyyy, for example 18-11-2026."
+			return q, auditDateError("To", err)
+		}
+		if localDay(d).After(today) {
+			return q, "To: " + localDay(d).Format("02-01-2006") + " is after today, " + today.Format("02-01-2006") + ": type today or an earlier date."
 		}
 		// The whole of the last day.
 		q.to = localDay(d).AddDate(0, 0, 1).Add(-time.Second)
@@ -318,9 +367,27 @@ func (a auditScreen) query() (auditQuery, string) {
 		return q, "The alert report needs both dates: from and to."
 	}
 	if !q.from.IsZero() && !q.to.IsZero() && q.from.After(q.to) {
-		return q, "The first date is after the last: swap them."
+		return q, "From, " + q.from.Format("02-01-2006") + ", is after To, " + q.to.Format("02-01-2006") + ": swap them."
 	}
 	return q, ""
+}
+
+// auditDateHelp is how the form's dates are typed: its fields take digits
+// and separators only, so not as the search's help has it (dateHelp, which
+// offers "14 Mar 2015").
+const auditDateHelp = "Type dates as dd-mm-yyyy, for example 18-11-2026."
+
+// auditDateError is why the date in the field labelled label was refused,
+// as the search's date parser (parseBirthDate) says it, after the field's
+// name: what is wrong with the date itself ("From: February 2026 has no day
+// 31."). How to type one (its sentences begin "Type") is said as this
+// form's fields take it.
+func auditDateError(label string, err error) string {
+	why := err.Error()
+	if strings.HasPrefix(why, "Type ") {
+		why = auditDateHelp
+	}
+	return label + ": " + strings.ReplaceAll(why, dateHelp, auditDateHelp)
 }
 
 // localDay is midnight at the start of d's calendar day, in local time: the
@@ -543,6 +610,7 @@ func (a auditScreen) run(s *session) (screen, tea.Cmd) {
 		a.err = why
 		return a, nil
 	}
+	q.org = s.role.OrgCode
 	a.asked, a.err, a.notice = q, "", ""
 	api, ctx := s.api, s.run
 	return a, s.ask("Reading the audit trail…", func() tea.Msg {
@@ -714,7 +782,7 @@ func (a auditScreen) draw(busy string) string {
 		b.WriteString(c.text[0] + "\n\n")
 		b.WriteString(c.prompt + "  " + a.path.View() + "\n")
 		indent := strings.Repeat(" ", 11) // under the field, wrapped there
-		hint := ansi.Wrap(exportPathHint, max(a.c.width-2-11, 10), "")
+		hint := ansi.Wrap(a.exportHint(), max(a.c.width-2-11, 10), "")
 		b.WriteString(indent + s.Faint.Render(strings.ReplaceAll(hint, "\n", "\n"+indent)) + "\n")
 		b.WriteString(s.Faint.Render(a.wrap(c.hint)) + "\n")
 	case auditExportConfirm:
@@ -1076,7 +1144,10 @@ func (a auditScreen) bindings(s *session, _ bool) []key.Binding {
 	case auditExportPath:
 		return []key.Binding{withHelp(k.Submit, "enter", "next"), withHelp(k.Back, "esc", "cancel")}
 	case auditExportConfirm:
-		return []key.Binding{k.ConfirmWrite, key.NewBinding(key.WithKeys("n"), key.WithHelp("any other", "cancel"))}
+		// The root puts ? and q before these (view.go, screenKeys): outside
+		// a field they open the help and ask to quit, so "any other key"
+		// is any key but those.
+		return []key.Binding{k.ConfirmWrite, key.NewBinding(key.WithKeys("n"), key.WithHelp("any other key", "cancels"))}
 	}
 	bs := []key.Binding{withHelp(k.Submit, "enter", "report"), k.NextField}
 	if a.report == reportPatient {
@@ -1094,6 +1165,7 @@ type auditExportedMsg struct {
 	path string
 	rows int
 	err  error
+	why  string // err as a sentence (auditexport.Explain): made with the file system, in the command
 }
 
 // export writes the report shown, in its order, to the path typed, in a
@@ -1116,24 +1188,22 @@ func (a auditScreen) export(s *session) (screen, tea.Cmd) {
 	a.mode = auditResults
 	n := len(a.shown)
 	return a, s.ask("Writing "+path+"…", func() tea.Msg {
-		return auditExportedMsg{path: path, rows: n, err: auditexport.WriteNew(path, data)}
+		err := auditexport.WriteNew(path, data)
+		return auditExportedMsg{path: path, rows: n, err: err, why: auditexport.Explain(path, err)}
 	})
 }
 
-// exported says, in one sentence, how the export went.
+// exported says, in one sentence, how the export went: what the system
+// said when it failed (auditexport.Explain).
 func (a auditScreen) exported(s *session, msg auditExportedMsg) auditScreen {
 	s.busy = ""
 	switch {
 	case msg.err == nil:
 		a.notice, a.err = fmt.Sprintf("Saved %s to %s.", explain.Plural(msg.rows, "row", "rows"), msg.path), ""
-	case errors.Is(msg.err, fs.ErrExist):
-		a.err = "Nothing was written: " + msg.path + " already exists, and an export never replaces a file. Choose another name."
-	case errors.Is(msg.err, fs.ErrNotExist):
-		a.err = "Nothing was written: the folder for " + msg.path + " does not exist."
-	case errors.Is(msg.err, fs.ErrPermission):
-		a.err = "Nothing was written: you may not create " + msg.path + "."
+	case msg.why != "":
+		a.err = msg.why
 	default:
-		a.err = "Nothing was written to " + msg.path + ": the file could not be created or filled."
+		a.err = "Nothing was written to " + msg.path + " (the system said: " + msg.err.Error() + ")."
 	}
 	return a
 }

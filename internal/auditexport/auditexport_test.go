@@ -105,15 +105,18 @@ func TestEncodeJSON(t *testing.T) {
 	}
 }
 
-// TestFormat: the extension decides, in any case; anything else is refused
-// with a reason.
+// TestFormat: the extension of a full path decides, in any case; anything
+// else, a path that is not full too (TestFormatRefusesPathsNotFull), is
+// refused with a reason.
 func TestFormat(t *testing.T) {
-	for path, want := range map[string]string{"a.csv": "csv", "A.JSON": "json", "r.Json": "json"} {
+	dir := t.TempDir()
+	for name, want := range map[string]string{"a.csv": "csv", "A.JSON": "json", "r.Json": "json"} {
+		path := filepath.Join(dir, name)
 		if got, why := Format(path); got != want || why != "" {
 			t.Errorf("%s: %q, %q", path, got, why)
 		}
 	}
-	for _, path := range []string{"a.xlsx", "", "  ", "csv"} {
+	for _, path := range []string{"a.xlsx", "", "  ", "csv", "a.csv", filepath.Join(dir, "a.xlsx")} {
 		if got, why := Format(path); got != "" || why == "" {
 			t.Errorf("%q accepted as %q", path, got)
 		}
