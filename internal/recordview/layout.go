@@ -188,7 +188,7 @@ type builder struct {
 	cut bool
 	// inAllergies: in an allergies section, whose counted rows
 	// allergyEnds records (see Body).
-	inAllergies bool
+	inAllergies   bool
 	allergyEnds   []int
 	allergyStarts []int
 }
