@@ -41,28 +41,7 @@ var hargreavesLeaks = []string{"HARGREAVES", "Kirkstall", "Penicillin", "Clarith
 // written, and what follows it starts a line.
 func (r *plainRun) expectLines(want ...string) string {
 	r.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	start := r.read
-	for {
-		out := r.all()
-		pos, missing := start, ""
-		for _, w := range want {
-			at := lineAt(out, pos, w)
-			if at < 0 {
-				missing = w
-				break
-			}
-			pos = at + len(w)
-		}
-		if missing == "" {
-			r.read = pos
-			return out[start:pos]
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("never said the line %q (in order); after the last step it wrote:\n%s", missing, out[start:])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return r.await("never said the line %q (in order)", want, lineAt)
 }
 
 // lineAt is where w is first said as a line in out from pos on, or -1.

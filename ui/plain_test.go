@@ -68,25 +68,38 @@ func (r *plainRun) all() string {
 // last expect, failing after 10 s; it returns what was read.
 func (r *plainRun) expect(want ...string) string {
 	r.t.Helper()
+	return r.await("never wrote %q (in order)", want, func(out string, pos int, w string) int {
+		if i := strings.Index(out[pos:], w); i >= 0 {
+			return pos + i
+		}
+		return -1
+	})
+}
+
+// await waits for each of want, in order, in what was written since the
+// last expect, find saying where one is from pos on (-1: not yet); it fails
+// after 10 s with failure, of the one missing.
+func (r *plainRun) await(failure string, want []string, find func(out string, pos int, w string) int) string {
+	r.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	start := r.read
 	for {
 		out := r.all()
 		pos, missing := start, ""
 		for _, w := range want {
-			i := strings.Index(out[pos:], w)
-			if i < 0 {
+			at := find(out, pos, w)
+			if at < 0 {
 				missing = w
 				break
 			}
-			pos += i + len(w)
+			pos = at + len(w)
 		}
 		if missing == "" {
 			r.read = pos
 			return out[start:pos]
 		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("never wrote %q (in order); after the last step it wrote:\n%s", missing, out[start:])
+			r.t.Fatalf(failure+"; after the last step it wrote:\n%s", missing, out[start:])
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

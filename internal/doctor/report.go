@@ -87,13 +87,16 @@ func (c Check) Line() string {
 
 // WriteText writes the checklist, one check a line (two with advice), and a
 // last line with the verdict.
-func (r Report) WriteText(w io.Writer) error {
+func (r Report) WriteText(w io.Writer) error { return r.write(w, Check.Line, r.Summary()) }
+
+// write writes each check as line has it, then the summary.
+func (r Report) write(w io.Writer, line func(Check) string, summary string) error {
 	for _, c := range r.Checks {
-		if _, err := io.WriteString(w, c.Line()); err != nil {
+		if _, err := io.WriteString(w, line(c)); err != nil {
 			return err
 		}
 	}
-	_, err := io.WriteString(w, r.Summary()+"\n")
+	_, err := io.WriteString(w, summary+"\n")
 	return err
 }
 
@@ -158,15 +161,7 @@ func (c Check) PlainLine() string {
 
 // WritePlain writes the checklist in its plain form, one check a line (two
 // with advice), and a last line with the verdict, PlainSummary.
-func (r Report) WritePlain(w io.Writer) error {
-	for _, c := range r.Checks {
-		if _, err := io.WriteString(w, c.PlainLine()); err != nil {
-			return err
-		}
-	}
-	_, err := io.WriteString(w, r.PlainSummary()+"\n")
-	return err
-}
+func (r Report) WritePlain(w io.Writer) error { return r.write(w, Check.PlainLine, r.PlainSummary()) }
 
 // PlainSummary is the verdict as the plain form says it: "Result: every
 // check passed.", "Result: 2 checks failed, 0 warnings. This is why the
