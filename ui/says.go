@@ -159,7 +159,7 @@ func (a auditScreen) says(*session) content {
 		value := func(i int) string {
 			switch i {
 			case fieldNumber:
-				return a.number
+				return spacedDigits(a.number) // as the find screen shows it
 			case fieldFrom:
 				return a.from[a.report]
 			}
