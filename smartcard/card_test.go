@@ -113,20 +113,7 @@ func TestOpenFails(t *testing.T) {
 // A certificate that names no holder, or certifies a key that cannot sign
 // here, opens: the card is not Usable, and says why.
 func TestOpenNotUsable(t *testing.T) {
-	now := time.Now()
-	ca, err := pki.NewCA("test CA", now.Add(-time.Hour), now.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := pki.NewKey(pki.ECDSAP256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.IssueCard(pki.Holder{Name: "Test USER", UUID: "5550"}, key.Public(), now.Add(-time.Hour), now.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	card, err := smartcard.Open("R", newCard(t, virtual.Identity{Key: key, Cert: cert, PIN: pin(testPIN)}, virtual.Options{}), nil)
+	card, err := smartcard.Open("R", noHolderCard(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,4 +187,24 @@ func selfSigned(t *testing.T, curve elliptic.Curve) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return cert
+}
+
+// noHolderCard is a card whose certificate, issued as a real one is, names
+// "Test USER" with a user ID that is not 12 digits: no holder.
+func noHolderCard(t *testing.T) *virtual.Card {
+	t.Helper()
+	now := time.Now()
+	ca, err := pki.NewCA("test CA", now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := pki.NewKey(pki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.IssueCard(pki.Holder{Name: "Test USER", UUID: "5550"}, key.Public(), now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newCard(t, virtual.Identity{Key: key, Cert: cert, PIN: pin(testPIN)}, virtual.Options{})
 }

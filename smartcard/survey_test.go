@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/scrterm/scr/internal/pcsctest"
-	"github.com/scrterm/scr/internal/pki"
 	"github.com/scrterm/scr/smartcard"
 	"github.com/scrterm/scr/smartcard/virtual"
 )
@@ -36,20 +34,7 @@ func TestInspect(t *testing.T) {
 		}
 	}
 
-	now := time.Now()
-	ca, err := pki.NewCA("test CA", now.Add(-time.Hour), now.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := pki.NewKey(pki.ECDSAP256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.IssueCard(pki.Holder{Name: "Test USER", UUID: "5550"}, key.Public(), now.Add(-time.Hour), now.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep = smartcard.Inspect("R", nil, newCard(t, virtual.Identity{Key: key, Cert: cert, PIN: pin(testPIN)}, virtual.Options{}))
+	rep = smartcard.Inspect("R", nil, noHolderCard(t))
 	if !errors.Is(rep.Err, smartcard.ErrNoHolder) || rep.Holder.Name != "Test USER" || rep.PIN.TriesLeft != 3 || rep.Certificate == nil {
 		t.Errorf("no holder: %+v", rep)
 	}
